@@ -1,0 +1,43 @@
+# idreader — see README.md. `make test` is the one command that runs every test.
+GO ?= go
+FUZZTIME ?= 5s
+
+.PHONY: all build test test-unit test-nocgo fuzz-short vet demo deps rig-deps bench clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+vet:
+	$(GO) vet ./...
+
+# deps installs what the end-to-end rig needs when it can (root + apt-get);
+# without it the rig tests skip with a message on a developer machine.
+deps:
+	@./.ci/install-deps || echo "note: could not install the pcsc-lite rig packages; end-to-end tests will skip"
+
+# test runs everything: vet, the cgo-free build, the unit tests, the tests
+# through pcscd + vpcd (started by .ci/with-rig), and a short fuzz pass.
+test: deps vet test-nocgo
+	./.ci/with-rig $(GO) test -count=1 ./...
+	$(MAKE) fuzz-short
+
+test-nocgo:
+	CGO_ENABLED=0 $(GO) build ./...
+	CGO_ENABLED=0 $(GO) vet ./...
+
+fuzz-short:
+	./.ci/fuzz-all $(FUZZTIME)
+
+bench:
+	./.ci/with-rig $(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo:
+	$(GO) run ./cmd/idreader verify --trust testdata/annexd/iaca_cert.hex \
+		--transcript testdata/annexd/session_transcript_bytes.hex \
+		--reader-key testdata/annexd/e_reader_key.pem \
+		--now 2021-01-01T00:00:00Z testdata/annexd/device_response.hex
+
+clean:
+	rm -rf bin .rig

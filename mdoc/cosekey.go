@@ -1,0 +1,186 @@
+package mdoc
+
+import (
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"errors"
+	"fmt"
+	"math/big"
+)
+
+// ErrUnsupportedCurve is returned for a COSE_Key on a curve this project does
+// not implement (X448, Ed448, the brainpool curves, or an unknown value).
+var ErrUnsupportedCurve = errors.New("mdoc: unsupported cipher suite")
+
+// COSE key types and curves (RFC 9053 tables 17, 18; RFC 8152 section 13).
+const (
+	KtyOKP = 1
+	KtyEC2 = 2
+
+	CrvP256    = 1
+	CrvP384    = 2
+	CrvP521    = 3
+	CrvX25519  = 4
+	CrvX448    = 5
+	CrvEd25519 = 6
+	CrvEd448   = 7
+)
+
+// COSEKey is a COSE_Key (RFC 9052 section 7) as 18013-5 uses it for EDeviceKey,
+// EReaderKey and the MSO deviceKey: kty 2 (EC2) with crv, x, y, or kty 1 (OKP)
+// with crv, x. Raw holds the map exactly as received.
+type COSEKey struct {
+	Kty int
+	Crv int
+	X   []byte
+	Y   []byte
+	Raw []byte
+}
+
+// coseKeyMap is the wire form. Labels: 1 kty, -1 crv, -2 x, -3 y, -4 d.
+type coseKeyMap struct {
+	Kty int    `cbor:"1,keyasint"`
+	Crv int    `cbor:"-1,keyasint"`
+	X   []byte `cbor:"-2,keyasint"`
+	Y   any    `cbor:"-3,keyasint,omitempty"` // bstr, or a bool sign bit (compressed)
+}
+
+// ParseCOSEKey decodes a COSE_Key map. Only the fields the key needs are
+// checked; other labels (kid, alg, ...) are allowed and ignored.
+func ParseCOSEKey(data []byte) (*COSEKey, error) {
+	var m coseKeyMap
+	if err := Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("decoding COSE_Key: %w", err)
+	}
+	k := &COSEKey{Kty: m.Kty, Crv: m.Crv, X: m.X, Raw: append([]byte(nil), data...)}
+	switch m.Kty {
+	case KtyEC2:
+		y, ok := m.Y.([]byte)
+		if !ok {
+			return nil, fmt.Errorf("%w: EC2 COSE_Key without an uncompressed y coordinate", ErrMalformed)
+		}
+		k.Y = y
+	case KtyOKP:
+		if m.Y != nil {
+			return nil, fmt.Errorf("%w: OKP COSE_Key with a y coordinate", ErrMalformed)
+		}
+	default:
+		return nil, fmt.Errorf("%w: COSE_Key kty %d", ErrUnsupportedCurve, m.Kty)
+	}
+	if _, err := k.curveInfo(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+type curveInfo struct {
+	kty   int
+	size  int
+	ecdh  ecdh.Curve
+	ecdsa elliptic.Curve
+}
+
+func (k *COSEKey) curveInfo() (curveInfo, error) {
+	var ci curveInfo
+	switch k.Crv {
+	case CrvP256:
+		ci = curveInfo{KtyEC2, 32, ecdh.P256(), elliptic.P256()}
+	case CrvP384:
+		ci = curveInfo{KtyEC2, 48, ecdh.P384(), elliptic.P384()}
+	case CrvP521:
+		ci = curveInfo{KtyEC2, 66, ecdh.P521(), elliptic.P521()}
+	case CrvX25519:
+		ci = curveInfo{KtyOKP, 32, ecdh.X25519(), nil}
+	case CrvEd25519:
+		ci = curveInfo{KtyOKP, 32, nil, nil}
+	default:
+		return ci, fmt.Errorf("%w: COSE curve %d", ErrUnsupportedCurve, k.Crv)
+	}
+	if ci.kty != k.Kty {
+		return ci, fmt.Errorf("%w: COSE curve %d with kty %d", ErrMalformed, k.Crv, k.Kty)
+	}
+	if len(k.X) != ci.size || (ci.kty == KtyEC2 && len(k.Y) != ci.size) {
+		return ci, fmt.Errorf("%w: COSE_Key coordinate length for curve %d", ErrMalformed, k.Crv)
+	}
+	return ci, nil
+}
+
+// ECDHPublicKey returns the key for key agreement (P-256, P-384, P-521, X25519).
+// The point is checked to be on the curve.
+func (k *COSEKey) ECDHPublicKey() (*ecdh.PublicKey, error) {
+	ci, err := k.curveInfo()
+	if err != nil {
+		return nil, err
+	}
+	if ci.ecdh == nil {
+		return nil, fmt.Errorf("%w: curve %d cannot do key agreement", ErrUnsupportedCurve, k.Crv)
+	}
+	var enc []byte
+	if ci.kty == KtyEC2 {
+		enc = append(append([]byte{4}, k.X...), k.Y...)
+	} else {
+		enc = k.X
+	}
+	pub, err := ci.ecdh.NewPublicKey(enc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: COSE_Key is not a point on curve %d", ErrMalformed, k.Crv)
+	}
+	return pub, nil
+}
+
+// PublicKey returns the key for signature verification: *ecdsa.PublicKey for
+// EC2 keys, ed25519.PublicKey for Ed25519.
+func (k *COSEKey) PublicKey() (crypto.PublicKey, error) {
+	ci, err := k.curveInfo()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case ci.ecdsa != nil:
+		// Going through ecdh validates that the point is on the curve.
+		if _, err := k.ECDHPublicKey(); err != nil {
+			return nil, err
+		}
+		return &ecdsa.PublicKey{Curve: ci.ecdsa, X: new(big.Int).SetBytes(k.X), Y: new(big.Int).SetBytes(k.Y)}, nil
+	case k.Crv == CrvEd25519:
+		return ed25519.PublicKey(append([]byte(nil), k.X...)), nil
+	}
+	return nil, fmt.Errorf("%w: curve %d cannot verify signatures", ErrUnsupportedCurve, k.Crv)
+}
+
+// EncodeCOSEKey encodes a public key as a COSE_Key map (deterministic
+// encoding): *ecdh.PublicKey (P-256/384/521, X25519), *ecdsa.PublicKey or
+// ed25519.PublicKey.
+func EncodeCOSEKey(pub crypto.PublicKey) ([]byte, error) {
+	switch p := pub.(type) {
+	case *ecdh.PublicKey:
+		b := p.Bytes()
+		switch p.Curve() {
+		case ecdh.P256():
+			return encodeEC2(CrvP256, b)
+		case ecdh.P384():
+			return encodeEC2(CrvP384, b)
+		case ecdh.P521():
+			return encodeEC2(CrvP521, b)
+		case ecdh.X25519():
+			return Marshal(coseKeyMap{Kty: KtyOKP, Crv: CrvX25519, X: b})
+		}
+	case *ecdsa.PublicKey:
+		e, err := p.ECDH()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnsupportedCurve, err)
+		}
+		return EncodeCOSEKey(e)
+	case ed25519.PublicKey:
+		return Marshal(coseKeyMap{Kty: KtyOKP, Crv: CrvEd25519, X: []byte(p)})
+	}
+	return nil, fmt.Errorf("%w: key type %T", ErrUnsupportedCurve, pub)
+}
+
+func encodeEC2(crv int, uncompressed []byte) ([]byte, error) {
+	n := (len(uncompressed) - 1) / 2
+	return Marshal(coseKeyMap{Kty: KtyEC2, Crv: crv, X: uncompressed[1 : 1+n], Y: uncompressed[1+n:]})
+}
