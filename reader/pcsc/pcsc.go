@@ -1,0 +1,538 @@
+//go:build cgo
+
+package pcsc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ebfe/scard"
+
+	"github.com/idreader/idreader/reader"
+)
+
+// pnpReader is the pseudo-reader whose state changes when a reader is
+// plugged in or out (PC/SC part 5; pcsc-lite keeps the reader count in the
+// upper 16 bits of its event state).
+const pnpReader = `\\?PnP?\Notification`
+
+// Backoff while pcscd is unreachable.
+const (
+	backoffMin = 10 * time.Millisecond
+	backoffMax = 500 * time.Millisecond
+)
+
+// pollFallback bounds a wait for a reader to appear, in case the PnP
+// pseudo-reader reports nothing.
+const pollFallback = time.Second
+
+// Provider lists and opens PC/SC readers.
+type Provider struct {
+	opts Options
+}
+
+// New returns a Provider. It does not contact pcscd; List and Open do.
+func New(opts Options) (*Provider, error) {
+	return &Provider{opts: opts}, nil
+}
+
+// List returns the names of the readers pcscd knows now (not the PnP
+// pseudo-reader). An error wraps reader.ErrServiceUnavailable when pcscd is
+// not running.
+func (p *Provider) List(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, reader.CtxErr(ctx, "pcsc: listing readers")
+	}
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return nil, mapErr("listing readers", err)
+	}
+	defer c.Release()
+	names, err := listReaders(c)
+	if err != nil {
+		return nil, mapErr("listing readers", err)
+	}
+	return names, nil
+}
+
+func listReaders(c *scard.Context) ([]string, error) {
+	names, err := c.ListReaders()
+	if errors.Is(err, scard.ErrNoReadersAvailable) {
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(names, func(n string) bool { return n == pnpReader }), nil
+}
+
+// Open opens the reader called name, or the first reader when name is
+// empty. It waits, watching the PnP pseudo-reader, until the reader is
+// plugged in or ctx ends; then the error wraps reader.ErrNoReader (and
+// reader.ErrServiceUnavailable when pcscd was unreachable).
+func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error) {
+	what := "pcsc: opening the first reader"
+	if name != "" {
+		what = fmt.Sprintf("pcsc: opening reader %q", name)
+	}
+	closed, closeFn := context.WithCancel(context.Background())
+	r := &pcscReader{opts: p.opts, served: -1, closed: closed, closeFn: closeFn}
+	for {
+		if ctx.Err() != nil {
+			r.Close()
+			return nil, fmt.Errorf("%w: %w", reader.ErrNoReader, reader.CtxErr(ctx, what))
+		}
+		if err := r.ensure(ctx); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("%s: %w: %w", what, reader.ErrNoReader, err)
+		}
+		names, err := listReaders(r.watch)
+		if err != nil {
+			if isServiceErr(err) {
+				r.drop()
+				continue
+			}
+			r.Close()
+			return nil, fmt.Errorf("%s: %w", what, mapErr("listing readers", err))
+		}
+		found := ""
+		if name == "" && len(names) > 0 {
+			found = names[0]
+		} else if slices.Contains(names, name) {
+			found = name
+		}
+		if found != "" {
+			r.name = found
+			r.limits = p.opts.limitsFor(found)
+			return r, nil
+		}
+		r.waitPnP(ctx)
+	}
+}
+
+// pcscReader is one PC/SC reader. mu serialises the use of the watch
+// context by Wait and Target.WaitRemoved.
+type pcscReader struct {
+	opts   Options
+	name   string
+	limits reader.Limits
+
+	mu     sync.Mutex
+	watch  *scard.Context  // nil after the service was lost
+	state  scard.StateFlag // last event state of the reader, with pcsc-lite's event count
+	pnp    scard.StateFlag // last event state of the PnP pseudo-reader
+	served int             // event count of the card last returned by Wait, -1 for none
+	gone   bool            // the reader vanished; wait for it to come back
+
+	closed  context.Context
+	closeFn context.CancelFunc
+}
+
+func (r *pcscReader) Name() string          { return r.name }
+func (r *pcscReader) Limits() reader.Limits { return r.limits }
+
+// Close releases the reader; a blocked Wait returns reader.ErrClosed.
+// Targets already returned stay usable until closed.
+func (r *pcscReader) Close() error {
+	r.closeFn()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drop()
+	return nil
+}
+
+// drop releases the watch context (pcscd went away, or Close).
+func (r *pcscReader) drop() {
+	if r.watch != nil {
+		r.watch.Release()
+		r.watch = nil
+	}
+}
+
+// ensure establishes the watch context, retrying with backoff while pcscd is
+// unreachable, until ctx ends or the reader is closed.
+func (r *pcscReader) ensure(ctx context.Context) error {
+	if r.watch != nil {
+		return nil
+	}
+	delay := backoffMin
+	for {
+		c, err := scard.EstablishContext()
+		if err == nil {
+			r.watch = c
+			// A new pcscd knows nothing of the old one's cards and counts.
+			r.state, r.pnp, r.served = scard.StateUnaware, scard.StateUnaware, -1
+			return nil
+		}
+		if !isServiceErr(err) {
+			return mapErr("establishing a context", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", mapErr("establishing a context", err), reader.CtxErr(ctx, "waiting for pcscd"))
+		case <-r.closed.Done():
+			return reader.ErrClosed
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, backoffMax)
+	}
+}
+
+// statusChange runs SCardGetStatusChange on the watch context, cancelled
+// when ctx ends or the reader is closed.
+func (r *pcscReader) statusChange(ctx context.Context, states []scard.ReaderState, timeout time.Duration) error {
+	w := r.watch
+	cancel := func() { w.Cancel() }
+	stop1 := context.AfterFunc(ctx, cancel)
+	stop2 := context.AfterFunc(r.closed, cancel)
+	err := w.GetStatusChange(states, timeout)
+	stop1()
+	stop2()
+	return err
+}
+
+// waitPnP waits until the set of readers may have changed.
+func (r *pcscReader) waitPnP(ctx context.Context) {
+	states := []scard.ReaderState{{Reader: pnpReader, CurrentState: r.pnp}}
+	err := r.statusChange(ctx, states, pollFallback)
+	switch {
+	case err == nil:
+		r.pnp = states[0].EventState &^ scard.StateChanged
+	case isServiceErr(err):
+		r.drop()
+	case errors.Is(err, scard.ErrTimeout), errors.Is(err, scard.ErrCancelled):
+	default:
+		// The PnP pseudo-reader is not supported: poll.
+		select {
+		case <-ctx.Done():
+		case <-r.closed.Done():
+		case <-time.After(pollFallback):
+		}
+	}
+}
+
+func (r *pcscReader) done(ctx context.Context, what string) error {
+	if r.closed.Err() != nil {
+		return fmt.Errorf("%s: %w", what, reader.ErrClosed)
+	}
+	if ctx.Err() != nil {
+		return reader.CtxErr(ctx, what)
+	}
+	return nil
+}
+
+func eventCount(s scard.StateFlag) int { return int(s >> 16) }
+
+// Wait returns the next target in the field; see reader.Reader.
+func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
+	const what = "pcsc: waiting for a target"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		if err := r.done(ctx, what); err != nil {
+			return nil, err
+		}
+		if err := r.ensure(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if r.gone {
+			names, err := listReaders(r.watch)
+			switch {
+			case isServiceErr(err):
+				r.drop()
+			case err != nil:
+				return nil, fmt.Errorf("%s: %w", what, mapErr("listing readers", err))
+			case slices.Contains(names, r.name):
+				r.gone, r.state = false, scard.StateUnaware
+			default:
+				r.waitPnP(ctx)
+			}
+			continue
+		}
+		states := []scard.ReaderState{
+			{Reader: r.name, CurrentState: r.state},
+			{Reader: pnpReader, CurrentState: r.pnp},
+		}
+		err := r.statusChange(ctx, states, -1)
+		switch {
+		case err == nil:
+		case errors.Is(err, scard.ErrCancelled), errors.Is(err, scard.ErrTimeout):
+			continue
+		case isServiceErr(err):
+			r.drop()
+			continue
+		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
+			r.gone = true
+			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
+		default:
+			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
+		}
+		r.pnp = states[1].EventState &^ scard.StateChanged
+		ev := states[0].EventState
+		r.state = ev &^ scard.StateChanged
+		switch {
+		case ev&(scard.StateUnknown|scard.StateUnavailable) != 0:
+			r.gone = true
+			return nil, fmt.Errorf("%s: reader %q vanished: %w", what, r.name, reader.ErrNoReader)
+		case ev&scard.StateEmpty != 0:
+			r.served = -1
+			continue
+		case ev&scard.StatePresent == 0, ev&scard.StateMute != 0, eventCount(ev) == r.served:
+			continue
+		}
+		t, err := r.connect(eventCount(ev))
+		switch {
+		case err == nil:
+			r.served = t.count
+			return t, nil
+		case isServiceErr(err):
+			r.drop()
+		case errors.Is(err, scard.ErrNoSmartcard), errors.Is(err, scard.ErrRemovedCard):
+			// Gone again before we connected; the next event says so.
+		case errors.Is(err, scard.ErrSharingViolation):
+			// Another client holds the card; retry on the next event.
+			r.served = eventCount(ev)
+		case errors.Is(err, scard.ErrUnresponsiveCard), errors.Is(err, scard.ErrUnpoweredCard), errors.Is(err, scard.ErrProtoMismatch):
+			// Not a card we can talk to: skip it until it leaves.
+			r.served = eventCount(ev)
+		default:
+			return nil, fmt.Errorf("%s: %w", what, mapErr("connecting", err))
+		}
+	}
+}
+
+// connect opens the target on a context of its own for I/O.
+func (r *pcscReader) connect(count int) (*target, error) {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return nil, err
+	}
+	mode := scard.ShareExclusive
+	if r.opts.Shared {
+		mode = scard.ShareShared
+	}
+	card, err := c.Connect(r.name, mode, scard.ProtocolAny)
+	if err != nil {
+		c.Release()
+		return nil, err
+	}
+	st, err := card.Status()
+	if err != nil {
+		card.Disconnect(scard.LeaveCard)
+		c.Release()
+		return nil, err
+	}
+	return &target{r: r, ctx: c, card: card, atr: slices.Clone(st.Atr), count: count}, nil
+}
+
+// waitRemoved waits until the card returned with event count count has
+// left the reader.
+func (r *pcscReader) waitRemoved(ctx context.Context, count int) error {
+	const what = "pcsc: waiting for the target to leave"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		if err := r.done(ctx, what); err != nil {
+			return err
+		}
+		if r.watch == nil {
+			// pcscd went away since the target arrived: its cards with it.
+			return nil
+		}
+		states := []scard.ReaderState{{Reader: r.name, CurrentState: r.state}}
+		err := r.statusChange(ctx, states, -1)
+		switch {
+		case err == nil:
+		case errors.Is(err, scard.ErrCancelled), errors.Is(err, scard.ErrTimeout):
+			continue
+		case isServiceErr(err):
+			r.drop()
+			return nil
+		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
+			r.gone = true
+			return nil
+		default:
+			return fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
+		}
+		ev := states[0].EventState
+		r.state = ev &^ scard.StateChanged
+		switch {
+		case ev&(scard.StateUnknown|scard.StateUnavailable) != 0:
+			r.gone = true
+			return nil
+		case ev&scard.StateEmpty != 0:
+			r.served = -1
+			return nil
+		case ev&scard.StatePresent != 0 && eventCount(ev) != count:
+			// Removed and back already: a new tap.
+			return nil
+		}
+	}
+}
+
+// target is a connected card with its own PC/SC context.
+type target struct {
+	r     *pcscReader
+	ctx   *scard.Context
+	card  *scard.Card
+	atr   []byte
+	count int
+
+	mu       sync.Mutex
+	closed   bool
+	dead     error          // set once the card is known lost
+	inflight sync.WaitGroup // an abandoned Transmit still in pcsc-lite
+}
+
+func (t *target) ATR() []byte           { return t.atr }
+func (t *target) Limits() reader.Limits { return t.r.limits }
+
+func (t *target) WaitRemoved(ctx context.Context) error {
+	return t.r.waitRemoved(ctx, t.count)
+}
+
+type result struct {
+	rsp []byte
+	err error
+}
+
+// Transmit sends one command APDU. It refuses commands the reader's limits
+// do not allow (an empty one included: scard would panic on it). When ctx
+// ends first, the command is abandoned, Transmit returns the context's
+// error, and the target is unusable (pcsc-lite cannot abort a transmit).
+func (t *target) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
+	const what = "pcsc: transmitting"
+	if err := t.r.limits.CheckCommand(apdu); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	t.mu.Lock()
+	switch {
+	case t.closed:
+		t.mu.Unlock()
+		return nil, fmt.Errorf("%s: %w", what, reader.ErrClosed)
+	case t.dead != nil:
+		t.mu.Unlock()
+		return nil, t.dead
+	}
+	t.inflight.Add(1)
+	t.mu.Unlock()
+	if ctx.Err() != nil {
+		t.inflight.Done()
+		return nil, reader.CtxErr(ctx, what)
+	}
+
+	var rsp []byte
+	var err error
+	if ctx.Done() == nil {
+		rsp, err = t.card.Transmit(apdu)
+		t.inflight.Done()
+	} else {
+		ch := make(chan result, 1)
+		cmd := slices.Clone(apdu) // the caller may reuse apdu once we return
+		go func() {
+			defer t.inflight.Done()
+			rsp, err := t.card.Transmit(cmd)
+			ch <- result{rsp, err}
+		}()
+		select {
+		case res := <-ch:
+			rsp, err = res.rsp, res.err
+		case <-ctx.Done():
+			err := reader.CtxErr(ctx, what)
+			t.kill(fmt.Errorf("%s: target abandoned after an unfinished command: %w", what, reader.ErrClosed))
+			return nil, err
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("%s: %w", what, mapErr("transmit", err))
+		if !errors.Is(err, reader.ErrBadCommand) {
+			t.kill(err)
+		}
+		return nil, err
+	}
+	return rsp, nil
+}
+
+func (t *target) kill(err error) {
+	t.mu.Lock()
+	if t.dead == nil {
+		t.dead = err
+	}
+	t.mu.Unlock()
+}
+
+// Close powers the card down (vpcd passes this on as power off at once)
+// and releases the target's context. With an abandoned Transmit still in
+// pcsc-lite, the release happens when it returns.
+func (t *target) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	t.mu.Unlock()
+	release := func() error {
+		t.inflight.Wait()
+		err := t.card.Disconnect(scard.UnpowerCard)
+		t.ctx.Release()
+		if err != nil && !isGoneErr(err) {
+			return fmt.Errorf("pcsc: disconnecting: %w", err)
+		}
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- release() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(100 * time.Millisecond):
+		// An abandoned command is still in pcsc-lite; it finishes on
+		// its own.
+		return nil
+	}
+}
+
+// isServiceErr reports errors after which the context must be established
+// again.
+func isServiceErr(err error) bool {
+	return errors.Is(err, scard.ErrNoService) || errors.Is(err, scard.ErrCommError) ||
+		errors.Is(err, scard.ErrServiceStopped) || errors.Is(err, scard.ErrInvalidHandle)
+}
+
+// isGoneErr reports errors that mean the card, reader or service is gone
+// already.
+func isGoneErr(err error) bool {
+	return isServiceErr(err) || errors.Is(err, scard.ErrRemovedCard) || errors.Is(err, scard.ErrNoSmartcard) ||
+		errors.Is(err, scard.ErrReaderUnavailable) || errors.Is(err, scard.ErrUnknownReader)
+}
+
+// mapErr wraps a pcsc-lite error with the reader sentinel callers branch
+// on, keeping the scard.Error for errors.As.
+func mapErr(op string, err error) error {
+	var sc scard.Error
+	if !errors.As(err, &sc) {
+		return fmt.Errorf("pcsc: %s: %w", op, err)
+	}
+	var sentinel error
+	switch sc {
+	case scard.ErrRemovedCard, scard.ErrNotTransacted, scard.ErrNoSmartcard, scard.ErrResetCard,
+		scard.ErrUnpoweredCard, scard.ErrUnresponsiveCard:
+		// SCARD_E_NOT_TRANSACTED is what a transmit gets when the card
+		// left before pcscd's next presence poll noticed.
+		sentinel = reader.ErrRemoved
+	case scard.ErrNoService, scard.ErrServiceStopped, scard.ErrCommError, scard.ErrInvalidHandle:
+		sentinel = reader.ErrServiceUnavailable
+	case scard.ErrUnknownReader, scard.ErrReaderUnavailable, scard.ErrNoReadersAvailable:
+		sentinel = reader.ErrNoReader
+	case scard.ErrTimeout:
+		sentinel = reader.ErrTimeout
+	default:
+		return fmt.Errorf("pcsc: %s: %w (0x%08X)", op, sc, uint32(sc))
+	}
+	return fmt.Errorf("pcsc: %s: %w: %w (0x%08X)", op, sentinel, sc, uint32(sc))
+}
