@@ -1,0 +1,331 @@
+package mdoc
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// CBOR tags used by data element values (ISO/IEC 18013-5 clause 7.2.1 and
+// RFC 8943).
+const (
+	// tagTDate is tag 0, a standard date/time string (RFC 8949 3.4.1): tdate.
+	tagTDate = 0
+	// tagFullDate is tag 1004, an RFC 3339 full-date string (RFC 8943): full-date.
+	tagFullDate = 1004
+	// tagDaysSinceEpoch is tag 100, days since 1970-01-01 (RFC 8943), an
+	// alternative full-date form accepted when decoding.
+	tagDaysSinceEpoch = 100
+)
+
+// The mDL namespace, document type and the element identifiers this package
+// decodes to dedicated types (ISO/IEC 18013-5 clause 7.2.1, table 5).
+const (
+	NamespaceMDL          = "org.iso.18013.5.1"
+	DocTypeMDL            = "org.iso.18013.5.1.mDL"
+	ElementDrivingPrivs   = "driving_privileges"
+	ElementIssuingCountry = "issuing_country"
+	ElementPortrait       = "portrait"
+)
+
+// FullDate is full-date = #6.1004(tstr) "YYYY-MM-DD" (RFC 8943, ISO/IEC
+// 18013-5 clause 7.2.1), a calendar date without time or zone.
+type FullDate struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseFullDate parses "YYYY-MM-DD" strictly (RFC 3339 full-date).
+func ParseFullDate(s string) (FullDate, error) {
+	if len(s) != 10 {
+		return FullDate{}, fmt.Errorf("%w: full-date %q is not YYYY-MM-DD", ErrMalformed, s)
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return FullDate{}, fmt.Errorf("%w: full-date %q: %v", ErrMalformed, s, err)
+	}
+	return FullDateOf(t), nil
+}
+
+// FullDateOf returns the calendar date of t in t's location.
+func FullDateOf(t time.Time) FullDate {
+	y, m, d := t.Date()
+	return FullDate{Year: y, Month: m, Day: d}
+}
+
+// String returns "YYYY-MM-DD".
+func (d FullDate) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Time returns midnight UTC of the date.
+func (d FullDate) Time() time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+}
+
+// MarshalCBOR encodes the date as #6.1004("YYYY-MM-DD").
+func (d FullDate) MarshalCBOR() ([]byte, error) {
+	if d.Year < 0 || d.Year > 9999 {
+		return nil, fmt.Errorf("mdoc: full-date year %d out of range", d.Year)
+	}
+	return encMode.Marshal(cbor.Tag{Number: tagFullDate, Content: d.String()})
+}
+
+// UnmarshalCBOR decodes #6.1004(tstr) or #6.100(int) (RFC 8943).
+func (d *FullDate) UnmarshalCBOR(data []byte) error {
+	var raw cbor.RawTag
+	if err := Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("decoding full-date: %w", err)
+	}
+	switch raw.Number {
+	case tagFullDate:
+		var s string
+		if err := Unmarshal(raw.Content, &s); err != nil {
+			return fmt.Errorf("decoding full-date: %w", err)
+		}
+		v, err := ParseFullDate(s)
+		if err != nil {
+			return err
+		}
+		*d = v
+	case tagDaysSinceEpoch:
+		var n int64
+		if err := Unmarshal(raw.Content, &n); err != nil {
+			return fmt.Errorf("decoding full-date: %w", err)
+		}
+		// ±3 million days keeps years within 4 digits either side of 1970.
+		if n < -719162 || n > 2932896 {
+			return fmt.Errorf("%w: full-date day count %d out of range", ErrMalformed, n)
+		}
+		*d = FullDateOf(time.Unix(0, 0).UTC().AddDate(0, 0, int(n)))
+	default:
+		return fmt.Errorf("%w: tag %d where full-date (tag 1004) is required", ErrMalformed, raw.Number)
+	}
+	return nil
+}
+
+// MarshalJSON encodes the date as the JSON string "YYYY-MM-DD".
+func (d FullDate) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// TDate is tdate = #6.0(tstr), an RFC 3339 date-time (ISO/IEC 18013-5 clause
+// 7.2.1 and 9.1.2.4). Decoding accepts fractional seconds and zone offsets;
+// encoding writes UTC with "Z" and no fractional seconds, as 18013-5 asks.
+type TDate struct {
+	time.Time
+}
+
+// ParseTDate parses an RFC 3339 date-time, allowing fractions and offsets.
+func ParseTDate(s string) (TDate, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return TDate{}, fmt.Errorf("%w: tdate %q: %v", ErrMalformed, s, err)
+	}
+	return TDate{t}, nil
+}
+
+// String returns the RFC 3339 form written by MarshalCBOR.
+func (t TDate) String() string {
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// MarshalCBOR encodes #6.0("YYYY-MM-DDThh:mm:ssZ").
+func (t TDate) MarshalCBOR() ([]byte, error) {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("mdoc: tdate year %d out of range", y)
+	}
+	return encMode.Marshal(cbor.Tag{Number: tagTDate, Content: t.String()})
+}
+
+// UnmarshalCBOR decodes #6.0(tstr). Untagged strings and epoch times (tag 1)
+// are rejected: 18013-5 requires tag 0.
+func (t *TDate) UnmarshalCBOR(data []byte) error {
+	var raw cbor.RawTag
+	if err := Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("decoding tdate: %w", err)
+	}
+	if raw.Number != tagTDate {
+		return fmt.Errorf("%w: tag %d where tdate (tag 0) is required", ErrMalformed, raw.Number)
+	}
+	var s string
+	if err := Unmarshal(raw.Content, &s); err != nil {
+		return fmt.Errorf("decoding tdate: %w", err)
+	}
+	v, err := ParseTDate(s)
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// MarshalJSON encodes the time as an RFC 3339 JSON string (fractions kept).
+func (t TDate) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + t.Format(time.RFC3339Nano) + `"`), nil
+}
+
+// DrivingPrivilege is one entry of the driving_privileges element (ISO/IEC
+// 18013-5 clause 7.2.4):
+//
+//	DrivingPrivilege = {"vehicle_category_code": tstr, ? "issue_date": full-date,
+//	                    ? "expiry_date": full-date, ? "codes": [+ Code]}
+type DrivingPrivilege struct {
+	VehicleCategoryCode string      `cbor:"vehicle_category_code" json:"vehicle_category_code"`
+	IssueDate           *FullDate   `cbor:"issue_date,omitempty" json:"issue_date,omitempty"`
+	ExpiryDate          *FullDate   `cbor:"expiry_date,omitempty" json:"expiry_date,omitempty"`
+	Codes               []DriveCode `cbor:"codes,omitempty" json:"codes,omitempty"`
+}
+
+// DriveCode is Code = {"code": tstr, ? "sign": tstr, ? "value": tstr} inside a
+// DrivingPrivilege (ISO/IEC 18013-5 clause 7.2.4).
+type DriveCode struct {
+	Code  string `cbor:"code" json:"code"`
+	Sign  string `cbor:"sign,omitempty" json:"sign,omitempty"`
+	Value string `cbor:"value,omitempty" json:"value,omitempty"`
+}
+
+// DrivingPrivileges is the driving_privileges element value: an array of
+// DrivingPrivilege.
+type DrivingPrivileges []DrivingPrivilege
+
+// ErrUnsupportedValue is wrapped when an element value holds CBOR that has no
+// Go form here (a simple value other than false/true/null/undefined, an
+// integer beyond int64 that is not a bignum).
+var ErrUnsupportedValue = errors.New("mdoc: unsupported element value")
+
+// DecodeElementValue decodes one elementValue (ISO/IEC 18013-5 clause 8.3.2.1.2.2)
+// to a typed Go value:
+//
+//   - tstr → string, bool → bool, null/undefined → nil
+//   - uint/nint → int64 (bignum tags 2/3 → *big.Int), float → float64
+//   - bstr → []byte
+//   - full-date #6.1004 (or #6.100) → FullDate, tdate #6.0 → TDate
+//   - driving_privileges (by identifier, when it has that shape) → DrivingPrivileges
+//   - maps → map[string]any when every key is a text string, otherwise map[any]any
+//   - arrays → []any; other tags → cbor.Tag with a decoded Content
+//
+// The identifier only selects the dedicated type of driving_privileges; every
+// other element is decoded by its CBOR shape.
+func DecodeElementValue(identifier string, raw []byte) (any, error) {
+	if identifier == ElementDrivingPrivs {
+		var dp DrivingPrivileges
+		if err := Unmarshal(raw, &dp); err == nil {
+			return dp, nil
+		}
+	}
+	var v any
+	if err := Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("decoding element %q: %w", identifier, err)
+	}
+	out, err := normalizeValue(v, 0)
+	if err != nil {
+		return nil, fmt.Errorf("decoding element %q: %w", identifier, err)
+	}
+	return out, nil
+}
+
+// normalizeValue turns the generic decoder's output into this package's types.
+func normalizeValue(v any, depth int) (any, error) {
+	if depth > maxNestedLevels {
+		return nil, fmt.Errorf("%w: element value nested too deeply", ErrMalformed)
+	}
+	switch x := v.(type) {
+	case nil, bool, string, int64, float64, []byte:
+		return x, nil
+	case uint64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case big.Int:
+		return &x, nil
+	case *big.Int:
+		return x, nil
+	case time.Time:
+		// The generic decoder turns tag 0 and tag 1 into time.Time.
+		return TDate{x}, nil
+	case cbor.Tag:
+		switch x.Number {
+		case tagFullDate:
+			s, ok := x.Content.(string)
+			if !ok {
+				return nil, fmt.Errorf("%w: full-date content is not a text string", ErrMalformed)
+			}
+			return ParseFullDate(s)
+		case tagDaysSinceEpoch:
+			var d FullDate
+			b, err := encMode.Marshal(x)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			if err := d.UnmarshalCBOR(b); err != nil {
+				return nil, err
+			}
+			return d, nil
+		}
+		c, err := normalizeValue(x.Content, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		return cbor.Tag{Number: x.Number, Content: c}, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := normalizeValue(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[any]any:
+		allText := true
+		for k := range x {
+			if _, ok := k.(string); !ok {
+				allText = false
+				break
+			}
+		}
+		if allText {
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				n, err := normalizeValue(e, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out[k.(string)] = n
+			}
+			return out, nil
+		}
+		out := make(map[any]any, len(x))
+		for k, e := range x {
+			n, err := normalizeValue(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = n
+		}
+		return out, nil
+	case cbor.SimpleValue:
+		return nil, fmt.Errorf("%w: simple value %d", ErrUnsupportedValue, x)
+	}
+	return nil, fmt.Errorf("%w: %T", ErrUnsupportedValue, v)
+}
+
+// EncodeElementValue encodes a value for an IssuerSignedItem's elementValue
+// with the deterministic encoding. FullDate, TDate and DrivingPrivileges
+// encode with their 18013-5 tags; time.Time is written as a TDate.
+func EncodeElementValue(v any) ([]byte, error) {
+	if t, ok := v.(time.Time); ok {
+		v = TDate{t}
+	}
+	b, err := encMode.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("mdoc: encoding element value: %w", err)
+	}
+	return b, nil
+}

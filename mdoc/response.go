@@ -1,0 +1,309 @@
+package mdoc
+
+import (
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// DeviceResponse status codes (ISO/IEC 18013-5 clause 8.3.2.1.2.3, table 8).
+const (
+	StatusOK                  = 0
+	StatusGeneralError        = 10
+	StatusCBORDecodingError   = 11
+	StatusCBORValidationError = 12
+)
+
+const (
+	// minIssuerSignedItemRandom: random is a bstr of at least 16 bytes (clause 9.1.2.5).
+	minIssuerSignedItemRandom = 16
+	// deviceNameSpacesEmptyBytes is #6.24(<<{}>>), the usual empty DeviceNameSpacesBytes.
+	deviceNameSpacesEmptyBytes = "\xd8\x18\x41\xa0"
+)
+
+// DeviceResponse is the mdoc's answer (ISO/IEC 18013-5 clause 8.3.2.1.2.2):
+//
+//	DeviceResponse = {"version": tstr, ? "documents": [+ Document],
+//	                  ? "documentErrors": [+ DocumentError], "status": uint}
+type DeviceResponse struct {
+	Version        string
+	Documents      []Document
+	DocumentErrors []map[string]int64
+	Status         uint64
+}
+
+// Document is one returned document (clause 8.3.2.1.2.2):
+//
+//	Document = {"docType": tstr, "issuerSigned": IssuerSigned,
+//	            "deviceSigned": DeviceSigned, ? "errors": Errors}
+type Document struct {
+	DocType      string
+	IssuerSigned IssuerSigned
+	DeviceSigned DeviceSigned
+	// Errors is namespace → element identifier → ErrorCode for elements
+	// requested but not returned.
+	Errors map[string]map[string]int64
+}
+
+// IssuerSigned holds the issuer-signed elements and the issuer's signature
+// (clause 8.3.2.1.2.2):
+//
+//	IssuerSigned = {? "nameSpaces": IssuerNameSpaces, "issuerAuth": IssuerAuth}
+//	IssuerNameSpaces = {+ NameSpace => [+ IssuerSignedItemBytes]}
+type IssuerSigned struct {
+	NameSpaces map[string][]IssuerSignedItemBytes
+	// IssuerAuth is the COSE_Sign1 (clause 9.1.2.4) exactly as received.
+	IssuerAuth cbor.RawMessage
+}
+
+// IssuerSignedItemBytes is #6.24(bstr .cbor IssuerSignedItem) as received,
+// together with the decoded item. Value digests (clause 9.1.2.5) are computed
+// over Bytes.Raw, the tag included.
+type IssuerSignedItemBytes struct {
+	Bytes TaggedCBOR
+	Item  IssuerSignedItem
+}
+
+// IssuerSignedItem is one issuer-signed data element (clause 8.3.2.1.2.2):
+//
+//	IssuerSignedItem = {"digestID": uint, "random": bstr,
+//	                    "elementIdentifier": tstr, "elementValue": any}
+type IssuerSignedItem struct {
+	DigestID          uint64          `cbor:"digestID"`
+	Random            []byte          `cbor:"random"`
+	ElementIdentifier string          `cbor:"elementIdentifier"`
+	ElementValue      cbor.RawMessage `cbor:"elementValue"`
+}
+
+// DeviceSigned holds the device-signed elements and device authentication
+// (clause 8.3.2.1.2.2):
+//
+//	DeviceSigned = {"nameSpaces": DeviceNameSpacesBytes, "deviceAuth": DeviceAuth}
+//	DeviceNameSpacesBytes = #6.24(bstr .cbor DeviceNameSpaces)
+//	DeviceAuth = {"deviceSignature": DeviceSignature // "deviceMac": DeviceMac}
+type DeviceSigned struct {
+	// NameSpaces is DeviceNameSpacesBytes exactly as received: it is embedded
+	// in DeviceAuthentication (clause 9.1.3.4).
+	NameSpaces TaggedCBOR
+	// DeviceSignature is the COSE_Sign1 as received, or nil.
+	DeviceSignature cbor.RawMessage
+	// DeviceMac is the COSE_Mac0 as received, or nil.
+	DeviceMac cbor.RawMessage
+}
+
+// Wire forms. Pointers distinguish a missing required field from a zero value.
+type deviceResponseWire struct {
+	Version        *string            `cbor:"version"`
+	Documents      []documentWire     `cbor:"documents,omitempty"`
+	DocumentErrors []map[string]int64 `cbor:"documentErrors,omitempty"`
+	Status         *uint64            `cbor:"status"`
+}
+
+type documentWire struct {
+	DocType      *string                     `cbor:"docType"`
+	IssuerSigned *issuerSignedWire           `cbor:"issuerSigned"`
+	DeviceSigned *deviceSignedWire           `cbor:"deviceSigned"`
+	Errors       map[string]map[string]int64 `cbor:"errors,omitempty"`
+}
+
+type issuerSignedWire struct {
+	NameSpaces map[string][]IssuerSignedItemBytes `cbor:"nameSpaces,omitempty"`
+	IssuerAuth cbor.RawMessage                    `cbor:"issuerAuth"`
+}
+
+type deviceSignedWire struct {
+	NameSpaces *TaggedCBOR     `cbor:"nameSpaces"`
+	DeviceAuth *deviceAuthWire `cbor:"deviceAuth"`
+}
+
+type deviceAuthWire struct {
+	DeviceSignature cbor.RawMessage `cbor:"deviceSignature,omitempty"`
+	DeviceMac       cbor.RawMessage `cbor:"deviceMac,omitempty"`
+}
+
+// ParseDeviceResponse decodes a DeviceResponse and every IssuerSignedItemBytes
+// in it, keeping all signed and hashed parts as received. It checks the shape
+// the CDDL requires (required fields, tag-24 items, random of at least 16
+// bytes, exactly one of deviceSignature and deviceMac); it verifies nothing.
+func ParseDeviceResponse(data []byte) (*DeviceResponse, error) {
+	var w deviceResponseWire
+	if err := Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
+	}
+	if w.Version == nil {
+		return nil, fmt.Errorf("%w: DeviceResponse without version", ErrMalformed)
+	}
+	if w.Status == nil {
+		return nil, fmt.Errorf("%w: DeviceResponse without status", ErrMalformed)
+	}
+	r := &DeviceResponse{
+		Version:        *w.Version,
+		DocumentErrors: w.DocumentErrors,
+		Status:         *w.Status,
+	}
+	if w.Documents != nil && len(w.Documents) == 0 {
+		return nil, fmt.Errorf("%w: DeviceResponse with an empty documents array", ErrMalformed)
+	}
+	r.Documents = make([]Document, 0, len(w.Documents))
+	for i := range w.Documents {
+		d, err := w.Documents[i].document()
+		if err != nil {
+			return nil, fmt.Errorf("reading document %d: %w", i, err)
+		}
+		r.Documents = append(r.Documents, d)
+	}
+	return r, nil
+}
+
+func (w *documentWire) document() (Document, error) {
+	switch {
+	case w.DocType == nil:
+		return Document{}, fmt.Errorf("%w: Document without docType", ErrMalformed)
+	case w.IssuerSigned == nil:
+		return Document{}, fmt.Errorf("%w: Document without issuerSigned", ErrMalformed)
+	case w.DeviceSigned == nil:
+		return Document{}, fmt.Errorf("%w: Document without deviceSigned", ErrMalformed)
+	case len(w.IssuerSigned.IssuerAuth) == 0:
+		return Document{}, fmt.Errorf("%w: IssuerSigned without issuerAuth", ErrMalformed)
+	case w.DeviceSigned.NameSpaces == nil:
+		return Document{}, fmt.Errorf("%w: DeviceSigned without nameSpaces", ErrMalformed)
+	case w.DeviceSigned.DeviceAuth == nil:
+		return Document{}, fmt.Errorf("%w: DeviceSigned without deviceAuth", ErrMalformed)
+	}
+	auth := w.DeviceSigned.DeviceAuth
+	if (auth.DeviceSignature == nil) == (auth.DeviceMac == nil) {
+		return Document{}, fmt.Errorf("%w: DeviceAuth must hold exactly one of deviceSignature and deviceMac", ErrMalformed)
+	}
+	for ns, items := range w.IssuerSigned.NameSpaces {
+		if len(items) == 0 {
+			return Document{}, fmt.Errorf("%w: issuer namespace %q without items", ErrMalformed, ns)
+		}
+	}
+	return Document{
+		DocType: *w.DocType,
+		IssuerSigned: IssuerSigned{
+			NameSpaces: w.IssuerSigned.NameSpaces,
+			IssuerAuth: w.IssuerSigned.IssuerAuth,
+		},
+		DeviceSigned: DeviceSigned{
+			NameSpaces:      *w.DeviceSigned.NameSpaces,
+			DeviceSignature: auth.DeviceSignature,
+			DeviceMac:       auth.DeviceMac,
+		},
+		Errors: w.Errors,
+	}, nil
+}
+
+// MarshalCBOR encodes the response deterministically; tag-24 items and COSE
+// structures are written exactly as held.
+func (r *DeviceResponse) MarshalCBOR() ([]byte, error) {
+	w := deviceResponseWire{Version: &r.Version, DocumentErrors: r.DocumentErrors, Status: &r.Status}
+	for i := range r.Documents {
+		d := &r.Documents[i]
+		w.Documents = append(w.Documents, documentWire{
+			DocType: &d.DocType,
+			IssuerSigned: &issuerSignedWire{
+				NameSpaces: d.IssuerSigned.NameSpaces,
+				IssuerAuth: d.IssuerSigned.IssuerAuth,
+			},
+			DeviceSigned: &deviceSignedWire{
+				NameSpaces: &d.DeviceSigned.NameSpaces,
+				DeviceAuth: &deviceAuthWire{
+					DeviceSignature: d.DeviceSigned.DeviceSignature,
+					DeviceMac:       d.DeviceSigned.DeviceMac,
+				},
+			},
+			Errors: d.Errors,
+		})
+	}
+	return encMode.Marshal(w)
+}
+
+// ParseIssuerSignedItemBytes decodes one #6.24(bstr .cbor IssuerSignedItem).
+func ParseIssuerSignedItemBytes(data []byte) (IssuerSignedItemBytes, error) {
+	var b IssuerSignedItemBytes
+	if err := b.UnmarshalCBOR(data); err != nil {
+		return IssuerSignedItemBytes{}, err
+	}
+	return b, nil
+}
+
+// UnmarshalCBOR implements cbor.Unmarshaler: it keeps the tag-24 item as
+// received and decodes the IssuerSignedItem inside it.
+func (b *IssuerSignedItemBytes) UnmarshalCBOR(data []byte) error {
+	if err := b.Bytes.UnmarshalCBOR(data); err != nil {
+		return fmt.Errorf("decoding IssuerSignedItemBytes: %w", err)
+	}
+	var w struct {
+		DigestID          *uint64         `cbor:"digestID"`
+		Random            []byte          `cbor:"random"`
+		ElementIdentifier *string         `cbor:"elementIdentifier"`
+		ElementValue      cbor.RawMessage `cbor:"elementValue"`
+	}
+	if err := Unmarshal(b.Bytes.Inner, &w); err != nil {
+		return fmt.Errorf("decoding IssuerSignedItem: %w", err)
+	}
+	switch {
+	case w.DigestID == nil:
+		return fmt.Errorf("%w: IssuerSignedItem without digestID", ErrMalformed)
+	case w.ElementIdentifier == nil:
+		return fmt.Errorf("%w: IssuerSignedItem without elementIdentifier", ErrMalformed)
+	case w.ElementValue == nil:
+		return fmt.Errorf("%w: IssuerSignedItem without elementValue", ErrMalformed)
+	case len(w.Random) < minIssuerSignedItemRandom:
+		// Clause 9.1.2.5: random shall be at least 16 bytes.
+		return fmt.Errorf("%w: IssuerSignedItem random of %d bytes, at least 16 required", ErrMalformed, len(w.Random))
+	}
+	b.Item = IssuerSignedItem{
+		DigestID:          *w.DigestID,
+		Random:            w.Random,
+		ElementIdentifier: *w.ElementIdentifier,
+		ElementValue:      w.ElementValue,
+	}
+	return nil
+}
+
+// MarshalCBOR implements cbor.Marshaler, writing the item as held in Bytes.
+func (b IssuerSignedItemBytes) MarshalCBOR() ([]byte, error) {
+	return b.Bytes.MarshalCBOR()
+}
+
+// NewIssuerSignedItemBytes encodes an IssuerSignedItem (deterministically)
+// and wraps it in tag 24, for a wallet or issuer building a credential.
+// value is encoded with [EncodeElementValue].
+func NewIssuerSignedItemBytes(digestID uint64, random []byte, identifier string, value any) (IssuerSignedItemBytes, error) {
+	if len(random) < minIssuerSignedItemRandom {
+		return IssuerSignedItemBytes{}, fmt.Errorf("mdoc: IssuerSignedItem random must be at least 16 bytes")
+	}
+	ev, err := EncodeElementValue(value)
+	if err != nil {
+		return IssuerSignedItemBytes{}, err
+	}
+	item := IssuerSignedItem{DigestID: digestID, Random: random, ElementIdentifier: identifier, ElementValue: ev}
+	t, err := WrapCBOR(item)
+	if err != nil {
+		return IssuerSignedItemBytes{}, fmt.Errorf("mdoc: encoding IssuerSignedItem: %w", err)
+	}
+	return IssuerSignedItemBytes{Bytes: t, Item: item}, nil
+}
+
+// DeviceNameSpaces decodes DeviceNameSpacesBytes (clause 8.3.2.1.2.2):
+//
+//	DeviceNameSpaces = {* NameSpace => {+ DataElementIdentifier => DataElementValue}}
+//
+// Values are returned as raw CBOR; decode them with [DecodeElementValue].
+func (d *DeviceSigned) DeviceNameSpaces() (map[string]map[string]cbor.RawMessage, error) {
+	if len(d.NameSpaces.Raw) == len(deviceNameSpacesEmptyBytes) && string(d.NameSpaces.Raw) == deviceNameSpacesEmptyBytes {
+		return nil, nil
+	}
+	var m map[string]map[string]cbor.RawMessage
+	if err := d.NameSpaces.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decoding DeviceNameSpaces: %w", err)
+	}
+	for ns, els := range m {
+		if len(els) == 0 {
+			return nil, fmt.Errorf("%w: device namespace %q without elements", ErrMalformed, ns)
+		}
+	}
+	return m, nil
+}
