@@ -30,6 +30,13 @@ const (
 // pseudo-reader reports nothing.
 const pollFallback = time.Second
 
+// Retries of a Connect that failed because pcscd's view of the card was
+// stale (about 2 s, five presence polls).
+const (
+	connectRetries    = 20
+	connectRetryDelay = 100 * time.Millisecond
+)
+
 // Provider lists and opens PC/SC readers.
 type Provider struct {
 	opts Options
@@ -121,12 +128,13 @@ type pcscReader struct {
 	name   string
 	limits reader.Limits
 
-	mu     sync.Mutex
-	watch  *scard.Context  // nil after the service was lost
-	state  scard.StateFlag // last event state of the reader, with pcsc-lite's event count
-	pnp    scard.StateFlag // last event state of the PnP pseudo-reader
-	served int             // event count of the card last returned by Wait, -1 for none
-	gone   bool            // the reader vanished; wait for it to come back
+	mu      sync.Mutex
+	watch   *scard.Context  // nil after the service was lost
+	state   scard.StateFlag // last event state of the reader, with pcsc-lite's event count
+	pnp     scard.StateFlag // last event state of the PnP pseudo-reader
+	served  int             // event count of the card last returned by Wait, -1 for none
+	gone    bool            // the reader vanished; wait for it to come back
+	retries int             // failed connects to the card in the field
 
 	closed  context.Context
 	closeFn context.CancelFunc
@@ -279,7 +287,7 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 			r.gone = true
 			return nil, fmt.Errorf("%s: reader %q vanished: %w", what, r.name, reader.ErrNoReader)
 		case ev&scard.StateEmpty != 0:
-			r.served = -1
+			r.served, r.retries = -1, 0
 			continue
 		case ev&scard.StatePresent == 0, ev&scard.StateMute != 0, eventCount(ev) == r.served:
 			continue
@@ -287,17 +295,31 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		t, err := r.connect(eventCount(ev))
 		switch {
 		case err == nil:
-			r.served = t.count
+			r.served, r.retries = t.count, 0
 			return t, nil
 		case isServiceErr(err):
 			r.drop()
-		case errors.Is(err, scard.ErrNoSmartcard), errors.Is(err, scard.ErrRemovedCard):
-			// Gone again before we connected; the next event says so.
-		case errors.Is(err, scard.ErrSharingViolation):
-			// Another client holds the card; retry on the next event.
-			r.served = eventCount(ev)
-		case errors.Is(err, scard.ErrUnresponsiveCard), errors.Is(err, scard.ErrUnpoweredCard), errors.Is(err, scard.ErrProtoMismatch):
-			// Not a card we can talk to: skip it until it leaves.
+		case errors.Is(err, scard.ErrNoSmartcard), errors.Is(err, scard.ErrRemovedCard),
+			errors.Is(err, scard.ErrUnpoweredCard), errors.Is(err, scard.ErrUnresponsiveCard):
+			// pcscd's state is stale: the card it saw left before its
+			// next presence poll, and another may already be in the
+			// field without pcscd seeing an absence (vpcd accepts the
+			// next card in the same poll). Connect powers the card up
+			// again, so retry shortly; give up on this card after
+			// connectRetries failures.
+			if r.retries++; r.retries >= connectRetries {
+				r.served, r.retries = eventCount(ev), 0
+				continue
+			}
+			r.state = scard.StateUnaware
+			select {
+			case <-ctx.Done():
+			case <-r.closed.Done():
+			case <-time.After(connectRetryDelay):
+			}
+		case errors.Is(err, scard.ErrSharingViolation), errors.Is(err, scard.ErrProtoMismatch):
+			// Another client holds the card, or it speaks neither T=0
+			// nor T=1: skip it until it leaves.
 			r.served = eventCount(ev)
 		default:
 			return nil, fmt.Errorf("%s: %w", what, mapErr("connecting", err))
@@ -448,10 +470,18 @@ func (t *target) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("%s: %w", what, mapErr("transmit", err))
+		err = mapErr("transmitting", err)
 		if !errors.Is(err, reader.ErrBadCommand) {
 			t.kill(err)
 		}
+		return nil, err
+	}
+	if len(rsp) < 2 {
+		// No status word (ISO/IEC 7816-4 clause 5.1): no card answers
+		// like that. vpcd (0.8) reports success with an empty response
+		// when the card drops the connection in the middle of a command.
+		err := fmt.Errorf("%s: %d-byte response without a status word: %w", what, len(rsp), reader.ErrRemoved)
+		t.kill(err)
 		return nil, err
 	}
 	return rsp, nil
