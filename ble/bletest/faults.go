@@ -94,13 +94,3 @@ func LeadByte(b byte) Fault {
 		return v, Deliver
 	}
 }
-
-// Only restricts f to one direction.
-func Only(dir Direction, f Fault) Fault {
-	return func(d Direction, char ble.UUID, v []byte) ([]byte, Action) {
-		if d != dir {
-			return v, Deliver
-		}
-		return f(d, char, v)
-	}
-}

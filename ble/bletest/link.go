@@ -230,7 +230,7 @@ func (q *queue) pop(ctx context.Context, done <-chan struct{}) (ble.CharValue, e
 			n := len(q.items)
 			q.mu.Unlock()
 			if n == 0 {
-				return ble.CharValue{}, fmt.Errorf("bletest: %w", ble.ErrDisconnected)
+				return ble.CharValue{}, fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
 			}
 		case <-ctx.Done():
 			return ble.CharValue{}, ctx.Err()
@@ -280,7 +280,7 @@ func (c *conn) cross(ctx context.Context, dir Direction, char ble.UUID, value []
 		return nil, 0, err
 	}
 	if c.isDown() {
-		return nil, 0, fmt.Errorf("bletest: %w", ble.ErrDisconnected)
+		return nil, 0, fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
 	}
 	if max := c.mtu() - 3; len(value) > max {
 		return nil, 0, fmt.Errorf("bletest: %d-byte value exceeds MTU %d − 3", len(value), c.mtu())
@@ -301,7 +301,7 @@ func (c *conn) cross(ctx context.Context, dir Direction, char ble.UUID, value []
 	}
 	if act == Disconnect {
 		c.disconnect()
-		return nil, act, fmt.Errorf("bletest: %w (fault)", ble.ErrDisconnected)
+		return nil, act, fmt.Errorf("bletest: link dropped by fault: %w", ble.ErrDisconnected)
 	}
 	return v, act, nil
 }
@@ -352,7 +352,7 @@ func (cc clientConn) Discover(ctx context.Context, service ble.UUID, chars []ble
 		return err
 	}
 	if c.isDown() {
-		return fmt.Errorf("bletest: %w", ble.ErrDisconnected)
+		return fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
 	}
 	if c.svc.UUID != service {
 		return fmt.Errorf("bletest: service %v: %w", service, ble.ErrNotFound)
@@ -395,7 +395,7 @@ func (cc clientConn) Subscribe(ctx context.Context, char ble.UUID) error {
 		return err
 	}
 	if cc.c.isDown() {
-		return fmt.Errorf("bletest: %w", ble.ErrDisconnected)
+		return fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
 	}
 	cc.c.mu.Lock()
 	cc.c.subscribed[char] = true
@@ -437,7 +437,7 @@ func (cc clientConn) Read(ctx context.Context, char ble.UUID) ([]byte, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-cc.c.done:
-			return nil, fmt.Errorf("bletest: %w", ble.ErrDisconnected)
+			return nil, fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
 		}
 	}
 	return v, nil
