@@ -307,3 +307,59 @@ func (d *DeviceSigned) DeviceNameSpaces() (map[string]map[string]cbor.RawMessage
 	}
 	return m, nil
 }
+
+// DeviceAuthenticationBytes builds DeviceAuthenticationBytes (ISO/IEC 18013-5
+// clause 9.1.3.4) from received bytes, without re-encoding any of them:
+//
+//	DeviceAuthentication = ["DeviceAuthentication", SessionTranscript, DocType, DeviceNameSpacesBytes]
+//	DeviceAuthenticationBytes = #6.24(bstr .cbor DeviceAuthentication)
+//
+// sessionTranscript is the bare SessionTranscript array as received and
+// deviceNameSpacesBytes the tag-24 item as received; both are embedded as
+// they are. The caller must pass well-formed items.
+func DeviceAuthenticationBytes(sessionTranscript []byte, docType string, deviceNameSpacesBytes []byte) []byte {
+	const label = "DeviceAuthentication"
+	inner := 1 + headLen(uint64(len(label))) + len(label) + len(sessionTranscript) +
+		headLen(uint64(len(docType))) + len(docType) + len(deviceNameSpacesBytes)
+	out := make([]byte, 0, 2+headLen(uint64(inner))+inner)
+	out = append(out, 0xd8, tagEncodedCBOR) // tag 24, one-byte argument
+	out = appendHead(out, 0x40, uint64(inner))
+	out = append(out, 0x84) // array of 4
+	out = appendHead(out, 0x60, uint64(len(label)))
+	out = append(out, label...)
+	out = append(out, sessionTranscript...)
+	out = appendHead(out, 0x60, uint64(len(docType)))
+	out = append(out, docType...)
+	return append(out, deviceNameSpacesBytes...)
+}
+
+// headLen is the size of a CBOR head carrying argument n (RFC 8949 3.1).
+func headLen(n uint64) int {
+	switch {
+	case n < 24:
+		return 1
+	case n <= 0xff:
+		return 2
+	case n <= 0xffff:
+		return 3
+	case n <= 0xffffffff:
+		return 5
+	}
+	return 9
+}
+
+// appendHead appends the shortest CBOR head of major type mt (given as its
+// high bits, e.g. 0x40 for bstr) with argument n (RFC 8949 3.1, 4.2.1).
+func appendHead(b []byte, mt byte, n uint64) []byte {
+	switch {
+	case n < 24:
+		return append(b, mt|byte(n))
+	case n <= 0xff:
+		return append(b, mt|24, byte(n))
+	case n <= 0xffff:
+		return append(b, mt|25, byte(n>>8), byte(n))
+	case n <= 0xffffffff:
+		return append(b, mt|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, mt|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}

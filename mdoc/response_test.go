@@ -287,3 +287,19 @@ func FuzzIssuerSignedItem(f *testing.F) {
 		}
 	})
 }
+
+// TestDeviceAuthenticationBytesAnnexD rebuilds the published
+// DeviceAuthenticationBytes from the transcript and DeviceNameSpacesBytes.
+func TestDeviceAuthenticationBytesAnnexD(t *testing.T) {
+	got := DeviceAuthenticationBytes(annexDHex(t, "session_transcript"), DocTypeMDL, annexDHex(t, "device_name_spaces_bytes"))
+	if !bytes.Equal(got, annexDHex(t, "device_authentication_bytes")) {
+		t.Errorf("got %x", got)
+	}
+	if _, err := ParseTaggedCBOR(got); err != nil {
+		t.Error(err)
+	}
+	long := DeviceAuthenticationBytes(annexDHex(t, "session_transcript"), strings.Repeat("x", 70000), annexDHex(t, "device_name_spaces_bytes"))
+	if _, err := ParseTaggedCBOR(long); err != nil {
+		t.Error(err)
+	}
+}

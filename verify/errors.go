@@ -1,0 +1,105 @@
+package verify
+
+import "errors"
+
+// Code is a stable reason code for a rejected response. Tools and the daemon
+// print these; they never change meaning.
+type Code string
+
+// The reason codes.
+const (
+	// CodeMalformed: the response or a structure in it does not decode or
+	// does not have the shape the 18013-5 CDDL requires, or the response
+	// carries no document (status ≠ 0 or no documents).
+	CodeMalformed Code = "malformed"
+	// CodeIssuerUntrusted: the document signer certificate does not chain to
+	// an IACA of the trust store.
+	CodeIssuerUntrusted Code = "issuer_untrusted"
+	// CodeIssuerSignature: the issuerAuth signature does not verify.
+	CodeIssuerSignature Code = "issuer_signature"
+	// CodeCertificateProfile: a certificate breaks its Annex B profile, or
+	// the countries of DS, IACA and issuing_country disagree.
+	CodeCertificateProfile Code = "certificate_profile"
+	// CodeCertificateValidity: the DS or IACA certificate is not valid at
+	// the verification time.
+	CodeCertificateValidity Code = "certificate_validity"
+	// CodeMSOValidity: the MSO is expired, not yet valid, or signed in the
+	// future (clause 9.3.1).
+	CodeMSOValidity Code = "mso_validity"
+	// CodeValueDigest: a disclosed element's digest is missing from the MSO
+	// or differs from it (clause 9.1.2.5).
+	CodeValueDigest Code = "value_digest"
+	// CodeDocTypeMismatch: the MSO docType differs from the Document docType.
+	CodeDocTypeMismatch Code = "doctype_mismatch"
+	// CodeDeviceAuth: mdoc authentication (clause 9.1.3) failed or could not
+	// be proven (no transcript, no reader key for a MAC), or device-signed
+	// elements are not covered by keyAuthorizations.
+	CodeDeviceAuth Code = "device_auth"
+	// CodeUnsupported: an algorithm, MSO version or curve this reader does
+	// not implement.
+	CodeUnsupported Code = "unsupported"
+)
+
+// Sentinel errors, one per [Code]. Every failure in a [Result] wraps one.
+var (
+	ErrMalformed           = errors.New("verify: malformed")
+	ErrIssuerUntrusted     = errors.New("verify: issuer untrusted")
+	ErrIssuerSignature     = errors.New("verify: issuer signature invalid")
+	ErrCertificateProfile  = errors.New("verify: certificate profile violated")
+	ErrCertificateValidity = errors.New("verify: certificate not valid")
+	ErrMSOValidity         = errors.New("verify: mso not valid")
+	ErrValueDigest         = errors.New("verify: value digest mismatch")
+	ErrDocTypeMismatch     = errors.New("verify: doctype mismatch")
+	ErrDeviceAuth          = errors.New("verify: device authentication failed")
+	ErrUnsupported         = errors.New("verify: unsupported")
+)
+
+var codeErrs = []struct {
+	code Code
+	err  error
+}{
+	{CodeMalformed, ErrMalformed},
+	{CodeIssuerUntrusted, ErrIssuerUntrusted},
+	{CodeIssuerSignature, ErrIssuerSignature},
+	{CodeCertificateProfile, ErrCertificateProfile},
+	{CodeCertificateValidity, ErrCertificateValidity},
+	{CodeMSOValidity, ErrMSOValidity},
+	{CodeValueDigest, ErrValueDigest},
+	{CodeDocTypeMismatch, ErrDocTypeMismatch},
+	{CodeDeviceAuth, ErrDeviceAuth},
+	{CodeUnsupported, ErrUnsupported},
+}
+
+// Err returns the sentinel error of the code, or nil for an unknown code.
+func (c Code) Err() error {
+	for _, ce := range codeErrs {
+		if ce.code == c {
+			return ce.err
+		}
+	}
+	return nil
+}
+
+// CodeOf returns the code of the sentinel error found first in a depth-first
+// walk of err's wrap tree (so the outermost category wins), or "" if none.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	for _, ce := range codeErrs {
+		if err == ce.err {
+			return ce.code
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return CodeOf(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if c := CodeOf(e); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
