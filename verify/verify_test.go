@@ -136,6 +136,21 @@ func TestVerifyAnnexDNegative(t *testing.T) {
 			}
 		}
 	})
+	t.Run("digest missing from the MSO", func(t *testing.T) {
+		// family_name's digestID 0 → 20; the MSO has IDs 0..12 only.
+		bad := replaceOnce(t, resp, []byte("digestID\x00"), []byte("digestID\x14"))
+		res, err := Verify(bad, annexDOptions(t))
+		wantCode(t, res, err, CodeValueDigest)
+		if !strings.Contains(res.Failures[0].Detail, "not in the MSO") {
+			t.Errorf("%s", res.Failures[0].Detail)
+		}
+	})
+	t.Run("duplicate digestID", func(t *testing.T) {
+		// issue_date's digestID 3 → 0, the ID of family_name.
+		bad := replaceOnce(t, resp, []byte("digestID\x03"), []byte("digestID\x00"))
+		res, err := Verify(bad, annexDOptions(t))
+		wantCode(t, res, err, CodeValueDigest)
+	})
 	t.Run("expired MSO", func(t *testing.T) {
 		o := annexDOptions(t)
 		// After validUntil; the DS (until 2021-10-01T00:00Z) has expired too.
