@@ -119,11 +119,7 @@ func Dial(ctx context.Context, addr string) (*Conn, error) {
 	for {
 		nc, err := d.DialContext(ctx, "tcp", addr)
 		if err == nil {
-			c := &Conn{nc: nc, buf: make([]byte, 2+maxFrame), out: make([]byte, 0, 2+256)}
-			if sc, ok := nc.(syscall.Conn); ok {
-				c.raw, _ = sc.SyscallConn()
-			}
-			return c, nil
+			return newConn(nc), nil
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("vpcd: dialing %s: %w", addr, ctx.Err())
@@ -137,6 +133,14 @@ func Dial(ctx context.Context, addr string) (*Conn, error) {
 		case <-time.After(redialDelay):
 		}
 	}
+}
+
+func newConn(nc net.Conn) *Conn {
+	c := &Conn{nc: nc, buf: make([]byte, 2+maxFrame), out: make([]byte, 0, 2+256)}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	return c
 }
 
 // Close takes the card out of the field.
@@ -159,7 +163,7 @@ func (c *Conn) Serve(ctx context.Context, card Card) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+			if gone(err) {
 				return ErrDisconnected
 			}
 			return fmt.Errorf("vpcd: reading: %w", err)
@@ -220,10 +224,16 @@ func (c *Conn) write(p []byte) error {
 	c.out = binary.BigEndian.AppendUint16(c.out[:0], uint16(len(p)))
 	c.out = append(c.out, p...)
 	if _, err := c.nc.Write(c.out); err != nil {
-		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		if gone(err) {
 			return ErrDisconnected
 		}
 		return fmt.Errorf("vpcd: writing: %w", err)
 	}
 	return nil
+}
+
+// gone reports errors that mean the reader closed the connection.
+func gone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.ErrClosedPipe) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
