@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/idreader/idreader/verify"
+)
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+const verifyUsage = `usage: idreader verify --trust PATH [--trust PATH ...] [--transcript FILE] [--reader-key FILE] [--now RFC3339] [--json] RESPONSE_FILE
+
+Verifies an ISO/IEC 18013-5 DeviceResponse offline: issuer chain to an IACA,
+issuerAuth, MSO validity, value digests, docType and device authentication.
+Input files may be binary CBOR/DER or hex text.
+
+  --trust PATH       IACA certificate (PEM, DER or hex of DER) or a directory of them
+  --transcript FILE  SessionTranscript, tag-24 wrapped or bare (needed for device authentication)
+  --reader-key FILE  reader ephemeral private key, PEM (SEC1/PKCS#8) or JWK (needed for deviceMac)
+  --now RFC3339      verification time (default: now)
+  --json             print one JSON object
+
+Exit status: 0 accept, 1 reject, 2 usage or unreadable input.
+`
+
+// runVerify implements `idreader verify`.
+func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var trust stringList
+	fs.Var(&trust, "trust", "")
+	transcriptPath := fs.String("transcript", "", "")
+	readerKeyPath := fs.String("reader-key", "", "")
+	nowStr := fs.String("now", "", "")
+	asJSON := fs.Bool("json", false, "")
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "idreader verify: "+format+"\n", a...)
+		fmt.Fprint(stderr, verifyUsage)
+		return exitUsage
+	}
+	// Flags may come before or after the response file.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, verifyUsage)
+				return exitOK
+			}
+			return usageErr("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	if len(positional) != 1 {
+		return usageErr("exactly one RESPONSE_FILE is required")
+	}
+	if len(trust) == 0 {
+		return usageErr("at least one --trust is required")
+	}
+	now := time.Now()
+	if *nowStr != "" {
+		t, err := time.Parse(time.RFC3339Nano, *nowStr)
+		if err != nil {
+			return usageErr("--now: %v", err)
+		}
+		now = t
+	}
+
+	store, err := verify.LoadTrustStore(trust...)
+	if err != nil {
+		fmt.Fprintf(stderr, "idreader verify: %v\n", err)
+		return exitUsage
+	}
+	opts := verify.Options{Trust: store, Now: now}
+	if *transcriptPath != "" {
+		if opts.SessionTranscript, err = readInput(*transcriptPath); err != nil {
+			fmt.Fprintf(stderr, "idreader verify: reading transcript: %v\n", err)
+			return exitUsage
+		}
+	}
+	if *readerKeyPath != "" {
+		if opts.ReaderKey, err = readECDHKey(*readerKeyPath); err != nil {
+			fmt.Fprintf(stderr, "idreader verify: reading reader key %s: %v\n", *readerKeyPath, err)
+			return exitUsage
+		}
+	}
+	resp, err := readInput(positional[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "idreader verify: reading response: %v\n", err)
+		return exitUsage
+	}
+
+	res, _ := verify.Verify(resp, opts)
+	rep := res.Report()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "idreader verify: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		printSummary(stdout, res, &rep)
+	}
+	if rep.Verdict != verify.VerdictAccept {
+		return exitReject
+	}
+	return exitOK
+}
+
+// printSummary writes the human-readable form: verdict, documents with
+// issuer and elements (byte strings as their length), failed checks, errors.
+func printSummary(w io.Writer, res *verify.Result, rep *verify.Report) {
+	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
+	for _, d := range res.Documents {
+		fmt.Fprintf(w, "document: %s\n", d.DocType)
+		fmt.Fprintf(w, "  issuer: %s (country %s)\n", d.Issuer.Subject, d.Issuer.Country)
+		fmt.Fprintf(w, "  device auth: %s\n", d.DeviceAuth)
+		byNS := map[string][]verify.Element{}
+		for _, e := range d.Elements {
+			byNS[e.Namespace] = append(byNS[e.Namespace], e)
+		}
+		nss := make([]string, 0, len(byNS))
+		for ns := range byNS {
+			nss = append(nss, ns)
+		}
+		sort.Strings(nss)
+		for _, ns := range nss {
+			fmt.Fprintf(w, "  %s:\n", ns)
+			for _, e := range byNS[ns] {
+				fmt.Fprintf(w, "    %s: %s\n", e.Identifier, summaryValue(e.Value))
+			}
+		}
+		for _, c := range d.Checks {
+			if c.OK {
+				continue
+			}
+			code := verify.CodeOf(c.Err)
+			if code == "" {
+				code = "-"
+			}
+			fmt.Fprintf(w, "  failed check %s [%s]: %s\n", c.Name, code, c.Detail)
+		}
+	}
+	for _, e := range rep.Errors {
+		fmt.Fprintf(w, "error [%s]: %s\n", e.Code, e.Detail)
+	}
+}
+
+func summaryValue(v any) string {
+	if b, ok := v.([]byte); ok {
+		return fmt.Sprintf("<%d bytes>", len(b))
+	}
+	j, err := json.Marshal(shortBytes(verify.JSONValue(v)))
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(j)
+}
+
+// shortBytes replaces byte strings nested in a JSON-ready value by their size.
+func shortBytes(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return fmt.Sprintf("<%d bytes>", len(x))
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = shortBytes(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = shortBytes(e)
+		}
+		return out
+	}
+	return v
+}
