@@ -61,8 +61,8 @@ func ParseSessionEstablishment(data []byte) (*SessionEstablishment, error) {
 	if err := mdoc.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("decoding SessionEstablishment: %w", err)
 	}
-	if m.Data == nil {
-		m.Data = []byte{}
+	if m.Data == nil { // "data": null; an empty bstr decodes non-nil
+		return nil, fmt.Errorf("%w: SessionEstablishment data is not a byte string", mdoc.ErrMalformed)
 	}
 	return &m, nil
 }
@@ -118,23 +118,15 @@ type sessionDataWire struct {
 // ParseSessionData decodes a SessionData. At least one of data and status must
 // be present.
 func ParseSessionData(data []byte) (*SessionData, error) {
-	var keys map[string]cbor.RawMessage
-	if err := mdoc.Unmarshal(data, &keys); err != nil {
-		return nil, fmt.Errorf("decoding SessionData: %w", err)
-	}
-	_, hasData := keys["data"]
-	_, hasStatus := keys["status"]
-	if !hasData && !hasStatus {
-		return nil, fmt.Errorf("%w: SessionData without data or status", mdoc.ErrMalformed)
-	}
 	var w sessionDataWire
 	if err := mdoc.Unmarshal(data, &w); err != nil {
 		return nil, fmt.Errorf("decoding SessionData: %w", err)
 	}
-	m := &SessionData{Data: w.Data, HasStatus: hasStatus}
-	if hasData && m.Data == nil {
-		m.Data = []byte{}
+	// An empty byte string decodes to a non-nil empty slice, so nil means absent.
+	if w.Data == nil && w.Status == nil {
+		return nil, fmt.Errorf("%w: SessionData without data or status", mdoc.ErrMalformed)
 	}
+	m := &SessionData{Data: w.Data, HasStatus: w.Status != nil}
 	if w.Status != nil {
 		m.Status = *w.Status
 	}

@@ -189,6 +189,7 @@ func TestMessagesEncodeDecode(t *testing.T) {
 		"no data":          mustMarshal(t, map[string]any{"eReaderKey": erkItem}),
 		"untagged key":     mustMarshal(t, map[string]any{"eReaderKey": erk[4:], "data": []byte{1}}),
 		"data not bstr":    mustMarshal(t, map[string]any{"eReaderKey": erkItem, "data": "x"}),
+		"data null":        mustMarshal(t, map[string]any{"eReaderKey": erkItem, "data": nil}),
 		"truncated":        annexD(t, "session_establishment")[:100],
 		"duplicate data":   {0xa2, 0x64, 'd', 'a', 't', 'a', 0x40, 0x64, 'd', 'a', 't', 'a', 0x40},
 		"not a map":        {0x80},
