@@ -25,6 +25,7 @@ var commands = map[string]struct {
 	summary string
 }{
 	"verify": {runVerify, "verify a DeviceResponse offline against IACA trust anchors"},
+	"read":   {runRead, "read one tap on a PC/SC reader, verify it and print the report"},
 }
 
 // Exit codes shared by the subcommands.

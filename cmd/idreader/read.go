@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/reader/pcsc"
+	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/verify"
+)
+
+const readUsage = `usage: idreader read --reader NAME --trust PATH [--trust PATH ...] [--reader-cert DIR]
+                     [--profile NAME] [--timeout D] [--json]
+
+Waits for one tap on the named PC/SC reader ("" or "first" for the first
+reader present), runs NFC engagement, the session and the request, verifies
+the response and prints the same report as 'idreader verify'.
+
+  --reader NAME      PC/SC reader name
+  --trust PATH       IACA certificate (PEM, DER, hex) or a directory of them
+  --reader-cert DIR  reader authentication: DIR/reader.pem and DIR/reader_key.pem
+  --profile NAME     what to request: default, age-20, age-21, identity
+  --timeout D        how long to wait for the tap and the exchange (default 30s)
+  --json             print one JSON object
+
+Exit status: 0 accept, 1 reject, 2 error (no tap, exchange failed, bad usage).
+`
+
+// runRead implements `idreader read`.
+func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("read", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var trust stringList
+	fs.Var(&trust, "trust", "")
+	readerName := fs.String("reader", "", "")
+	certDir := fs.String("reader-cert", "", "")
+	profileName := fs.String("profile", "", "")
+	timeout := fs.Duration("timeout", 30*time.Second, "")
+	asJSON := fs.Bool("json", false, "")
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "idreader read: "+format+"\n", a...)
+		fmt.Fprint(stderr, readUsage)
+		return exitUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, readUsage)
+			return exitOK
+		}
+		return usageErr("%v", err)
+	}
+	if fs.NArg() != 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	if len(trust) == 0 {
+		return usageErr("at least one --trust is required")
+	}
+	if *timeout <= 0 {
+		return usageErr("--timeout must be positive")
+	}
+	profile, err := terminal.LookupProfile(*profileName)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	store, err := verify.LoadTrustStore(trust...)
+	if err != nil {
+		fmt.Fprintf(stderr, "idreader read: %v\n", err)
+		return exitUsage
+	}
+	cfg := terminal.Config{Trust: store, Profile: profile}
+	if *certDir != "" {
+		if cfg.ReaderAuth, err = loadReaderIdentity(*certDir); err != nil {
+			fmt.Fprintf(stderr, "idreader read: %v\n", err)
+			return exitUsage
+		}
+	}
+	name := *readerName
+	if name == "first" {
+		name = ""
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	out, err := readOnce(ctx, name, cfg)
+	var rep verify.Report
+	if err != nil {
+		rep = terminal.ErrorReport(err)
+	} else {
+		rep = out.Result.Report()
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "idreader read: %v\n", err)
+			return exitUsage
+		}
+	} else if err != nil {
+		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
+	} else {
+		printSummary(stdout, out.Result, &rep)
+	}
+	switch {
+	case err != nil:
+		return exitUsage
+	case rep.Verdict != verify.VerdictAccept:
+		return exitReject
+	}
+	return exitOK
+}
+
+// readOnce opens the reader, waits for one target and runs one tap.
+func readOnce(ctx context.Context, name string, cfg terminal.Config) (*terminal.Outcome, error) {
+	prov, err := pcsc.New(pcsc.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("opening PC/SC: %w", err)
+	}
+	rd, err := prov.Open(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("opening reader %q: %w", name, err)
+	}
+	defer rd.Close()
+	target, err := rd.Wait(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for a tap: %w", err)
+	}
+	defer target.Close()
+	cfg.Limits = terminal.NFCLimits(target.Limits())
+	return terminal.Tap(ctx, target, cfg)
+}
+
+// loadReaderIdentity reads the reader certificate and key that `idreader pki`
+// writes (DIR/reader.pem, DIR/reader_key.pem).
+func loadReaderIdentity(dir string) (*terminal.ReaderIdentity, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, pki.FileReader))
+	if err != nil {
+		return nil, fmt.Errorf("reading reader certificate: %w", err)
+	}
+	cert, err := pki.ParseCertificatePEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("reading reader certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, pki.FileReaderKey))
+	if err != nil {
+		return nil, fmt.Errorf("reading reader key: %w", err)
+	}
+	key, err := pki.ParseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("reading reader key: %w", err)
+	}
+	return &terminal.ReaderIdentity{Key: key, Chain: []*x509.Certificate{cert}}, nil
+}
