@@ -14,8 +14,8 @@ import (
 // message.
 var ErrDecrypt = errors.New("session: decrypt failed")
 
-// ErrCounterExhausted is returned when a direction has used all 2^32-1
-// message counters.
+// ErrCounterExhausted is returned when a direction has used its counters 1
+// to 2^32-2; the session must then end.
 var ErrCounterExhausted = errors.New("session: message counter exhausted")
 
 // Session encryption identifiers (ISO/IEC 18013-5 clause 9.1.1.5): the first
