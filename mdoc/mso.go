@@ -2,6 +2,7 @@ package mdoc
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -85,12 +86,12 @@ type ValidityInfo struct {
 }
 
 type msoWire struct {
-	Version         *string                      `cbor:"version"`
-	DigestAlgorithm *string                      `cbor:"digestAlgorithm"`
-	ValueDigests    map[string]map[uint64][]byte `cbor:"valueDigests"`
-	DeviceKeyInfo   *deviceKeyInfoWire           `cbor:"deviceKeyInfo"`
-	DocType         *string                      `cbor:"docType"`
-	ValidityInfo    *validityInfoWire            `cbor:"validityInfo"`
+	Version         *string            `cbor:"version"`
+	DigestAlgorithm *string            `cbor:"digestAlgorithm"`
+	ValueDigests    cbor.RawMessage    `cbor:"valueDigests"`
+	DeviceKeyInfo   *deviceKeyInfoWire `cbor:"deviceKeyInfo"`
+	DocType         *string            `cbor:"docType"`
+	ValidityInfo    *validityInfoWire  `cbor:"validityInfo"`
 }
 
 type deviceKeyInfoWire struct {
@@ -109,11 +110,11 @@ type validityInfoWire struct {
 // ParseMobileSecurityObjectBytes decodes MobileSecurityObjectBytes =
 // #6.24(bstr .cbor MobileSecurityObject), the issuerAuth payload.
 func ParseMobileSecurityObjectBytes(data []byte) (*MSO, error) {
-	t, err := ParseTaggedCBOR(data)
+	inner, err := splitTag24(data)
 	if err != nil {
 		return nil, fmt.Errorf("decoding MobileSecurityObjectBytes: %w", err)
 	}
-	return ParseMSO(t.Inner)
+	return ParseMSO(inner)
 }
 
 // ParseMSO decodes a MobileSecurityObject map. It checks shape only (required
@@ -143,10 +144,14 @@ func ParseMSO(data []byte) (*MSO, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading MSO deviceKey: %w", err)
 	}
+	digests, err := parseValueDigests(w.ValueDigests)
+	if err != nil {
+		return nil, fmt.Errorf("reading MSO valueDigests: %w", err)
+	}
 	return &MSO{
 		Version:         *w.Version,
 		DigestAlgorithm: *w.DigestAlgorithm,
-		ValueDigests:    w.ValueDigests,
+		ValueDigests:    digests,
 		DeviceKeyInfo: DeviceKeyInfo{
 			DeviceKey:         key,
 			KeyAuthorizations: w.DeviceKeyInfo.KeyAuthorizations,
@@ -169,10 +174,14 @@ func (m *MSO) MarshalCBOR() ([]byte, error) {
 		return nil, fmt.Errorf("mdoc: MSO without an encoded deviceKey")
 	}
 	vi := m.ValidityInfo
+	vd, err := encMode.Marshal(m.ValueDigests)
+	if err != nil {
+		return nil, fmt.Errorf("mdoc: encoding valueDigests: %w", err)
+	}
 	return encMode.Marshal(msoWire{
 		Version:         &m.Version,
 		DigestAlgorithm: &m.DigestAlgorithm,
-		ValueDigests:    m.ValueDigests,
+		ValueDigests:    vd,
 		DeviceKeyInfo: &deviceKeyInfoWire{
 			DeviceKey:         m.DeviceKeyInfo.DeviceKey.Raw,
 			KeyAuthorizations: m.DeviceKeyInfo.KeyAuthorizations,
@@ -181,4 +190,107 @@ func (m *MSO) MarshalCBOR() ([]byte, error) {
 		DocType:      &m.DocType,
 		ValidityInfo: &validityInfoWire{Signed: &vi.Signed, ValidFrom: &vi.ValidFrom, ValidUntil: &vi.ValidUntil, Expected: vi.Expected},
 	})
+}
+
+// parseValueDigests reads ValueDigests = {+ NameSpace => {+ DigestID => Digest}}
+// (clause 9.1.2.4) with a direct reader instead of reflection: it is the
+// largest map of the MSO and is read on every verification. Duplicate keys,
+// non-text namespaces and trailing bytes are rejected; digests alias data.
+func parseValueDigests(data []byte) (map[string]map[uint64][]byte, error) {
+	c := cursor(data)
+	n, ok := c.head(5)
+	if !ok {
+		return nil, fmt.Errorf("%w: valueDigests is not a map", ErrMalformed)
+	}
+	out := make(map[string]map[uint64][]byte, n)
+	for ; n > 0; n-- {
+		nsLen, ok := c.head(3)
+		if !ok {
+			return nil, fmt.Errorf("%w: valueDigests namespace is not a text string", ErrMalformed)
+		}
+		ns, ok := c.take(nsLen)
+		if !ok {
+			return nil, fmt.Errorf("%w: truncated valueDigests", ErrMalformed)
+		}
+		if !utf8.Valid(ns) {
+			return nil, fmt.Errorf("%w: valueDigests namespace is not valid UTF-8", ErrMalformed)
+		}
+		m, ok := c.head(5)
+		if !ok {
+			return nil, fmt.Errorf("%w: valueDigests[%q] is not a map", ErrMalformed, ns)
+		}
+		if _, dup := out[string(ns)]; dup {
+			return nil, fmt.Errorf("%w: valueDigests namespace %q twice", ErrMalformed, ns)
+		}
+		ids := make(map[uint64][]byte, m)
+		for ; m > 0; m-- {
+			id, ok := c.head(0)
+			if !ok {
+				return nil, fmt.Errorf("%w: valueDigests[%q] digestID is not a uint", ErrMalformed, ns)
+			}
+			l, ok := c.head(2)
+			if !ok {
+				return nil, fmt.Errorf("%w: valueDigests[%q][%d] is not a byte string", ErrMalformed, ns, id)
+			}
+			d, ok := c.take(l)
+			if !ok {
+				return nil, fmt.Errorf("%w: truncated valueDigests", ErrMalformed)
+			}
+			if _, dup := ids[id]; dup {
+				return nil, fmt.Errorf("%w: valueDigests[%q] digestID %d twice", ErrMalformed, ns, id)
+			}
+			ids[id] = d
+		}
+		out[string(ns)] = ids
+	}
+	if len(c) != 0 {
+		return nil, fmt.Errorf("%w: trailing bytes after valueDigests", ErrMalformed)
+	}
+	return out, nil
+}
+
+// cursor reads definite-length CBOR heads (RFC 8949 section 3).
+type cursor []byte
+
+// head reads a head of major type mt and returns its argument.
+func (c *cursor) head(mt byte) (uint64, bool) {
+	b := *c
+	if len(b) == 0 || b[0]>>5 != mt {
+		return 0, false
+	}
+	ai := b[0] & 0x1f
+	var n uint64
+	var hl int
+	switch {
+	case ai < 24:
+		n, hl = uint64(ai), 1
+	case ai == 24:
+		hl = 2
+	case ai == 25:
+		hl = 3
+	case ai == 26:
+		hl = 5
+	case ai == 27:
+		hl = 9
+	default:
+		return 0, false
+	}
+	if len(b) < hl {
+		return 0, false
+	}
+	for _, x := range b[1:hl] {
+		n = n<<8 | uint64(x)
+	}
+	*c = b[hl:]
+	return n, true
+}
+
+// take returns the next n bytes.
+func (c *cursor) take(n uint64) ([]byte, bool) {
+	if uint64(len(*c)) < n {
+		return nil, false
+	}
+	b := (*c)[:n:n]
+	*c = (*c)[n:]
+	return b, true
 }

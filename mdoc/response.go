@@ -231,9 +231,12 @@ func ParseIssuerSignedItemBytes(data []byte) (IssuerSignedItemBytes, error) {
 // UnmarshalCBOR implements cbor.Unmarshaler: it keeps the tag-24 item as
 // received and decodes the IssuerSignedItem inside it.
 func (b *IssuerSignedItemBytes) UnmarshalCBOR(data []byte) error {
-	if err := b.Bytes.UnmarshalCBOR(data); err != nil {
+	inner, err := splitTag24(data)
+	if err != nil {
 		return fmt.Errorf("decoding IssuerSignedItemBytes: %w", err)
 	}
+	raw := append([]byte(nil), data...)
+	b.Bytes = TaggedCBOR{Raw: raw, Inner: raw[len(data)-len(inner):]}
 	var w struct {
 		DigestID          *uint64         `cbor:"digestID"`
 		Random            []byte          `cbor:"random"`
@@ -362,4 +365,44 @@ func appendHead(b []byte, mt byte, n uint64) []byte {
 		return append(b, mt|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
 	return append(b, mt|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// splitTag24 returns the content of the byte string inside #6.24(bstr), which
+// must span all of data. It reads the heads directly (RFC 8949 section 3);
+// the content's own well-formedness is left to the decoder that reads it.
+func splitTag24(data []byte) ([]byte, error) {
+	if len(data) < 3 || data[0] != 0xd8 || data[1] != tagEncodedCBOR {
+		return nil, fmt.Errorf("%w: not a tag-24 item", ErrMalformed)
+	}
+	rest := data[2:]
+	if rest[0]>>5 != 2 {
+		return nil, fmt.Errorf("%w: tag 24 content is not a byte string", ErrMalformed)
+	}
+	ai := rest[0] & 0x1f
+	var n uint64
+	var hl int
+	switch {
+	case ai < 24:
+		n, hl = uint64(ai), 1
+	case ai == 24:
+		hl = 2
+	case ai == 25:
+		hl = 3
+	case ai == 26:
+		hl = 5
+	case ai == 27:
+		hl = 9
+	default:
+		return nil, fmt.Errorf("%w: tag 24 byte string with indefinite or reserved length", ErrMalformed)
+	}
+	if len(rest) < hl {
+		return nil, fmt.Errorf("%w: truncated tag-24 item", ErrMalformed)
+	}
+	for _, c := range rest[1:hl] {
+		n = n<<8 | uint64(c)
+	}
+	if n != uint64(len(rest)-hl) {
+		return nil, fmt.Errorf("%w: tag-24 item length %d, %d bytes present", ErrMalformed, n, len(rest)-hl)
+	}
+	return rest[hl:], nil
 }

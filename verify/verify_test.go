@@ -246,3 +246,31 @@ func mustHexT(t *testing.T, s string) []byte {
 }
 
 var _ = mdoc.DocTypeMDL
+
+// FuzzVerify runs the whole verification on arbitrary input: it must never
+// panic, and nothing that is not the intact Annex D response may be accepted
+// (a byte change anywhere breaks a digest, a signature or the MAC, or is in
+// a part that decodes to the same values).
+func FuzzVerify(f *testing.F) {
+	resp := vec(f, "device_response")
+	f.Add(resp)
+	f.Add(resp[:100])
+	f.Add(vec(f, "issuer_signed"))
+	f.Add(vec(f, "mobile_security_object_bytes"))
+	opts := annexDOptions(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Verify(data, opts)
+		if res == nil {
+			t.Fatal("nil result")
+		}
+		if (err == nil) != res.Accepted() {
+			t.Fatal("error and verdict disagree")
+		}
+		if err != nil && CodeOf(err) == "" {
+			t.Fatalf("error without a code: %v", err)
+		}
+		if _, jerr := res.MarshalJSON(); jerr != nil {
+			t.Fatalf("report: %v", jerr)
+		}
+	})
+}
