@@ -110,7 +110,7 @@ type validityInfoWire struct {
 // ParseMobileSecurityObjectBytes decodes MobileSecurityObjectBytes =
 // #6.24(bstr .cbor MobileSecurityObject), the issuerAuth payload.
 func ParseMobileSecurityObjectBytes(data []byte) (*MSO, error) {
-	inner, err := splitTag24(data)
+	inner, err := SplitTag24(data)
 	if err != nil {
 		return nil, fmt.Errorf("decoding MobileSecurityObjectBytes: %w", err)
 	}

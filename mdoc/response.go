@@ -231,7 +231,7 @@ func ParseIssuerSignedItemBytes(data []byte) (IssuerSignedItemBytes, error) {
 // UnmarshalCBOR implements cbor.Unmarshaler: it keeps the tag-24 item as
 // received and decodes the IssuerSignedItem inside it.
 func (b *IssuerSignedItemBytes) UnmarshalCBOR(data []byte) error {
-	inner, err := splitTag24(data)
+	inner, err := SplitTag24(data)
 	if err != nil {
 		return fmt.Errorf("decoding IssuerSignedItemBytes: %w", err)
 	}
@@ -367,10 +367,11 @@ func appendHead(b []byte, mt byte, n uint64) []byte {
 	return append(b, mt|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
-// splitTag24 returns the content of the byte string inside #6.24(bstr), which
-// must span all of data. It reads the heads directly (RFC 8949 section 3);
-// the content's own well-formedness is left to the decoder that reads it.
-func splitTag24(data []byte) ([]byte, error) {
+// SplitTag24 returns the content of the byte string inside #6.24(bstr), which
+// must span all of data, without copying (the result aliases data). It reads
+// the heads directly (RFC 8949 section 3); the content's own well-formedness
+// is left to whoever decodes it. [ParseTaggedCBOR] is the checked, copying form.
+func SplitTag24(data []byte) ([]byte, error) {
 	if len(data) < 3 || data[0] != 0xd8 || data[1] != tagEncodedCBOR {
 		return nil, fmt.Errorf("%w: not a tag-24 item", ErrMalformed)
 	}

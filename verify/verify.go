@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -232,14 +233,17 @@ func parseTranscript(b []byte) (*transcript, error) {
 		return nil, fmt.Errorf("%w: no session transcript given: device authentication not proven", ErrDeviceAuth)
 	}
 	if b[0]>>5 == 6 {
-		t, err := mdoc.ParseTaggedCBOR(b)
+		inner, err := mdoc.SplitTag24(b)
 		if err != nil {
 			return nil, fmt.Errorf("%w: session transcript: %w", ErrDeviceAuth, err)
 		}
-		if len(t.Inner) == 0 || t.Inner[0]>>5 != 4 {
+		if len(inner) == 0 || inner[0]>>5 != 4 {
 			return nil, fmt.Errorf("%w: session transcript is not an array", ErrDeviceAuth)
 		}
-		return &transcript{bare: t.Inner, tagged: t.Raw}, nil
+		if err := mdoc.DecMode().Wellformed(inner); err != nil {
+			return nil, fmt.Errorf("%w: session transcript: %v", ErrDeviceAuth, err)
+		}
+		return &transcript{bare: inner, tagged: b}, nil
 	}
 	if b[0]>>5 != 4 {
 		return nil, fmt.Errorf("%w: session transcript is neither tag 24 nor an array", ErrDeviceAuth)
@@ -261,8 +265,8 @@ type docVerifier struct {
 	out  *DocumentResult
 }
 
-func (v *docVerifier) pass(name, format string, args ...any) {
-	v.out.Checks = append(v.out.Checks, Check{Name: name, OK: true, Detail: fmt.Sprintf(format, args...)})
+func (v *docVerifier) pass(name, detail string) {
+	v.out.Checks = append(v.out.Checks, Check{Name: name, OK: true, Detail: detail})
 }
 
 func (v *docVerifier) fail(name string, err error) {
@@ -276,12 +280,14 @@ func (v *docVerifier) skip(name, why string) {
 	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: "not checked: " + why})
 }
 
-func (v *docVerifier) result(name string, err error, okFormat string, args ...any) bool {
+// result records a check: failed with err, or passed with the detail okDetail
+// (plain strings: formatting every detail costs measurably per verification).
+func (v *docVerifier) result(name string, err error, okDetail string) bool {
 	if err != nil {
 		v.fail(name, err)
 		return false
 	}
-	v.pass(name, okFormat, args...)
+	v.pass(name, okDetail)
 	return true
 }
 
@@ -303,17 +309,25 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	if err == nil {
 		ds, err = dsCertificate(sign1)
 	}
-	if !v.result(CheckIssuerCertificate, err, "DS certificate %q", subjectOf(ds)) {
+	var dsSubject string
+	if err == nil {
+		dsSubject = ds.Subject.String()
+	}
+	if !v.result(CheckIssuerCertificate, err, "DS certificate "+dsSubject) {
 		for _, n := range []string{CheckIssuerChain, CheckCertificateProfile, CheckCertificateValidity, CheckIssuerSignature, CheckMSO,
 			CheckDocType, CheckMSOValidity, CheckValueDigests, CheckIssuingCountry, CheckKeyAuthorizations, CheckDeviceAuth} {
 			v.skip(n, "no usable issuerAuth")
 		}
 		return out
 	}
-	out.Issuer = Issuer{Subject: ds.Subject.String(), Country: country(ds), Certificate: ds}
+	out.Issuer = Issuer{Subject: dsSubject, Country: country(ds), Certificate: ds}
 
 	iaca, err := findIACA(opts.Trust, ds)
-	v.result(CheckIssuerChain, err, "signed by IACA %q", subjectOf(iaca))
+	if err != nil {
+		v.fail(CheckIssuerChain, err)
+	} else {
+		v.pass(CheckIssuerChain, "signed by IACA "+iaca.Subject.CommonName)
+	}
 	out.Issuer.IACA = iaca
 
 	err = checkDSProfile(ds)
@@ -326,7 +340,7 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	if err == nil && iaca == nil {
 		v.skip(CheckCertificateProfile, "IACA unknown")
 	} else {
-		v.result(CheckCertificateProfile, err, "DS and IACA profiles (Annex B), country %q", out.Issuer.Country)
+		v.result(CheckCertificateProfile, err, "DS and IACA profiles (Annex B), country "+out.Issuer.Country)
 	}
 
 	err = checkValidity(ds, "DS", opts.Now)
@@ -336,7 +350,7 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	if err == nil && iaca == nil {
 		v.skip(CheckCertificateValidity, "IACA unknown")
 	} else {
-		v.result(CheckCertificateValidity, err, "DS valid %s to %s", ds.NotBefore.UTC().Format(time.DateOnly), ds.NotAfter.UTC().Format(time.DateOnly))
+		v.result(CheckCertificateValidity, err, "DS and IACA valid at the verification time")
 	}
 
 	// The signature over the MSO as received (RFC 9052 section 4.4).
@@ -346,10 +360,10 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	} else if err = verifySign1(sign1, sign1.Payload, ds.PublicKey); err != nil && CodeOf(err) == "" {
 		err = fmt.Errorf("%w: %w", ErrIssuerSignature, err)
 	}
-	v.result(CheckIssuerSignature, err, "%s by the DS key", algName(sign1.Alg))
+	v.result(CheckIssuerSignature, err, algName(sign1.Alg)+" by the DS key")
 
 	mso, h, err := parseMSO(sign1)
-	if !v.result(CheckMSO, err, "MSO %s, %s", msoVersion(mso), msoAlg(mso)) {
+	if !v.result(CheckMSO, err, "MSO "+msoVersion(mso)+", "+msoAlg(mso)) {
 		for _, n := range []string{CheckDocType, CheckMSOValidity, CheckValueDigests, CheckIssuingCountry, CheckKeyAuthorizations, CheckDeviceAuth} {
 			v.skip(n, "no usable MSO")
 		}
@@ -362,13 +376,12 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	if mso.DocType != doc.DocType {
 		err = fmt.Errorf("%w: MSO docType %q, document docType %q", ErrDocTypeMismatch, mso.DocType, doc.DocType)
 	}
-	v.result(CheckDocType, err, "%q", doc.DocType)
+	v.result(CheckDocType, err, doc.DocType)
 
-	v.result(CheckMSOValidity, checkMSOValidity(&mso.ValidityInfo, opts.Now), "valid %s to %s",
-		mso.ValidityInfo.ValidFrom.String(), mso.ValidityInfo.ValidUntil.String())
+	v.result(CheckMSOValidity, checkMSOValidity(&mso.ValidityInfo, opts.Now), "MSO valid at the verification time")
 
 	disclosedCountry, err := v.valueDigests(mso, h)
-	v.result(CheckValueDigests, err, "%d issuer-signed elements match the MSO", v.issuerElementCount())
+	v.result(CheckValueDigests, err, strconv.Itoa(v.issuerElementCount())+" issuer-signed elements match the MSO")
 
 	switch {
 	case disclosedCountry == nil:
@@ -380,7 +393,7 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 		if *disclosedCountry != out.Issuer.Country || *disclosedCountry != country(iaca) {
 			err = fmt.Errorf("%w: issuing_country %q, DS country %q, IACA country %q", ErrCertificateProfile, *disclosedCountry, out.Issuer.Country, country(iaca))
 		}
-		v.result(CheckIssuingCountry, err, "issuing_country %q", *disclosedCountry)
+		v.result(CheckIssuingCountry, err, "issuing_country "+*disclosedCountry)
 	}
 
 	// Device authentication, clause 9.1.3.
@@ -388,24 +401,21 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	if err == nil {
 		err = checkKeyAuthorizations(mso, devNS)
 	}
-	v.result(CheckKeyAuthorizations, err, "%d device-signed elements authorized", countDevice(devNS))
+	v.result(CheckKeyAuthorizations, err, strconv.Itoa(countDevice(devNS))+" device-signed elements authorized")
 
 	if trErr != nil {
 		v.fail(CheckDeviceAuth, trErr)
 	} else {
-		v.result(CheckDeviceAuth, v.deviceAuth(mso, tr), "device%s with the MSO device key", map[string]string{DeviceAuthSignature: "Signature", DeviceAuthMAC: "Mac"}[out.DeviceAuth])
+		detail := "deviceMac with EMacKey from the MSO device key"
+		if out.DeviceAuth == DeviceAuthSignature {
+			detail = "deviceSignature by the MSO device key"
+		}
+		v.result(CheckDeviceAuth, v.deviceAuth(mso, tr), detail)
 	}
 	if v.out.Checks[len(v.out.Checks)-1].OK && len(devNS) > 0 && v.out.Checks[len(v.out.Checks)-2].OK {
 		v.addDeviceElements(devNS)
 	}
 	return out
-}
-
-func subjectOf(c *x509.Certificate) string {
-	if c == nil {
-		return ""
-	}
-	return c.Subject.String()
 }
 
 func algName(alg int64) string {
