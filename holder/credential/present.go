@@ -21,7 +21,8 @@ import (
 // #6.24(<<{}>>) = d8 18 41 a0: the wallet signs no elements itself.
 var emptyDeviceNameSpacesBytes = []byte{0xd8, 0x18, 0x41, 0xa0}
 
-// Document error code 0, "data not returned" (18013-5 8.3.2.1.2.3).
+// ErrorCodeDataNotReturned is error code 0, "data not returned", used in
+// Document errors and documentErrors (18013-5 8.3.2.1.2.3).
 const ErrorCodeDataNotReturned = 0
 
 // Faults breaks a presentation on purpose, for the reader's negative tests.
