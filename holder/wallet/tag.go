@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdh"
+	"errors"
 	"fmt"
 
 	"github.com/idreader/idreader/mdoc"
@@ -425,6 +426,11 @@ func (s *tap) onWrite(msg []byte) {
 		cs, err := hr.CarrierSet()
 		if err != nil {
 			s.report.Err = fmt.Errorf("wallet: reading handover request: %w", err)
+			s.setNDEF(statusMessage(tnepProtocolError))
+			return
+		}
+		if cs.NFC == nil && !s.cfg.OfferBLE {
+			s.report.Err = errors.New("wallet: handover request offers no carrier the wallet supports")
 			s.setNDEF(statusMessage(tnepProtocolError))
 			return
 		}
