@@ -101,7 +101,13 @@ type station struct {
 
 func openStation(t *testing.T) *station {
 	t.Helper()
-	info := rig.Require(t)
+	return openBenchStation(t, rig.Require(t))
+}
+
+func requireRig(tb testing.TB) rig.Info { return rig.Require(tb) }
+
+func openBenchStation(t testing.TB, info rig.Info) *station {
+	t.Helper()
 	prov, err := pcsc.New(pcsc.Options{})
 	if err != nil {
 		t.Fatal(err)
