@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: all build test test-unit test-nocgo fuzz-short vet demo deps rig-deps bench clean
+.PHONY: all build test test-race test-nocgo fuzz-short vet demo deps bench clean
 
 all: build
 
@@ -19,9 +19,14 @@ deps:
 
 # test runs everything: vet, the cgo-free build, the unit tests, the tests
 # through pcscd + vpcd (started by .ci/with-rig), and a short fuzz pass.
-test: deps vet test-nocgo
+test: deps vet test-nocgo test-race
 	./.ci/with-rig $(GO) test -count=1 ./...
 	$(MAKE) fuzz-short
+
+# test-race runs the pure packages and the simulated wallet under the race
+# detector (the rig tests run once, above, without it).
+test-race:
+	$(GO) test -race -count=1 ./mdoc/... ./session/... ./verify/... ./nfc/... ./ble/... ./holder/... ./terminal/...
 
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./...
