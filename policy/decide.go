@@ -1,0 +1,253 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/verify"
+)
+
+// The policy's reason codes. They are stable: tools, audit records and the
+// point-of-sale API print them and they never change meaning.
+const (
+	// CodeElementMissing: a required element (or the portrait) was not
+	// disclosed, or an age_over_NN question got no answer that decides it.
+	CodeElementMissing = "element_missing"
+	// CodeAgeNotMet: age_over_NN was answered false, directly or implied by
+	// a false age_over_XX with XX < NN (ISO/IEC 18013-5 clause 7.2.5).
+	CodeAgeNotMet = "age_not_met"
+	// CodeDocumentExpired: the document's expiry_date has passed.
+	CodeDocumentExpired = "document_expired"
+	// CodeDocTypeNotAllowed: the response holds no document of a doc type
+	// the profile accepts.
+	CodeDocTypeNotAllowed = "doctype_not_allowed"
+	// CodeIssuerNotAllowed: the issuer's country is not in the profile's
+	// list.
+	CodeIssuerNotAllowed = "issuer_not_allowed"
+	// CodeConditionNotMet: an element that must be true (other than
+	// age_over_NN) was false or not a boolean.
+	CodeConditionNotMet = "condition_not_met"
+)
+
+// Decision is the outcome of a profile applied to a verification result.
+type Decision struct {
+	Accept bool
+	// Reasons are the stable reason codes of a rejection, without
+	// duplicates, verification codes first; empty on accept.
+	Reasons []string
+	// Document is the index in Result.Documents of the document the
+	// decision rests on (the accepted one, or the first one of an accepted
+	// doc type), -1 when there is none.
+	Document int
+	// DocType and IssuerCountry describe that document without identifying
+	// its holder (for audit records and events).
+	DocType       string
+	IssuerCountry string
+}
+
+// Decide applies profile p to a verification result at time now.
+//
+// A result that is nil or not accepted by verification is rejected with the
+// verification codes (malformed for nil). Otherwise each document of an
+// accepted doc type is checked against the conditions; the response is
+// accepted when one document meets them all, and rejected with the union of
+// the failed conditions' codes otherwise (doctype_not_allowed when no
+// document has an accepted doc type).
+//
+// age_over_NN (ISO/IEC 18013-5 clause 7.2.5): a wallet that does not hold
+// age_over_NN may answer with the nearest age_over_XX that implies the
+// answer. A true age_over_XX with XX > NN implies true; a false one with
+// XX < NN implies false. A direct answer wins over an implied one; a false
+// answer rejects with age_not_met; no deciding answer rejects with
+// element_missing.
+func Decide(p *Profile, res *verify.Result, now time.Time) Decision {
+	d := Decision{Document: -1}
+	if res == nil {
+		d.Reasons = []string{string(verify.CodeMalformed)}
+		return d
+	}
+	if !res.Accepted() {
+		for _, f := range res.Failures {
+			d.Reasons = appendOnce(d.Reasons, string(f.Code))
+		}
+		if len(d.Reasons) == 0 {
+			d.Reasons = []string{string(verify.CodeMalformed)}
+		}
+		if len(res.Documents) > 0 {
+			d.Document = 0
+			d.DocType = res.Documents[0].DocType
+			d.IssuerCountry = res.Documents[0].Issuer.Country
+		}
+		return d
+	}
+	var reasons []string
+	for i := range res.Documents {
+		doc := &res.Documents[i]
+		if !slices.ContainsFunc(p.Documents, func(r DocumentRequest) bool { return r.DocType == doc.DocType }) {
+			continue
+		}
+		codes := checkDocument(p, doc, now)
+		if d.Document < 0 || len(codes) == 0 {
+			d.Document, d.DocType, d.IssuerCountry = i, doc.DocType, doc.Issuer.Country
+		}
+		if len(codes) == 0 {
+			d.Accept = true
+			return d
+		}
+		for _, c := range codes {
+			reasons = appendOnce(reasons, c)
+		}
+	}
+	if d.Document < 0 {
+		reasons = []string{CodeDocTypeNotAllowed}
+		if len(res.Documents) > 0 {
+			d.DocType = res.Documents[0].DocType
+			d.IssuerCountry = res.Documents[0].Issuer.Country
+		}
+	}
+	d.Reasons = reasons
+	return d
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// checkDocument returns the codes of the conditions doc fails, in the order
+// the profile lists them.
+func checkDocument(p *Profile, doc *verify.DocumentResult, now time.Time) []string {
+	var codes []string
+	add := func(c string) { codes = appendOnce(codes, c) }
+	if len(p.IssuerCountries) > 0 && !slices.Contains(p.IssuerCountries, strings.ToUpper(doc.Issuer.Country)) {
+		add(CodeIssuerNotAllowed)
+	}
+	for _, id := range p.RequirePresent {
+		if _, ok := find(doc, id); !ok {
+			add(CodeElementMissing)
+		}
+	}
+	for _, id := range p.RequireTrue {
+		if c := checkTrue(doc, id); c != "" {
+			add(c)
+		}
+	}
+	if p.RequirePortrait {
+		v, ok := find(doc, "portrait")
+		if b, isBytes := v.([]byte); !ok || !isBytes || len(b) == 0 {
+			add(CodeElementMissing)
+		}
+	}
+	if p.NotExpired {
+		v, ok := find(doc, "expiry_date")
+		switch {
+		case !ok:
+			if p.Requests(doc.DocType, "expiry_date") {
+				add(CodeElementMissing)
+			}
+		case expired(v, now):
+			add(CodeDocumentExpired)
+		}
+	}
+	return codes
+}
+
+// find returns the value of the first disclosed element called id, in any
+// name space.
+func find(doc *verify.DocumentResult, id string) (any, bool) {
+	for _, e := range doc.Elements {
+		if e.Identifier == id {
+			return e.Value, true
+		}
+	}
+	return nil, false
+}
+
+// checkTrue returns "" when element id is (or, for age_over_NN, is implied
+// to be) true, else the reason code.
+func checkTrue(doc *verify.DocumentResult, id string) string {
+	nn, isAge := AgeOver(id)
+	if v, ok := find(doc, id); ok {
+		if b, isBool := v.(bool); isBool && b {
+			return ""
+		}
+		if isAge {
+			return CodeAgeNotMet
+		}
+		return CodeConditionNotMet
+	}
+	if !isAge {
+		return CodeElementMissing
+	}
+	// Clause 7.2.5: look for an implying answer.
+	for _, e := range doc.Elements {
+		xx, ok := AgeOver(e.Identifier)
+		if !ok {
+			continue
+		}
+		b, isBool := e.Value.(bool)
+		if !isBool {
+			continue
+		}
+		if b && xx > nn {
+			return ""
+		}
+		if !b && xx < nn {
+			return CodeAgeNotMet
+		}
+	}
+	return CodeElementMissing
+}
+
+// expired reports whether an expiry_date value (full-date, or a tdate) is
+// before the day of now. A value of another type counts as expired: the
+// reader cannot show it is valid.
+func expired(v any, now time.Time) bool {
+	switch x := v.(type) {
+	case mdoc.FullDate:
+		y, m, d := now.Date()
+		today := mdoc.FullDate{Year: y, Month: m, Day: d}
+		return dateLess(x, today)
+	case mdoc.TDate:
+		return x.Before(now)
+	}
+	return true
+}
+
+func dateLess(a, b mdoc.FullDate) bool {
+	if a.Year != b.Year {
+		return a.Year < b.Year
+	}
+	if a.Month != b.Month {
+		return a.Month < b.Month
+	}
+	return a.Day < b.Day
+}
+
+// Holder returns what the kiosk display may show of a document under the
+// profile's Display: the holder's name (given and family name of an mDL, or
+// the My Number card's full_name_unicode) and the portrait bytes. Both are
+// empty when the profile does not allow them.
+func Holder(p *Profile, doc *verify.DocumentResult) (name string, portrait []byte) {
+	if p.Display.Name {
+		str := func(id string) string {
+			v, _ := find(doc, id)
+			s, _ := v.(string)
+			return s
+		}
+		if n := str("full_name_unicode"); n != "" {
+			name = n
+		} else {
+			name = strings.TrimSpace(str("given_name") + " " + str("family_name"))
+		}
+	}
+	if p.Display.Portrait {
+		v, _ := find(doc, "portrait")
+		portrait, _ = v.([]byte)
+	}
+	return name, portrait
+}
