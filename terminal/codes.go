@@ -23,6 +23,9 @@ const (
 
 // ErrorCode maps an error from Tap to a stable reason code.
 func ErrorCode(err error) verify.Code {
+	if c := transportCode(err); c != "" && !errors.Is(err, ErrTimeout) {
+		return c
+	}
 	switch {
 	case err == nil:
 		return ""

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
+	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/session"
@@ -56,14 +58,29 @@ type Config struct {
 	// consent before it answers, hence the long second limit.
 	EngagementTimeout time.Duration
 	ExchangeTimeout   time.Duration
+	// Transports is the preference order of the data retrieval methods, used
+	// when the wallet selects several (and the set the terminal offers in
+	// its Handover Request); nil means DefaultTransports(). A BLE transport
+	// is only used when BLE holds the matching GATT role.
+	Transports []Transport
+	// BLE is the Bluetooth LE radio; the zero value has none, and then only
+	// NFC data transfer is offered (the behaviour before BLE existed).
+	BLE BLEConfig
 }
 
 // Outcome is what one tap produced. Result is nil when the exchange failed
 // before a DeviceResponse was received.
 type Outcome struct {
 	Result *verify.Result
-	// Negotiated reports TNEP negotiated handover (false: static).
+	// Negotiated reports TNEP negotiated handover (false: static, or QR).
 	Negotiated bool
+	// QR reports a QR engagement (TapQR).
+	QR bool
+	// Transport is the data retrieval method used, empty when the tap
+	// failed before one was chosen.
+	Transport Transport
+	// MTU is the ATT MTU of a BLE transport (0 for NFC).
+	MTU int
 	// Steps holds the duration of each step, for metrics.
 	Steps []StepTime
 	// TerminationErr is set when sending the termination message failed
@@ -81,22 +98,74 @@ type StepTime struct {
 // left and fails closed.
 type tap struct {
 	cfg Config
-	t   nfc.Transceiver
+	t   nfc.Transceiver // nil for a QR engagement
+	qr  string
 	out *Outcome
 
-	handover *nfc.HandoverResult
-	de       *mdoc.DeviceEngagement
-	sess     *session.Reader
-	exch     *nfc.Exchanger
-	request  []byte
-	response []byte
+	handover     *nfc.HandoverResult
+	sessHandover session.Handover
+	de           *mdoc.DeviceEngagement
+	route        route
+	sess         *session.Reader
+	tr           MessageTransport
+	request      []byte
+	response     []byte
+}
+
+// step is one named step of a tap with its time limit (0: none).
+type step struct {
+	name    string
+	timeout time.Duration
+	run     func(context.Context) error
 }
 
 // Tap runs one complete exchange with the target and returns the verified
 // outcome. An error means the exchange itself failed (the target left, the
 // wallet stalled or answered garbage); a rejected response is not an error,
 // it is an Outcome whose Result is not accepted.
+//
+// The engagement is NFC (static or negotiated handover); the data retrieval
+// is what the wallet selects in its Handover Select, by cfg.Transports: NFC
+// data transfer on t, or BLE through cfg.BLE.
 func Tap(ctx context.Context, t nfc.Transceiver, cfg Config) (*Outcome, error) {
+	tp, err := newTap(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tp.t = t
+	return tp.run(ctx, []step{
+		{"engagement", tp.cfg.EngagementTimeout, tp.engage},
+		{"session", tp.cfg.EngagementTimeout, tp.startSession},
+		{"connect", tp.connectTimeout(), tp.connect},
+		{"request", tp.cfg.ExchangeTimeout, tp.exchange},
+		{"verify", 0, tp.verify},
+	})
+}
+
+// TapQR runs one complete exchange after a QR engagement (ISO/IEC 18013-5
+// clause 8.2.2.3): text is what the wallet's QR code holds, "mdoc:" and the
+// base64url DeviceEngagement (see QRScanner). The SessionTranscript uses
+// the QR handover (null), and the data retrieval goes over BLE by the
+// DeviceEngagement's retrieval methods and cfg.Transports; cfg.BLE must hold
+// at least one GATT role. Errors and outcome are as for Tap.
+func TapQR(ctx context.Context, text string, cfg Config) (*Outcome, error) {
+	tp, err := newTap(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tp.qr = text
+	tp.out.QR = true
+	return tp.run(ctx, []step{
+		{"engagement", tp.cfg.EngagementTimeout, tp.engageQR},
+		{"session", tp.cfg.EngagementTimeout, tp.startSession},
+		{"connect", tp.connectTimeout(), tp.connect},
+		{"request", tp.cfg.ExchangeTimeout, tp.exchange},
+		{"verify", 0, tp.verify},
+	})
+}
+
+// newTap fills the defaults of cfg.
+func newTap(cfg Config) (*tap, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
@@ -112,17 +181,18 @@ func Tap(ctx context.Context, t nfc.Transceiver, cfg Config) (*Outcome, error) {
 	if len(cfg.Profile.Requests) == 0 {
 		return nil, errors.New("terminal: the profile requests nothing")
 	}
-	tp := &tap{cfg: cfg, t: t, out: &Outcome{}}
-	steps := []struct {
-		name    string
-		timeout time.Duration
-		run     func(context.Context) error
-	}{
-		{"engagement", cfg.EngagementTimeout, tp.engage},
-		{"session", cfg.EngagementTimeout, tp.startSession},
-		{"request", cfg.ExchangeTimeout, tp.exchange},
-		{"verify", 0, tp.verify},
+	for _, t := range cfg.Transports {
+		if _, err := ParseTransport(string(t)); err != nil {
+			return nil, err
+		}
 	}
+	return &tap{cfg: cfg, out: &Outcome{}}, nil
+}
+
+// run runs the steps in order, each under its time limit, then terminates
+// the session when they all succeeded, and always releases the transport.
+func (tp *tap) run(ctx context.Context, steps []step) (*Outcome, error) {
+	defer tp.closeTransport(ctx)
 	for _, s := range steps {
 		start := time.Now()
 		err := runStep(ctx, s.timeout, s.run)
@@ -131,8 +201,17 @@ func Tap(ctx context.Context, t nfc.Transceiver, cfg Config) (*Outcome, error) {
 			return tp.out, err
 		}
 	}
-	tp.out.TerminationErr = runStep(ctx, cfg.EngagementTimeout, tp.terminate)
+	tp.out.TerminationErr = runStep(ctx, tp.cfg.EngagementTimeout, tp.terminate)
 	return tp.out, nil
+}
+
+// connectTimeout is the time limit of the connect step: the BLE set-up
+// when a BLE radio is configured, else the engagement limit (NFC SELECT).
+func (tp *tap) connectTimeout() time.Duration {
+	if tp.cfg.BLE.Peripheral != nil || tp.cfg.BLE.Central != nil {
+		return max(tp.cfg.BLE.connectTimeout(), tp.cfg.EngagementTimeout)
+	}
+	return tp.cfg.EngagementTimeout
 }
 
 func runStep(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
@@ -150,9 +229,19 @@ func runStep(ctx context.Context, timeout time.Duration, f func(context.Context)
 
 // engage reads the wallet's Handover Select, writing the terminal's Handover
 // Request first when the wallet asks for negotiated handover (ISO/IEC 18013-5
-// clause 8.2.2.1). The request offers NFC data transfer.
+// clause 8.2.2.1), and picks the data retrieval among the carriers the
+// wallet selected. The request offers NFC data transfer and, with a BLE
+// radio, BLE with the terminal's own service UUID.
 func (tp *tap) engage(ctx context.Context) error {
-	hr, err := nfc.NewHandoverRequest(tp.cfg.Rand, nfc.Carriers{NFC: &nfc.NFCCarrier{Version: 1}}, nil)
+	pref := tp.cfg.preference(true)
+	var uuid ble.UUID
+	if slices.Contains(pref, TransportBLECentralClient) {
+		var err error
+		if uuid, err = newServiceUUID(tp.cfg.Rand); err != nil {
+			return err
+		}
+	}
+	hr, err := nfc.NewHandoverRequest(tp.cfg.Rand, requestCarriers(pref, uuid), nil)
 	if err != nil {
 		return fmt.Errorf("building handover request: %w", err)
 	}
@@ -167,30 +256,41 @@ func (tp *tap) engage(ctx context.Context) error {
 	}
 	tp.handover = res
 	tp.out.Negotiated = res.Negotiated
-	if res.Carriers.NFC == nil {
-		return fmt.Errorf("choosing a carrier: %w (the wallet offers no NFC data transfer)", ErrNoCarrier)
+	if tp.route, err = choose(pref, handoverOffers(res)); err != nil {
+		return err
 	}
 	de, err := mdoc.ParseDeviceEngagement(res.DeviceEngagement)
 	if err != nil {
 		return fmt.Errorf("reading device engagement: %w", err)
 	}
 	tp.de = de
+	var request []byte
+	if res.Negotiated {
+		request = res.Request
+	}
+	if tp.sessHandover, err = session.NFCHandover(res.Select, request); err != nil {
+		return fmt.Errorf("building handover: %w", err)
+	}
 	return nil
+}
+
+// newServiceUUID draws a random (version 4, RFC 9562) service UUID for mdoc
+// central client mode.
+func newServiceUUID(r io.Reader) (ble.UUID, error) {
+	var u ble.UUID
+	if _, err := io.ReadFull(r, u[:]); err != nil {
+		return u, fmt.Errorf("drawing ble service uuid: %w", err)
+	}
+	u[6] = u[6]&0x0F | 0x40
+	u[8] = u[8]&0x3F | 0x80
+	return u, nil
 }
 
 // startSession makes the ephemeral reader key on the wallet's curve and the
 // SessionTranscript over the handover bytes as they crossed the air, signs
 // and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5).
 func (tp *tap) startSession(ctx context.Context) error {
-	var request []byte
-	if tp.handover.Negotiated {
-		request = tp.handover.Request
-	}
-	h, err := session.NFCHandover(tp.handover.Select, request)
-	if err != nil {
-		return fmt.Errorf("building handover: %w", err)
-	}
-	sess, err := session.NewReader(tp.cfg.Rand, tp.de, h)
+	sess, err := session.NewReader(tp.cfg.Rand, tp.de, tp.sessHandover)
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)
 	}
@@ -221,14 +321,31 @@ func (tp *tap) startSession(ctx context.Context) error {
 	return nil
 }
 
-// exchange selects the data transfer application and sends the
-// SessionEstablishment, reading back the SessionData (clause 8.3.3.1.2).
-func (tp *tap) exchange(ctx context.Context) error {
-	tp.exch = nfc.NewExchanger(tp.t, tp.cfg.Limits, tp.handover.Carriers.NFC)
-	if err := tp.exch.Select(ctx); err != nil {
-		return fmt.Errorf("selecting data transfer: %w", err)
+// connect opens the chosen transport: SELECT of the NFC data transfer
+// application (clause 8.3.3.1.2), or the BLE connection set-up (clause
+// 8.3.3.1.1).
+func (tp *tap) connect(ctx context.Context) error {
+	tp.out.Transport = tp.route.transport
+	if tp.route.transport == TransportNFC {
+		tr, err := openNFC(ctx, tp.t, tp.cfg.Limits, tp.route.nfc)
+		if err != nil {
+			return err
+		}
+		tp.tr = tr
+		return nil
 	}
-	reply, err := tp.exch.Exchange(ctx, tp.request)
+	tr, err := openBLE(ctx, tp.cfg.BLE, tp.route, tp.de)
+	if err != nil {
+		return err
+	}
+	tp.tr = tr
+	tp.out.MTU = tr.conn.MTU()
+	return nil
+}
+
+// exchange sends the SessionEstablishment and reads back the SessionData.
+func (tp *tap) exchange(ctx context.Context) error {
+	reply, err := tp.tr.Exchange(ctx, tp.request)
 	if err != nil {
 		return fmt.Errorf("exchanging request: %w", err)
 	}
@@ -259,14 +376,30 @@ func (tp *tap) verify(ctx context.Context) error {
 	return nil
 }
 
-// terminate ends the session with SessionData status 20 (clause 9.1.1.4).
+// terminate ends the session with SessionData status 20 over NFC, State
+// 0x02 over BLE (clause 9.1.1.4, 8.3.3.1.1.7).
 func (tp *tap) terminate(ctx context.Context) error {
 	msg, err := tp.sess.Terminate()
 	if err != nil {
 		return fmt.Errorf("encoding termination: %w", err)
 	}
-	if _, err := tp.exch.Exchange(ctx, msg); err != nil {
+	if err := tp.tr.Terminate(ctx, msg); err != nil {
 		return fmt.Errorf("sending termination: %w", err)
 	}
 	return nil
+}
+
+// closeTransport releases the transport (over BLE: State 0x02 and a
+// disconnect, unless done), even when ctx has ended.
+func (tp *tap) closeTransport(ctx context.Context) {
+	if tp.tr == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tp.cfg.EngagementTimeout)
+	defer cancel()
+	// The verdict (or the step's error) stands; a failure to close after a
+	// verified response is reported like a failed termination.
+	if err := tp.tr.Close(ctx); err != nil && tp.out.Result != nil && tp.out.TerminationErr == nil {
+		tp.out.TerminationErr = fmt.Errorf("closing transport: %w", err)
+	}
 }

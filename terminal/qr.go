@@ -1,0 +1,146 @@
+package terminal
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/session"
+)
+
+// engageQR reads the DeviceEngagement from the QR text (ISO/IEC 18013-5
+// clause 8.2.2.3), takes the QR handover (null, clause 9.1.5.1) and picks a
+// BLE retrieval method of the engagement.
+func (tp *tap) engageQR(ctx context.Context) error {
+	de, err := mdoc.ParseQR(tp.qr)
+	if err != nil {
+		return fmt.Errorf("reading qr engagement: %w", err)
+	}
+	tp.de = de
+	tp.sessHandover = session.QRHandover()
+	tp.route, err = choose(tp.cfg.preference(false), engagementOffers(de))
+	return err
+}
+
+// MaxQRLine is the longest scanner line QRScanner considers; longer lines
+// are dropped as noise. A DeviceEngagement with BLE options is about 100
+// bytes, so its QR text is under 200 characters.
+const MaxQRLine = 4096
+
+// QRScanner reads the text of QR codes from a line-oriented barcode scanner:
+// a USB keyboard-wedge scanner typing into a tty or stdin, or a serial
+// scanner (/dev/ttyACM0, /dev/ttyUSB0) sending one code per line. Lines end
+// with LF, CR or CR LF. Lines that hold no valid mdoc: URI (other barcodes,
+// a stray keypress, a truncated scan) are skipped.
+//
+// The caller opens the device and sets its line discipline (for a serial
+// scanner, raw mode at its baud rate, e.g. with stty); closing the reader is
+// the way to stop a read that is blocked.
+type QRScanner struct {
+	r     *bufio.Reader
+	once  sync.Once
+	lines chan string
+	done  chan struct{}
+	err   error // set before done is closed
+}
+
+// NewQRScanner returns a scanner reading lines from r.
+func NewQRScanner(r io.Reader) *QRScanner {
+	return &QRScanner{r: bufio.NewReaderSize(r, 512), lines: make(chan string), done: make(chan struct{})}
+}
+
+// Next returns the next scanned mdoc: URI, as ParseQRLine extracts it. It
+// returns ctx's error when ctx ends first (a line read meanwhile is kept for
+// the next call), and the reader's error (io.EOF at the end of the input)
+// once the input is exhausted.
+func (s *QRScanner) Next(ctx context.Context) (string, error) {
+	s.once.Do(func() { go s.readLines() })
+	for {
+		select {
+		case line := <-s.lines:
+			if uri, ok := ParseQRLine(line); ok {
+				return uri, nil
+			}
+		case <-s.done:
+			// Lines sent before done was closed have all been taken: the
+			// reader blocks on each send.
+			return "", s.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// readLines feeds s.lines until the reader fails.
+func (s *QRScanner) readLines() {
+	var line []byte
+	long := false
+	for {
+		b, err := s.r.ReadByte()
+		if err != nil {
+			if len(line) > 0 && !long {
+				s.lines <- string(line)
+			}
+			if errors.Is(err, io.EOF) {
+				err = io.EOF
+			} else {
+				err = fmt.Errorf("terminal: reading qr scanner: %w", err)
+			}
+			s.err = err
+			close(s.done)
+			return
+		}
+		if b == '\n' || b == '\r' {
+			if len(line) > 0 && !long {
+				s.lines <- string(line)
+			}
+			line, long = line[:0], false
+			continue
+		}
+		if long {
+			continue
+		}
+		if len(line) >= MaxQRLine {
+			long = true
+			continue
+		}
+		line = append(line, b)
+	}
+}
+
+// ParseQRLine extracts the QR device engagement from one scanned line:
+// "mdoc:" (any case, ISO/IEC 18013-5 clause 8.2.2.3) followed by base64url,
+// possibly after a prefix the scanner adds (an AIM symbology identifier such
+// as "]Q1") and before trailing whitespace or a suffix. It reports false
+// unless the text decodes to a well-formed DeviceEngagement.
+func ParseQRLine(line string) (string, bool) {
+	i := strings.Index(strings.ToLower(line), strings.TrimSuffix(mdoc.QRScheme, ":")+":")
+	if i < 0 {
+		return "", false
+	}
+	rest := line[i+len(mdoc.QRScheme):]
+	n := 0
+	for n < len(rest) && isBase64URL(rest[n]) {
+		n++
+	}
+	for n < len(rest) && rest[n] == '=' {
+		n++
+	}
+	if n == 0 {
+		return "", false
+	}
+	uri := mdoc.QRScheme + rest[:n]
+	if _, err := mdoc.ParseQR(uri); err != nil {
+		return "", false
+	}
+	return uri, true
+}
+
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
