@@ -55,8 +55,8 @@ func (o *Output) Show(ctx context.Context, s hardware.Signal) error {
 
 // ShowReasons writes a line such as
 // "counter-1 REJECT: age_not_met, document_expired". A reason that is not a
-// reason code (lowercase letters, digits and "_.:-", at most 64 bytes) is
-// written as "invalid_reason".
+// reason code (a lowercase letter, then lowercase letters, digits and
+// "_.:-", at most 64 bytes) is written as "invalid_reason".
 func (o *Output) ShowReasons(ctx context.Context, s hardware.Signal, reasons []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -114,6 +114,9 @@ func (o *Output) line(s hardware.Signal, reasons []string) string {
 func isCode(r string) bool {
 	if r == "" || len(r) > 64 {
 		return false
+	}
+	if r[0] < 'a' || r[0] > 'z' {
+		return false // codes start with a letter, dates and numbers do not
 	}
 	for _, c := range []byte(r) {
 		switch {
