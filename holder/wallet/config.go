@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/nfc"
 )
@@ -157,10 +158,20 @@ type Config struct {
 	// ENVELOPE / GET RESPONSE (ISO/IEC 18013-5 clause 8.2.2.2); 0 means
 	// 0xFFFF and 0x10000, the multipaz holder's values.
 	MaxCommandData, MaxResponseData int
-	// OfferBLE adds a Bluetooth LE OOB carrier (mdoc central client mode,
-	// LE role 01) to the Handover Select. The wallet has no BLE transport:
-	// a reader choosing it gets no answer over BLE.
+	// OfferBLE adds a Bluetooth LE OOB carrier to the Handover Select, in
+	// BLEMode: in static handover always, in negotiated handover when the
+	// reader's Handover Request offers BLE with a role that fits. The data
+	// retrieval over BLE is then run by Wallet.ServeBLE.
 	OfferBLE bool
+	// BLEMode is the BLE mode the wallet offers, in the Handover Select and
+	// in the QR engagement (Wallet.ShowQR): ble.ModeCentralClient (the zero
+	// value; LE role 01, the wallet is the GATT client, as Apple Wallet) or
+	// ble.ModePeripheralServer (LE role 00, the wallet advertises and is the
+	// GATT server).
+	BLEMode ble.Mode
+	// BLEOnly leaves the NFC carrier out of a negotiated Handover Select
+	// that selects BLE, as Apple Wallet does.
+	BLEOnly bool
 	// NotReadyReads is how many NLEN reads answer 0 before the Handover
 	// Select in apple mode; 0 means 3, negative means none.
 	NotReadyReads int
@@ -181,6 +192,14 @@ type Config struct {
 	// vanished. Both get a snapshot of the report.
 	OnResponse func(Report)
 	OnDone     func(Report)
+}
+
+// bleMode is BLEMode with its default.
+func (c *Config) bleMode() ble.Mode {
+	if c.BLEMode == ble.ModePeripheralServer {
+		return ble.ModePeripheralServer
+	}
+	return ble.ModeCentralClient
 }
 
 // Defaults of Config.

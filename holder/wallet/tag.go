@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/session"
@@ -68,16 +69,31 @@ const (
 	replyFinal              // the last message of the tap (termination, error status)
 )
 
-// tap is the state of one tap: everything a field drop forgets.
-type tap struct {
+// conversation is the transport-independent part of a tap: the engagement
+// keys, the session and the report. NFC data transfer (transfer.go) and BLE
+// (ble.go) both feed it whole messages through onMessage.
+type conversation struct {
 	cfg    *Config
 	report Report
-	setup  error
 
 	priv *ecdh.PrivateKey
 	de   *mdoc.DeviceEngagement
 	dev  *session.Device
 	est  bool // SessionEstablishment accepted
+
+	// BLE retrieval selected at engagement: the mode and service UUID.
+	ble     bool
+	bleMode ble.Mode
+	bleUUID ble.UUID
+}
+
+// tap is the state of one tap: everything a field drop forgets.
+type tap struct {
+	conversation
+	setup error
+	// announce is called (under the wallet's lock) when the engagement
+	// selected BLE, so that ServeBLE can pick the tap up.
+	announce func(*tap)
 
 	app      application
 	file     uint16 // selected EF, 0 for none
@@ -97,8 +113,8 @@ type tap struct {
 
 // newTap starts a tap: a fresh EDeviceKey and DeviceEngagement, and the NDEF
 // file of the handover mode. A setup failure is kept and answered 6F00.
-func newTap(cfg *Config) *tap {
-	s := &tap{cfg: cfg, report: Report{Handover: cfg.Handover}}
+func newTap(cfg *Config, announce func(*tap)) *tap {
+	s := &tap{conversation: conversation{cfg: cfg, report: Report{Handover: cfg.Handover}}, announce: announce}
 	s.setup = s.start()
 	if s.setup != nil {
 		s.report.Err = s.setup
@@ -107,11 +123,39 @@ func newTap(cfg *Config) *tap {
 }
 
 func (s *tap) start() error {
+	if err := s.newEngagement(nil); err != nil {
+		return err
+	}
+	switch s.cfg.Handover {
+	case HandoverApple:
+		s.cc = ccApple
+	default:
+		s.cc = ccMultipaz
+	}
+	if s.cfg.CC != nil {
+		s.cc = *s.cfg.CC
+	}
+	if s.cfg.Handover == HandoverStatic {
+		s.cc.WriteAccess = 0xFF // read-only: the reader cannot write (T4T 5.3)
+		hs, err := s.handoverSelect(true, s.cfg.OfferBLE, nil)
+		if err != nil {
+			return err
+		}
+		return s.serveSelect(hs, nil)
+	}
+	s.cc.WriteAccess = 0x00
+	return s.resetTNEP()
+}
+
+// newEngagement draws a fresh EDeviceKey and builds the DeviceEngagement
+// with the given retrieval methods (key 2; none for NFC engagement, where
+// the carriers are Handover Select records).
+func (s *conversation) newEngagement(methods []mdoc.RetrievalMethod) error {
 	priv, err := s.cfg.Curve.GenerateKey(s.cfg.Rand)
 	if err != nil {
 		return fmt.Errorf("wallet: generating EDeviceKey: %w", err)
 	}
-	b := mdoc.DeviceEngagementBuilder{EDeviceKey: priv.PublicKey()}
+	b := mdoc.DeviceEngagementBuilder{EDeviceKey: priv.PublicKey(), RetrievalMethods: methods}
 	if s.cfg.Handover == HandoverApple {
 		// ISO/IEC 18013-5 second edition clause 8.2.1.1: version "1.1" with
 		// OriginInfos (Apple sends 5: []) and Capabilities 6: {3: true,
@@ -129,26 +173,7 @@ func (s *tap) start() error {
 	}
 	s.priv, s.de = priv, de
 	s.report.DeviceEngagement = de.Raw
-
-	switch s.cfg.Handover {
-	case HandoverApple:
-		s.cc = ccApple
-	default:
-		s.cc = ccMultipaz
-	}
-	if s.cfg.CC != nil {
-		s.cc = *s.cfg.CC
-	}
-	if s.cfg.Handover == HandoverStatic {
-		s.cc.WriteAccess = 0xFF // read-only: the reader cannot write (T4T 5.3)
-		hs, err := s.handoverSelect(true)
-		if err != nil {
-			return err
-		}
-		return s.serveSelect(hs, nil)
-	}
-	s.cc.WriteAccess = 0x00
-	return s.resetTNEP()
+	return nil
 }
 
 // resetTNEP puts the initial message, the handover Service Parameter, back
@@ -185,23 +210,32 @@ func (s *tap) nfcCarrier() *nfc.NFCCarrier {
 }
 
 // handoverSelect builds the Hs: the NFC carrier when offerNFC, BLE when
-// configured (mdoc central client mode, LE role 01, as Apple and Annex D;
-// in static handover with a service UUID, in negotiated handover without
-// one: the reader's Hr UUID is used, ISO/IEC 18013-5 clause 8.3.3.1.1.2).
-func (s *tap) handoverSelect(offerNFC bool) ([]byte, error) {
+// offerBLE, in the configured mode (LE role 01 for mdoc central client mode,
+// as Apple and Annex D; 00 for peripheral server mode). The service UUID
+// (ISO/IEC 18013-5 clause 8.3.3.1.1.2): in negotiated central client mode
+// the reader's from its Hr (readerUUID), left out of the Hs; otherwise a
+// fresh one of the wallet's, in the Hs.
+func (s *tap) handoverSelect(offerNFC, offerBLE bool, readerUUID *[16]byte) ([]byte, error) {
 	var c nfc.Carriers
-	if s.cfg.OfferBLE {
-		ble := &nfc.BLEOOB{HasRole: true, Role: nfc.LERoleCentralOnly}
-		if s.cfg.Handover == HandoverStatic {
-			var u [16]byte
-			if _, err := s.cfg.Rand.Read(u[:]); err != nil {
-				return nil, fmt.Errorf("wallet: drawing BLE UUID: %w", err)
-			}
-			u[6] = u[6]&0x0F | 0x40 // RFC 9562 version 4
-			u[8] = u[8]&0x3F | 0x80 // variant
-			ble.UUIDs = [][16]byte{u}
+	s.ble = false
+	if offerBLE {
+		oob := &nfc.BLEOOB{HasRole: true, Role: nfc.LERoleCentralOnly}
+		mode := s.cfg.bleMode()
+		if mode == ble.ModePeripheralServer {
+			oob.Role = nfc.LERolePeripheralOnly
 		}
-		c.BLE = ble
+		if mode == ble.ModeCentralClient && readerUUID != nil {
+			s.bleUUID = *readerUUID
+		} else {
+			u, err := s.newUUID()
+			if err != nil {
+				return nil, err
+			}
+			s.bleUUID = u
+			oob.UUIDs = [][16]byte{u}
+		}
+		s.ble, s.bleMode = true, mode
+		c.BLE = oob
 	}
 	if offerNFC {
 		c.NFC = s.nfcCarrier()
@@ -231,6 +265,9 @@ func (s *tap) serveSelect(hs, hr []byte) error {
 	s.dev, s.est = dev, false
 	s.report.HandoverSelect, s.report.HandoverRequest = hs, hr
 	s.setNDEF(hs)
+	if s.ble && s.announce != nil {
+		s.announce(s)
+	}
 	return nil
 }
 
@@ -294,6 +331,7 @@ func (s *tap) selectCmd(cmd nfc.Command) []byte {
 			return sw(nfc.SWSuccess)
 		case bytes.Equal(cmd.Data, nfc.DataTransferAID):
 			s.app, s.file = appData, 0
+			s.report.Transport = "nfc"
 			s.rx = nfc.EnvelopeReceiver{Max: s.rx.Max}
 			s.tx, s.txKind = nfc.ResponseChunker{}, replyNone
 			return sw(nfc.SWSuccess)
@@ -429,12 +467,14 @@ func (s *tap) onWrite(msg []byte) {
 			s.setNDEF(statusMessage(tnepProtocolError))
 			return
 		}
-		if cs.NFC == nil && !s.cfg.OfferBLE {
+		offerBLE, readerUUID := s.bleAnswer(cs.BLE)
+		offerNFC := cs.NFC != nil && !(offerBLE && s.cfg.BLEOnly)
+		if !offerNFC && !offerBLE {
 			s.report.Err = errors.New("wallet: handover request offers no carrier the wallet supports")
 			s.setNDEF(statusMessage(tnepProtocolError))
 			return
 		}
-		hs, err := s.handoverSelect(cs.NFC != nil)
+		hs, err := s.handoverSelect(offerNFC, offerBLE, readerUUID)
 		if err == nil {
 			err = s.serveSelect(hs, msg)
 		}

@@ -100,7 +100,7 @@ func (s *tap) serve(ne int) []byte {
 // onMessage handles one 18013-5 message and returns the reply: the first is
 // a SessionEstablishment, later ones SessionData (ISO/IEC 18013-5 clause
 // 9.1.1.4).
-func (s *tap) onMessage(msg []byte) ([]byte, replyKind) {
+func (s *conversation) onMessage(msg []byte) ([]byte, replyKind) {
 	if s.dev == nil {
 		// No Handover Select served yet: no session keys exist.
 		return s.fail(session.StatusEncryptionError, errors.New("wallet: session message before the handover select"))
@@ -145,7 +145,7 @@ func (s *tap) onMessage(msg []byte) ([]byte, replyKind) {
 
 // fail returns SessionData {"status": st} (10 session encryption error, 11
 // CBOR decoding error) and ends the tap.
-func (s *tap) fail(st session.Status, err error) ([]byte, replyKind) {
+func (s *conversation) fail(st session.Status, err error) ([]byte, replyKind) {
 	s.report.Err = err
 	s.report.Status, s.report.HasStatus = st, true
 	b, merr := (&session.SessionData{Status: st, HasStatus: true}).Marshal()
@@ -159,7 +159,7 @@ func (s *tap) fail(st session.Status, err error) ([]byte, replyKind) {
 // respond answers a DeviceRequest (ISO/IEC 18013-5 clause 8.3.2.1.2): reader
 // authentication per document request, then the DeviceResponse from the
 // credentials held, sealed as SessionData.
-func (s *tap) respond(reqBytes []byte) ([]byte, replyKind) {
+func (s *conversation) respond(reqBytes []byte) ([]byte, replyKind) {
 	dr, err := mdoc.ParseDeviceRequest(reqBytes)
 	if err != nil {
 		return s.fail(session.StatusDecodingError, fmt.Errorf("wallet: reading DeviceRequest: %w", err))
@@ -231,7 +231,7 @@ func (s *tap) respond(reqBytes []byte) ([]byte, replyKind) {
 // deviceResponse presents the requested documents. Without refusals it is
 // credential.Respond; refused documents are listed in documentErrors with
 // code 0 (data not returned, ISO/IEC 18013-5 clause 8.3.2.1.2.3).
-func (s *tap) deviceResponse(reqs, refused []credential.DocRequest, opts credential.PresentOptions) ([]byte, error) {
+func (s *conversation) deviceResponse(reqs, refused []credential.DocRequest, opts credential.PresentOptions) ([]byte, error) {
 	if len(refused) == 0 {
 		return credential.Respond(s.cfg.Credentials, reqs, opts)
 	}
@@ -257,7 +257,7 @@ func (s *tap) deviceResponse(reqs, refused []credential.DocRequest, opts credent
 	return credential.DeviceResponse(credential.StatusOK, errs, docs...)
 }
 
-func (s *tap) credential(docType string) *credential.Credential {
+func (s *conversation) credential(docType string) *credential.Credential {
 	for _, c := range s.cfg.Credentials {
 		if c.DocType == docType {
 			return c
@@ -268,7 +268,7 @@ func (s *tap) credential(docType string) *credential.Credential {
 
 // tamperTarget picks the element Faults.Tamper changes: TamperElement, or
 // the first requested element held (sorted by namespace and identifier).
-func (s *tap) tamperTarget(reqs []credential.DocRequest) string {
+func (s *conversation) tamperTarget(reqs []credential.DocRequest) string {
 	f := s.cfg.Faults
 	if f.TamperElement != "" {
 		return f.TamperElement
@@ -305,7 +305,7 @@ func (s *tap) tamperTarget(reqs []credential.DocRequest) string {
 // readerAuth verifies a document request's readerAuth (ISO/IEC 18013-5
 // clause 9.1.4) and, with Config.ReaderTrust, its chain. ok is false when
 // there is nothing to record: no readerAuth and no trust configured.
-func (s *tap) readerAuth(d mdoc.DocRequest, st *session.SessionTranscript) (ReaderAuthResult, bool) {
+func (s *conversation) readerAuth(d mdoc.DocRequest, st *session.SessionTranscript) (ReaderAuthResult, bool) {
 	r := ReaderAuthResult{DocType: d.ItemsRequest.DocType, Present: len(d.ReaderAuth) > 0}
 	enforce := len(s.cfg.ReaderTrust) > 0
 	if !r.Present {

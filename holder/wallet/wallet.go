@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/nfc"
@@ -23,8 +24,15 @@ var ErrGone = errors.New("wallet: card left the field")
 
 // Report describes one tap as the wallet saw it.
 type Report struct {
-	// Handover is the engagement mode.
+	// Handover is the engagement mode (NFC engagement only).
 	Handover HandoverMode
+	// QR reports a QR engagement (Wallet.ShowQR).
+	QR bool
+	// Transport is "nfc" or the BLE mode ("central client", "peripheral
+	// server") the data retrieval used, empty before it started.
+	Transport string
+	// MTU is the ATT MTU of the BLE connection (0 for NFC).
+	MTU int
 	// DeviceEngagement is the DeviceEngagement the wallet sent.
 	DeviceEngagement []byte
 	// HandoverSelect and HandoverRequest are the handover messages of the
@@ -79,6 +87,10 @@ type Wallet struct {
 	mu   sync.Mutex
 	s    *tap
 	last Report
+
+	// bleTaps holds the latest tap whose engagement selected BLE, for
+	// ServeBLE.
+	bleTaps chan *tap
 }
 
 var _ vpcd.Card = (*Wallet)(nil)
@@ -141,8 +153,11 @@ func New(cfg Config) (*Wallet, error) {
 			return nil, fmt.Errorf("wallet: configured CC: NDEF file ID %04X", cfg.CC.NDEFFileID)
 		}
 	}
+	if cfg.BLEMode != 0 && cfg.BLEMode != ble.ModeCentralClient && cfg.BLEMode != ble.ModePeripheralServer {
+		return nil, fmt.Errorf("wallet: unknown BLE mode %d", int(cfg.BLEMode))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Wallet{cfg: cfg, ctx: ctx, cancel: cancel}, nil
+	return &Wallet{cfg: cfg, ctx: ctx, cancel: cancel, bleTaps: make(chan *tap, 1)}, nil
 }
 
 // Close cancels any stall in progress (vpcd path) and makes later stalls
@@ -211,7 +226,7 @@ func (t transceiver) Transmit(ctx context.Context, apdu []byte) ([]byte, error) 
 func (w *Wallet) transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	w.mu.Lock()
 	if w.s == nil {
-		w.s = newTap(&w.cfg)
+		w.s = newTap(&w.cfg, w.announce)
 	}
 	s := w.s
 	resp, err := s.handle(ctx, apdu)
