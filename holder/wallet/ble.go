@@ -160,7 +160,7 @@ func (w *Wallet) serveBLE(ctx context.Context, s *tap, c ble.Central, p ble.Peri
 		reply, kind := s.onMessage(msg)
 		w.mu.Unlock()
 		if kind == replyResponse && w.cfg.Faults.Stall > 0 {
-			if err := w.cfg.Sleep(ctx, w.cfg.Faults.Stall); err != nil {
+			if err := w.stall(ctx, conn); err != nil {
 				return fmt.Errorf("wallet: stalled answer abandoned: %w", err)
 			}
 		}
@@ -181,4 +181,25 @@ func (w *Wallet) serveBLE(ctx context.Context, s *tap, c ble.Central, p ble.Peri
 			return nil
 		}
 	}
+}
+
+// stall waits Faults.Stall before the response, and gives up when the
+// reader ends the session or the link drops meanwhile (a message the reader
+// sends during the stall is lost).
+func (w *Wallet) stall(ctx context.Context, conn *ble.Conn) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ended := make(chan error, 1)
+	go func() {
+		_, err := conn.Receive(sctx)
+		ended <- err
+		cancel()
+	}()
+	err := w.cfg.Sleep(sctx, w.cfg.Faults.Stall)
+	cancel()
+	rerr := <-ended
+	if err != nil && rerr != nil && !errors.Is(rerr, context.Canceled) {
+		return rerr
+	}
+	return err
 }
