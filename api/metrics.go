@@ -1,0 +1,164 @@
+package api
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/idreader/idreader/terminal"
+)
+
+// Metrics counts taps and decisions from the Service's events into a
+// private Prometheus registry (never the global one):
+//
+//	idreader_taps_total{reader}                 taps that ended (decision events)
+//	idreader_decisions_total{decision,reason}   one per reason code of each decision;
+//	                                            reason="none" for a decision without one
+//	idreader_tap_duration_seconds{step}         histogram of Event.Steps, and step="total"
+//	                                            for Event.Total
+//	idreader_reader_up{reader}                  1 while the reader is up, 0 when down
+//	idreader_events_total{kind}                 events seen, by kind
+//
+// plus the Go runtime and process collectors. Because a decision with two
+// reasons counts twice in idreader_decisions_total, count decisions with
+// idreader_taps_total. Only codes and reader names become labels, never
+// personal data.
+type Metrics struct {
+	svc      terminal.Service
+	registry *prometheus.Registry
+
+	taps      *prometheus.CounterVec
+	decisions *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	readerUp  *prometheus.GaugeVec
+	events    *prometheus.CounterVec
+
+	mu      sync.Mutex
+	cancel  func()
+	stopped chan struct{}
+}
+
+// tapBuckets span a fast tap (tens of milliseconds per step) to a wallet
+// that waits for the holder's consent.
+var tapBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30}
+
+// NewMetrics returns the metrics of svc in a new private registry. Call
+// Start to feed them and Stop to end the feeding.
+func NewMetrics(svc terminal.Service) *Metrics {
+	m := &Metrics{
+		svc:      svc,
+		registry: prometheus.NewRegistry(),
+		taps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idreader_taps_total",
+			Help: "Taps that ended with a decision, by reader.",
+		}, []string{"reader"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idreader_decisions_total",
+			Help: "Decisions by outcome and reason code (one count per reason; reason=\"none\" without one).",
+		}, []string{"decision", "reason"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "idreader_tap_duration_seconds",
+			Help:    "Duration of each tap step, and step=\"total\" from tap to decision.",
+			Buckets: tapBuckets,
+		}, []string{"step"}),
+		readerUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "idreader_reader_up",
+			Help: "1 when the reader is present and watched, 0 when it is down.",
+		}, []string{"reader"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idreader_events_total",
+			Help: "Reader events seen, by kind.",
+		}, []string{"kind"}),
+	}
+	m.registry.MustRegister(m.taps, m.decisions, m.duration, m.readerUp, m.events,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the private registry, so the daemon can add its own
+// collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// Handler serves the registry in the Prometheus exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Start sets idreader_reader_up from the Service's readers and subscribes
+// to its events in a goroutine that runs until Stop. Starting twice does
+// nothing.
+func (m *Metrics) Start() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cancel != nil {
+		return
+	}
+	events, cancel := m.svc.Subscribe(256)
+	for _, r := range m.svc.Readers() {
+		m.readerUp.WithLabelValues(r.Name).Set(b2f(r.Up))
+	}
+	m.cancel = cancel
+	m.stopped = make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		for ev := range events {
+			m.Observe(ev)
+		}
+	}(m.stopped)
+}
+
+// Stop cancels the subscription and waits for the collector goroutine to
+// end.
+func (m *Metrics) Stop() {
+	m.mu.Lock()
+	cancel, done := m.cancel, m.stopped
+	m.cancel, m.stopped = nil, nil
+	m.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// Observe counts one event. Start calls it for every event; it is exported
+// for a daemon that fans events out itself.
+func (m *Metrics) Observe(ev terminal.Event) {
+	if ev.Kind != "" {
+		m.events.WithLabelValues(string(ev.Kind)).Inc()
+	}
+	if ev.Reader != "" {
+		m.readerUp.WithLabelValues(ev.Reader).Set(b2f(ev.Kind != terminal.EventReaderDown))
+	}
+	if ev.Kind != terminal.EventDecision {
+		return
+	}
+	m.taps.WithLabelValues(ev.Reader).Inc()
+	decision := ev.Decision
+	if decision == "" {
+		decision = "unknown"
+	}
+	if len(ev.Reasons) == 0 {
+		m.decisions.WithLabelValues(decision, "none").Inc()
+	}
+	for _, r := range ev.Reasons {
+		m.decisions.WithLabelValues(decision, r).Inc()
+	}
+	for _, s := range ev.Steps {
+		m.duration.WithLabelValues(s.Step).Observe(s.Duration.Seconds())
+	}
+	if ev.Total > 0 {
+		m.duration.WithLabelValues("total").Observe(ev.Total.Seconds())
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/idreader/idreader/terminal"
+)
+
+func TestMetrics(t *testing.T) {
+	f := newFake()
+	m := NewMetrics(f)
+	m.Start()
+	m.Start() // idempotent
+	waitFor(t, "subscription", func() bool { return f.Subscribers() == 1 })
+	if v := testutil.ToFloat64(m.readerUp.WithLabelValues("counter-1")); v != 1 {
+		t.Errorf("reader_up before events = %v", v)
+	}
+	steps := []terminal.StepTime{{Step: "engagement", Duration: 20 * time.Millisecond}, {Step: "verify", Duration: 5 * time.Millisecond}}
+	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReading})
+	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "accept", Steps: steps, Total: 300 * time.Millisecond})
+	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventDecision, Decision: "reject",
+		Reasons: []string{"age_not_met", "document_expired"}, Steps: steps, Total: 2 * time.Second,
+		Personal: &terminal.Personal{Name: "YAMADA Hanako"}})
+	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventReaderDown})
+	waitFor(t, "events counted", func() bool {
+		return testutil.ToFloat64(m.events.WithLabelValues("reader_down")) == 1
+	})
+	for _, tc := range []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"taps counter-1", testutil.ToFloat64(m.taps.WithLabelValues("counter-1")), 1},
+		{"taps counter-2", testutil.ToFloat64(m.taps.WithLabelValues("counter-2")), 1},
+		{"accept none", testutil.ToFloat64(m.decisions.WithLabelValues("accept", "none")), 1},
+		{"reject age", testutil.ToFloat64(m.decisions.WithLabelValues("reject", "age_not_met")), 1},
+		{"reject expired", testutil.ToFloat64(m.decisions.WithLabelValues("reject", "document_expired")), 1},
+		{"up counter-1", testutil.ToFloat64(m.readerUp.WithLabelValues("counter-1")), 1},
+		{"up counter-2", testutil.ToFloat64(m.readerUp.WithLabelValues("counter-2")), 0},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if n := testutil.CollectAndCount(m.duration); n != 3 {
+		t.Errorf("duration series = %d, want 3 (engagement, verify, total)", n)
+	}
+	const want = `
+# HELP idreader_tap_duration_seconds Duration of each tap step, and step="total" from tap to decision.
+# TYPE idreader_tap_duration_seconds histogram
+idreader_tap_duration_seconds_bucket{step="engagement",le="0.01"} 0
+idreader_tap_duration_seconds_bucket{step="engagement",le="0.025"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="0.05"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="0.1"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="0.25"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="0.5"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="1"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="2"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="5"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="10"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="30"} 2
+idreader_tap_duration_seconds_bucket{step="engagement",le="+Inf"} 2
+idreader_tap_duration_seconds_sum{step="engagement"} 0.04
+idreader_tap_duration_seconds_count{step="engagement"} 2
+idreader_tap_duration_seconds_bucket{step="total",le="0.01"} 0
+idreader_tap_duration_seconds_bucket{step="total",le="0.025"} 0
+idreader_tap_duration_seconds_bucket{step="total",le="0.05"} 0
+idreader_tap_duration_seconds_bucket{step="total",le="0.1"} 0
+idreader_tap_duration_seconds_bucket{step="total",le="0.25"} 0
+idreader_tap_duration_seconds_bucket{step="total",le="0.5"} 1
+idreader_tap_duration_seconds_bucket{step="total",le="1"} 1
+idreader_tap_duration_seconds_bucket{step="total",le="2"} 2
+idreader_tap_duration_seconds_bucket{step="total",le="5"} 2
+idreader_tap_duration_seconds_bucket{step="total",le="10"} 2
+idreader_tap_duration_seconds_bucket{step="total",le="30"} 2
+idreader_tap_duration_seconds_bucket{step="total",le="+Inf"} 2
+idreader_tap_duration_seconds_sum{step="total"} 2.3
+idreader_tap_duration_seconds_count{step="total"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="0.01"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="0.025"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="0.05"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="0.1"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="0.25"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="0.5"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="1"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="2"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="5"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="10"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="30"} 2
+idreader_tap_duration_seconds_bucket{step="verify",le="+Inf"} 2
+idreader_tap_duration_seconds_sum{step="verify"} 0.01
+idreader_tap_duration_seconds_count{step="verify"} 2
+`
+	if err := testutil.CollectAndCompare(m.duration, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+
+	// The /metrics route serves the private registry, with no personal data.
+	h := New(Options{Service: f, Metrics: m})
+	w := do(t, h, "GET", "/metrics", "")
+	body := w.Body.String()
+	for _, s := range []string{"idreader_taps_total", "idreader_decisions_total", "idreader_tap_duration_seconds_bucket", "idreader_reader_up", "go_goroutines"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("/metrics lacks %s", s)
+		}
+	}
+	if strings.Contains(body, "Hanako") {
+		t.Error("/metrics leaks a name")
+	}
+	if w := do(t, h, "POST", "/metrics", ""); w.Code != 405 {
+		t.Errorf("POST /metrics: %d", w.Code)
+	}
+
+	m.Stop()
+	m.Stop()
+	if n := f.Subscribers(); n != 0 {
+		t.Errorf("subscribers after Stop = %d", n)
+	}
+}
