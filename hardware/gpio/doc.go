@@ -14,7 +14,9 @@
 //	Fault    red blinks (FaultBlink), FaultBeep on the buzzer.
 //
 // Show sets the signal's initial levels before it returns; the timed rest
-// of the pattern runs on the Clock and is cut short by the next Show. Off
+// of the pattern runs on the Clock and is cut short by the next Show; a pin
+// that is on and stays on in the new pattern is not switched (a reject beep
+// starting during an accept beep continues it without a gap). Off
 // and Close leave every pin at its inactive level (Low, or High for an
 // active-low pin), and so does New before it returns.
 //
