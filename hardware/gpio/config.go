@@ -17,9 +17,11 @@ const (
 	ReadyDark   ReadyMode = "off"    // green off
 )
 
-// Defaults applied by Config.WithDefaults to zero (nil) fields.
+// Defaults applied by Config.WithDefaults to zero fields, and limits.
 const (
-	DefaultHold       = 3 * time.Second
+	// DefaultHold is the default AcceptHold and RejectHold.
+	DefaultHold = 3 * time.Second
+	// DefaultRelayPulse is the default RelayPulse.
 	DefaultRelayPulse = 500 * time.Millisecond
 	// MaxRelayPulse bounds RelayPulse so that a typo cannot hold a door open.
 	MaxRelayPulse = time.Minute
@@ -27,14 +29,15 @@ const (
 	MaxPatternSteps = 64
 )
 
-// Default patterns, as on, off, on, ... durations.
+// Default patterns (on, off, on, ... durations), documented on the Config
+// fields; WithDefaults copies them.
 var (
-	DefaultReadyBlink   = []time.Duration{100 * time.Millisecond, 1900 * time.Millisecond}
-	DefaultReadingBlink = []time.Duration{125 * time.Millisecond, 125 * time.Millisecond}
-	DefaultAcceptBeep   = []time.Duration{100 * time.Millisecond}
-	DefaultRejectBeep   = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}
-	DefaultFaultBlink   = []time.Duration{250 * time.Millisecond, 250 * time.Millisecond}
-	DefaultFaultBeep    = []time.Duration{500 * time.Millisecond}
+	defaultReadyBlink   = []time.Duration{100 * time.Millisecond, 1900 * time.Millisecond}
+	defaultReadingBlink = []time.Duration{125 * time.Millisecond, 125 * time.Millisecond}
+	defaultAcceptBeep   = []time.Duration{100 * time.Millisecond}
+	defaultRejectBeep   = []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond}
+	defaultFaultBlink   = []time.Duration{250 * time.Millisecond, 250 * time.Millisecond}
+	defaultFaultBeep    = []time.Duration{500 * time.Millisecond}
 )
 
 // Config names the pins and the timings of one reader's GPIO outputs.
@@ -101,12 +104,12 @@ func (c Config) WithDefaults() Config {
 		}
 		return slices.Clone(p)
 	}
-	c.ReadyBlink = pattern(c.ReadyBlink, DefaultReadyBlink)
-	c.ReadingBlink = pattern(c.ReadingBlink, DefaultReadingBlink)
-	c.AcceptBeep = pattern(c.AcceptBeep, DefaultAcceptBeep)
-	c.RejectBeep = pattern(c.RejectBeep, DefaultRejectBeep)
-	c.FaultBlink = pattern(c.FaultBlink, DefaultFaultBlink)
-	c.FaultBeep = pattern(c.FaultBeep, DefaultFaultBeep)
+	c.ReadyBlink = pattern(c.ReadyBlink, defaultReadyBlink)
+	c.ReadingBlink = pattern(c.ReadingBlink, defaultReadingBlink)
+	c.AcceptBeep = pattern(c.AcceptBeep, defaultAcceptBeep)
+	c.RejectBeep = pattern(c.RejectBeep, defaultRejectBeep)
+	c.FaultBlink = pattern(c.FaultBlink, defaultFaultBlink)
+	c.FaultBeep = pattern(c.FaultBeep, defaultFaultBeep)
 	return c
 }
 
