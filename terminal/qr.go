@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/idreader/idreader/mdoc"
@@ -119,7 +118,7 @@ func (s *QRScanner) readLines() {
 // as "]Q1") and before trailing whitespace or a suffix. It reports false
 // unless the text decodes to a well-formed DeviceEngagement.
 func ParseQRLine(line string) (string, bool) {
-	i := strings.Index(strings.ToLower(line), strings.TrimSuffix(mdoc.QRScheme, ":")+":")
+	i := indexASCIIFold(line, mdoc.QRScheme)
 	if i < 0 {
 		return "", false
 	}
@@ -139,6 +138,28 @@ func ParseQRLine(line string) (string, bool) {
 		return "", false
 	}
 	return uri, true
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII case, byte by byte (the
+// line may hold bytes that are not UTF-8; sub is lowercase ASCII).
+func indexASCIIFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 func isBase64URL(c byte) bool {
