@@ -55,6 +55,10 @@ func TestDecide(t *testing.T) {
 				{Code: verify.CodeValueDigest}, {Code: verify.CodeDeviceAuth}, {Code: verify.CodeValueDigest},
 			},
 		}, false, []string{"value_digest", "device_auth"}},
+		{"wallet holds none of the doc types", age21, &verify.Result{
+			Response: &mdoc.DeviceResponse{DocumentErrors: []map[string]int64{{DocTypeMDL: 0}}},
+			Failures: []verify.Failure{{Code: verify.CodeMalformed}},
+		}, false, []string{CodeDocTypeNotAllowed}},
 		{"no documents", age20, &verify.Result{Response: &mdoc.DeviceResponse{}}, false, []string{"malformed"}},
 		{"age-20 mdl accept", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true))), true, nil},
 		{"age-20 mnc accept", age20, result(doc(DocTypeMyNumberCard, "JP",

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/policy"
 )
 
 // Doc types and name spaces the terminal requests.
@@ -35,7 +36,9 @@ func elements(retain bool, ids ...string) map[string]bool {
 	return m
 }
 
-// builtinProfiles are the profiles `idreader read --profile` knows.
+// builtinProfiles are the profiles `idreader read --profile` knows: default
+// and the acceptance profiles of policy.Builtin (age-20, age-21, identity),
+// whose requests they share.
 var builtinProfiles = map[string]func() Profile{
 	// default: name, birth date, age_over elements, issuing country, expiry
 	// and portrait of whichever document the wallet holds.
@@ -52,40 +55,21 @@ var builtinProfiles = map[string]func() Profile{
 			}},
 		}}
 	},
-	// age-20: Japan's age check: age_over_20 and the portrait, nothing kept.
-	"age-20": func() Profile {
-		return Profile{Name: "age-20", Requests: []mdoc.ItemsRequest{
-			{DocType: DocTypeMyNumberCard, NameSpaces: map[string]map[string]bool{
-				NameSpace23220:   elements(false, "age_over_20"),
-				NameSpace23220JP: elements(false, "portrait"),
-			}},
-			{DocType: DocTypeMDL, NameSpaces: map[string]map[string]bool{
-				NameSpaceMDL: elements(false, "age_over_20", "portrait"),
-			}},
-		}}
-	},
-	// age-21: the US age check.
-	"age-21": func() Profile {
-		return Profile{Name: "age-21", Requests: []mdoc.ItemsRequest{
-			{DocType: DocTypeMDL, NameSpaces: map[string]map[string]bool{
-				NameSpaceMDL: elements(false, "age_over_21", "portrait"),
-			}},
-		}}
-	},
-	// identity: name, birth date, address, portrait and document number.
-	"identity": func() Profile {
-		return Profile{Name: "identity", Requests: []mdoc.ItemsRequest{
-			{DocType: DocTypeMDL, NameSpaces: map[string]map[string]bool{
-				NameSpaceMDL: elements(false, "family_name", "given_name", "birth_date",
-					"resident_address", "portrait", "document_number", "issuing_country", "expiry_date"),
-			}},
-			{DocType: DocTypeMyNumberCard, NameSpaces: map[string]map[string]bool{
-				NameSpace23220JP: elements(false, "full_name_unicode", "birth_date_unicode",
-					"resident_address_unicode", "portrait"),
-				NameSpace23220: elements(false, "birth_date"),
-			}},
-		}}
-	},
+	"age-20":   builtinRequest("age-20"),
+	"age-21":   builtinRequest("age-21"),
+	"identity": builtinRequest("identity"),
+}
+
+// builtinRequest is the request side of the built-in acceptance profile name.
+func builtinRequest(name string) func() Profile {
+	return func() Profile { return RequestProfile(policy.Builtin()[name]) }
+}
+
+// RequestProfile returns the request side of an acceptance profile: its doc
+// types and elements, with their IntentToRetain (ISO/IEC 18013-5 clause
+// 8.3.2.1.2.1).
+func RequestProfile(p *policy.Profile) Profile {
+	return Profile{Name: p.Name, Requests: p.ItemsRequests()}
 }
 
 // LookupProfile returns a built-in profile by name ("" means "default").

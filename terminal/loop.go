@@ -1,0 +1,511 @@
+package terminal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idreader/idreader/hardware"
+	"github.com/idreader/idreader/policy"
+	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/verify"
+)
+
+// Reason codes of the reader loop, as stable as the others.
+const (
+	// CodeCancelled: the point-of-sale cancelled the check during its tap.
+	CodeCancelled verify.Code = "cancelled"
+	// CodeConfig: the tap could not start: its profile or reader identity
+	// is missing from the settings.
+	CodeConfig verify.Code = "config"
+)
+
+// Decisions of a tap.
+const (
+	DecisionAccept = "accept"
+	DecisionReject = "reject"
+)
+
+// loop is one reader's loop: idle → target present → tap → decide → signal
+// → wait for removal → idle.
+type loop struct {
+	d    *Daemon
+	spec ReaderSpec
+	log  zerolog.Logger
+
+	outMu sync.Mutex // serialises Show calls (loop and probe)
+
+	mu      sync.Mutex
+	up      bool
+	known   bool // up has been reported once
+	state   EventKind
+	pending *check // armed, waiting for a tap
+	current *check // the check the tap in progress answers
+	tapStop context.CancelFunc
+	rd      reader.Reader
+}
+
+func (l *loop) status() ReaderStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ReaderStatus{Name: l.spec.Name, Up: l.up, State: l.state}
+}
+
+func (l *loop) arm(c *check) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending != nil || l.current != nil {
+		return fmt.Errorf("%w (%s)", ErrBusy, l.spec.Name)
+	}
+	l.pending = c
+	return nil
+}
+
+func (l *loop) disarm(c *check) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending == c {
+		l.pending = nil
+	}
+	if l.current == c {
+		l.current = nil
+	}
+}
+
+func (l *loop) cancelChecks() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	found := false
+	if l.pending != nil {
+		l.pending.abort()
+		l.pending = nil
+		found = true
+	}
+	if l.current != nil {
+		l.current.abort()
+		if l.tapStop != nil {
+			l.tapStop()
+		}
+		found = true
+	}
+	return found
+}
+
+// setState records the state and emits its event.
+func (l *loop) event(e Event) {
+	e.Reader = l.spec.Name
+	l.mu.Lock()
+	switch e.Kind {
+	case EventReaderUp:
+		l.up, l.known = true, true
+	case EventReaderDown:
+		l.up, l.known = false, true
+	}
+	l.state = e.Kind
+	l.mu.Unlock()
+	l.d.emit(e)
+}
+
+// setUp reports a change of reachability once.
+func (l *loop) setUp(up bool, err error) {
+	l.mu.Lock()
+	changed := !l.known || l.up != up
+	l.mu.Unlock()
+	if !changed {
+		return
+	}
+	if up {
+		l.log.Info().Msg("reader up")
+		l.event(Event{Kind: EventReaderUp})
+		return
+	}
+	l.log.Warn().Err(err).Msg("reader down")
+	l.event(Event{Kind: EventReaderDown})
+	l.show(context.Background(), hardware.SignalFault)
+}
+
+// show sets every output to s, each bounded by the output timeout.
+func (l *loop) show(ctx context.Context, s hardware.Signal) {
+	l.outMu.Lock()
+	defer l.outMu.Unlock()
+	for i, o := range l.spec.Outputs {
+		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.spec.Timeouts.Output)
+		err := o.Show(octx, s)
+		cancel()
+		if err != nil {
+			l.log.Warn().Err(err).Int("output", i).Str("signal", s.String()).Msg("output failed")
+		}
+	}
+}
+
+func (l *loop) shutdown() error {
+	l.show(context.Background(), hardware.SignalOff)
+	var errs []error
+	for _, o := range l.spec.Outputs {
+		errs = append(errs, o.Close())
+	}
+	l.mu.Lock()
+	rd := l.rd
+	l.rd = nil
+	l.mu.Unlock()
+	if rd != nil {
+		errs = append(errs, rd.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still alive.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func nextBackoff(d, limit time.Duration) time.Duration {
+	if d <= 0 {
+		return 100 * time.Millisecond
+	}
+	return min(2*d, limit)
+}
+
+// run opens the reader and serves taps until ctx ends, reopening it with
+// backoff when it fails.
+func (l *loop) run(ctx context.Context) {
+	to := l.spec.Timeouts
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		octx, cancel := context.WithTimeout(ctx, to.Open)
+		rd, err := l.spec.Open(octx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			l.setUp(false, err)
+			backoff = nextBackoff(backoff, to.BackoffMax)
+			sleep(ctx, backoff)
+			continue
+		}
+		backoff = 0
+		l.mu.Lock()
+		l.rd = rd
+		l.mu.Unlock()
+		l.setUp(true, nil)
+		l.serve(ctx, rd)
+		l.mu.Lock()
+		l.rd = nil
+		l.mu.Unlock()
+		rd.Close()
+	}
+}
+
+// serve waits for targets on rd and taps each; it returns when ctx ends or
+// the reader is closed.
+func (l *loop) serve(ctx context.Context, rd reader.Reader) {
+	to := l.spec.Timeouts
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		l.show(ctx, hardware.SignalReady)
+		l.event(Event{Kind: EventReady})
+		t, err := l.wait(ctx, rd)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, reader.ErrClosed) {
+				return
+			}
+			// The reader vanished or its service is down: report it,
+			// back off and wait again (a later Wait waits for it).
+			l.setUp(false, err)
+			backoff = nextBackoff(backoff, to.BackoffMax)
+			sleep(ctx, backoff)
+			continue
+		}
+		backoff = 0
+		l.setUp(true, nil)
+		l.handle(ctx, t)
+	}
+}
+
+// wait runs rd.Wait while probing the reader's reachability, if a probe is
+// configured.
+func (l *loop) wait(ctx context.Context, rd reader.Reader) (reader.Target, error) {
+	if l.spec.Probe == nil {
+		return rd.Wait(ctx)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(l.spec.Timeouts.Probe)
+		defer tick.Stop()
+		for {
+			select {
+			case <-pctx.Done():
+				return
+			case <-tick.C:
+			}
+			c, cancel := context.WithTimeout(pctx, l.spec.Timeouts.Probe)
+			err := l.spec.Probe(c)
+			cancel()
+			if pctx.Err() != nil {
+				return
+			}
+			wasUp := l.status().Up
+			l.setUp(err == nil, err)
+			if err == nil && !wasUp {
+				l.show(pctx, hardware.SignalReady)
+				l.event(Event{Kind: EventReady})
+			}
+		}
+	}()
+	t, err := rd.Wait(ctx)
+	stop()
+	wg.Wait()
+	return t, err
+}
+
+// tapRecord is what one tap produced, for the event, the check and the audit.
+type tapRecord struct {
+	started  time.Time
+	profile  string
+	check    *check
+	outcome  *Outcome
+	err      error
+	decision policy.Decision
+	result   *verify.Result
+	personal *Personal
+	finished time.Time
+}
+
+// handle serves one target from arrival to removal.
+func (l *loop) handle(ctx context.Context, t reader.Target) {
+	defer t.Close()
+	to := l.spec.Timeouts
+	s := l.d.settings.Load()
+	rec := &tapRecord{started: time.Now()}
+
+	tctx, stopTap := context.WithTimeout(ctx, to.Tap)
+	defer stopTap()
+	l.mu.Lock()
+	rec.check, l.pending = l.pending, nil
+	l.current = rec.check
+	l.tapStop = stopTap
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.current, l.tapStop = nil, nil
+		l.mu.Unlock()
+	}()
+
+	rec.profile = s.ReaderProfiles[l.spec.Name]
+	checkID := ""
+	if rec.check != nil {
+		rec.profile, checkID = rec.check.profile, rec.check.id
+	}
+	l.event(Event{Kind: EventReading, Profile: rec.profile, CheckID: checkID})
+	l.show(ctx, hardware.SignalReading)
+
+	prof := s.Profiles[rec.profile]
+	cfg, cfgErr := l.tapConfig(s, prof, t)
+	if cfgErr != nil {
+		rec.err = cfgErr
+	} else {
+		rec.outcome, rec.err = Tap(tctx, t, cfg)
+	}
+	cancelled := rec.check != nil && isClosed(rec.check.cancel)
+	switch {
+	case cfgErr != nil:
+		rec.decision = policy.Decision{Document: -1, Reasons: []string{string(CodeConfig)}}
+	case cancelled:
+		rec.decision = policy.Decision{Document: -1, Reasons: []string{string(CodeCancelled)}}
+	case rec.err != nil:
+		rec.decision = policy.Decision{Document: -1, Reasons: []string{string(ErrorCode(rec.err))}}
+	default:
+		rec.result = rec.outcome.Result
+		rec.decision = policy.Decide(prof, rec.result, l.d.cfg.Now())
+		if rec.result.Accepted() && rec.decision.Document >= 0 {
+			name, pic := policy.Holder(prof, &rec.result.Documents[rec.decision.Document])
+			if name != "" || pic != nil {
+				rec.personal = &Personal{Name: name, Portrait: pic}
+			}
+		}
+	}
+	rec.finished = time.Now()
+
+	decision := DecisionReject
+	signal := hardware.SignalReject
+	if rec.decision.Accept {
+		decision, signal = DecisionAccept, hardware.SignalAccept
+	} else if rec.result == nil && !cancelled {
+		// The exchange broke off: no document was read at all.
+		signal = hardware.SignalFault
+	}
+	l.show(ctx, signal)
+	var steps []StepTime
+	if rec.outcome != nil {
+		steps = rec.outcome.Steps
+	}
+	l.event(Event{
+		Kind: EventDecision, Profile: rec.profile, CheckID: checkID,
+		Decision: decision, Reasons: rec.decision.Reasons,
+		DocType: rec.decision.DocType, IssuerCountry: rec.decision.IssuerCountry,
+		Steps: steps, Total: rec.finished.Sub(rec.started), Personal: rec.personal,
+	})
+	if rec.check != nil {
+		l.answer(rec, decision)
+	}
+	l.audit(rec, decision)
+
+	// Wait for the phone to leave, then hold the decision a little so it
+	// can be seen before the outputs show ready again.
+	rctx, cancel := context.WithTimeout(ctx, to.Removal)
+	err := t.WaitRemoved(rctx)
+	cancel()
+	if err == nil {
+		l.event(Event{Kind: EventRemoved, Profile: rec.profile})
+	} else if ctx.Err() == nil {
+		l.log.Info().Err(err).Msg("phone left in the field; going idle")
+	}
+	if rest := to.Hold - time.Since(rec.finished); rest > 0 {
+		sleep(ctx, rest)
+	}
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// tapConfig builds the Config of one tap from the settings in force.
+func (l *loop) tapConfig(s *Settings, p *policy.Profile, t reader.Target) (Config, error) {
+	if p == nil {
+		return Config{}, fmt.Errorf("%w %q", ErrUnknownProfile, s.ReaderProfiles[l.spec.Name])
+	}
+	idName := p.ReaderIdentity
+	if idName == "" {
+		idName = s.ReaderIdentities[l.spec.Name]
+	}
+	var id *ReaderIdentity
+	if idName != "" {
+		if id = s.Identities[idName]; id == nil {
+			return Config{}, fmt.Errorf("terminal: unknown reader identity %q", idName)
+		}
+	}
+	return Config{
+		Rand:              l.d.cfg.Rand,
+		Now:               l.d.cfg.Now,
+		Trust:             s.Trust,
+		Limits:            NFCLimits(t.Limits()),
+		Profile:           RequestProfile(p),
+		ReaderAuth:        id,
+		Sleep:             l.d.cfg.Sleep,
+		EngagementTimeout: l.spec.Timeouts.Engagement,
+		ExchangeTimeout:   l.spec.Timeouts.Exchange,
+	}, nil
+}
+
+// answer hands the check its result.
+func (l *loop) answer(rec *tapRecord, decision string) {
+	res := &CheckResult{
+		ID: rec.check.id, Reader: l.spec.Name, Profile: rec.profile,
+		Decision: decision, Reasons: rec.decision.Reasons,
+		Started: rec.started, Finished: rec.finished,
+	}
+	switch {
+	case rec.result != nil:
+		res.Report = rec.result.Report()
+	case rec.err != nil:
+		res.Report = ErrorReport(rec.err)
+	default:
+		res.Report = verify.Report{Verdict: verify.VerdictReject, Documents: []verify.DocumentReport{},
+			Errors: []verify.ErrorReport{{Code: verify.Code(rec.decision.Reasons[0]), Detail: "check cancelled"}}}
+	}
+	if res.Reasons == nil {
+		res.Reasons = []string{}
+	}
+	select {
+	case rec.check.result <- res:
+	default:
+	}
+	l.d.finish(res)
+}
+
+// AuditRecord is the per-tap audit line. It never holds personal data: no
+// element values, no names, numbers, dates of birth or portraits, no APDUs.
+type AuditRecord struct {
+	Time          time.Time          `json:"time"`
+	Reader        string             `json:"reader"`
+	Profile       string             `json:"profile"`
+	CheckID       string             `json:"checkId,omitempty"`
+	Decision      string             `json:"decision"`
+	Reasons       []string           `json:"reasons"`
+	DocType       string             `json:"docType,omitempty"`
+	IssuerCountry string             `json:"issuerCountry,omitempty"`
+	Negotiated    bool               `json:"negotiated,omitempty"`
+	StepsMS       map[string]float64 `json:"stepsMs,omitempty"`
+	TotalMS       float64            `json:"totalMs"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (l *loop) audit(rec *tapRecord, decision string) {
+	a := AuditRecord{
+		Time: rec.started.UTC(), Reader: l.spec.Name, Profile: rec.profile,
+		Decision: decision, Reasons: rec.decision.Reasons,
+		DocType: rec.decision.DocType, IssuerCountry: rec.decision.IssuerCountry,
+		TotalMS: ms(rec.finished.Sub(rec.started)),
+	}
+	if a.Reasons == nil {
+		a.Reasons = []string{}
+	}
+	if rec.check != nil {
+		a.CheckID = rec.check.id
+	}
+	if rec.outcome != nil {
+		a.Negotiated = rec.outcome.Negotiated
+		a.StepsMS = map[string]float64{}
+		for _, s := range rec.outcome.Steps {
+			a.StepsMS[s.Step] = ms(s.Duration)
+		}
+	}
+	ev := l.log.Info()
+	// The tap error's text comes from the transport and protocol layers and
+	// carries no element values; verification failures are logged by code
+	// only.
+	if rec.err != nil {
+		ev = ev.Str("error", rec.err.Error())
+	}
+	ev.Str("profile", a.Profile).Str("checkId", a.CheckID).Str("decision", decision).
+		Strs("reasons", a.Reasons).Str("docType", a.DocType).Str("issuerCountry", a.IssuerCountry).
+		Float64("totalMs", a.TotalMS).Msg("tap")
+	if l.d.cfg.Audit == nil {
+		return
+	}
+	line, err := json.Marshal(a)
+	if err != nil {
+		l.log.Error().Err(err).Msg("encoding audit record")
+		return
+	}
+	line = append(line, '\n')
+	l.d.auditMu.Lock()
+	_, err = l.d.cfg.Audit.Write(line)
+	l.d.auditMu.Unlock()
+	if err != nil {
+		l.log.Error().Err(err).Msg("writing audit record")
+	}
+}
