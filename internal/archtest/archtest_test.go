@@ -91,3 +91,39 @@ func TestOnlyPCSCUsesCgo(t *testing.T) {
 		}
 	}
 }
+
+// edgeImports lists the modules that only one adapter package may import
+// directly; everything else reaches them through that adapter, picked by
+// cmd/.
+var edgeImports = map[string]string{
+	"github.com/ebfe/scard":  module + "/reader/pcsc",
+	"periph.io/x/host/v3":    module + "/hardware/gpio",
+	"tinygo.org/x/bluetooth": module + "/ble/bluez",
+}
+
+type importsPkg struct {
+	ImportPath string
+	Imports    []string
+}
+
+func TestEdgeModulesOnlyInTheirAdapter(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p importsPkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range p.Imports {
+			for edge, owner := range edgeImports {
+				if (imp == edge || strings.HasPrefix(imp, edge+"/")) && p.ImportPath != owner &&
+					!strings.HasPrefix(p.ImportPath, module+"/cmd/") {
+					t.Errorf("%s imports %s; only %s (and cmd/) may", p.ImportPath, imp, owner)
+				}
+			}
+		}
+	}
+}
