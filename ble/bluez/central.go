@@ -447,7 +447,7 @@ func (cc *clientConn) Read(ctx context.Context, u ble.UUID) ([]byte, error) {
 	return v, nil // freshly decoded by godbus: the caller's own
 }
 
-// MTU implements ble.ClientConn: GattCharacteristic1 "MTU" (BlueZ 5.62+)
+// MTU implements ble.ClientConn: GattCharacteristic1 "MTU" (newer BlueZ)
 // as last seen, or 23.
 func (cc *clientConn) MTU() int {
 	cc.mu.Lock()

@@ -22,9 +22,10 @@
 // goroutine, so writes and notifications keep the order BlueZ sent them in.
 //
 // MTU: as a GATT server, BlueZ passes the ATT MTU in the "mtu" option of
-// ReadValue and WriteValue (BlueZ 5.62 and later); as a GATT client it
-// exposes a GattCharacteristic1 "MTU" property (same versions). Where
-// neither is given, MTU reports 23, the ATT default.
+// ReadValue and WriteValue; as a GATT client it exposes a
+// GattCharacteristic1 "MTU" property. Both exist only in newer BlueZ
+// releases (the exact version was not checked); where neither is given, MTU
+// reports 23, the ATT default.
 //
 // Only cmd/ imports this package (the layout's dependency rule); it has no
 // cgo and builds on every platform, though it can only work where a system

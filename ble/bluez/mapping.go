@@ -129,7 +129,7 @@ func validAdapterName(s string) bool {
 }
 
 // mtuOption reads the "mtu" option BlueZ passes to ReadValue and WriteValue
-// of a served characteristic (BlueZ 5.62+); 0 when absent or out of range.
+// of a served characteristic (newer BlueZ); 0 when absent or out of range.
 func mtuOption(opts map[string]dbus.Variant) int {
 	v, ok := opts["mtu"]
 	if !ok {
