@@ -24,10 +24,11 @@ var commands = map[string]struct {
 	run     command
 	summary string
 }{
-	"verify": {runVerify, "verify a DeviceResponse offline against IACA trust anchors"},
-	"pki":    {runPKI, "write a test PKI (IACA, document signer, reader certificates)"},
-	"sim":    {runSim, "run the simulated wallet as a card behind vpcd (pcscd's virtual reader)"},
-	"read":   {runRead, "read one tap on a PC/SC reader, verify it and print the report"},
+	"verify":   {runVerify, "verify a DeviceResponse offline against IACA trust anchors"},
+	"pki":      {runPKI, "write a test PKI (IACA, document signer, reader certificates)"},
+	"sim":      {runSim, "run the simulated wallet as a card behind vpcd (pcscd's virtual reader)"},
+	"read":     {runRead, "read one tap on a PC/SC reader, verify it and print the report"},
+	"selftest": {runSelftest, "run one exchange in-process with the simulated wallet (NFC or BLE, NFC or QR engagement)"},
 }
 
 // Exit codes shared by the subcommands.

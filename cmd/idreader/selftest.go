@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/idreader/idreader/ble"
+	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/holder/credential"
+	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/verify"
+)
+
+const selftestUsage = `usage: idreader selftest [--transport nfc|ble-central|ble-peripheral] [--engagement nfc|qr]
+                         [--handover static|negotiated|apple] [--doctype mdl|mnc] [--auth signature|mac]
+                         [--profile NAME] [--mtu N] [--fault NAME] [--timeout D] [--json]
+
+Runs one full exchange in this process between the reader (terminal) and the
+simulated wallet, with a fresh test PKI and credential, no radio and no
+pcscd: NFC engagement over the wallet's in-process card, or a QR engagement;
+data retrieval over NFC data transfer or over BLE on an in-memory GATT link.
+It verifies the response and prints the same report as 'idreader verify'.
+
+  --transport T      nfc (default), ble-central (mdoc central client mode: the
+                     reader is the GATT server, as with Apple Wallet) or
+                     ble-peripheral (mdoc peripheral server mode)
+  --engagement E     nfc (default) or qr (needs a BLE transport)
+  --handover MODE    NFC engagement: static (default), negotiated or apple
+  --doctype NAME     mdl (default) or mnc (My Number Card)
+  --auth METHOD      signature (default) or mac
+  --profile NAME     what to request (default: default)
+  --mtu N            ATT MTU of the BLE link, 23..517 (default 517)
+  --fault NAME       break the wallet: tamper, other-transcript, wrong-key, stall,
+                     vanish, garbage or undecryptable
+  --timeout D        limit for the whole exchange (default 30s)
+  --json             print one JSON object
+
+Exit status: 0 accept, 1 reject, 2 error (exchange failed, bad usage).
+`
+
+// selftestOptions are the parsed flags of `idreader selftest`.
+type selftestOptions struct {
+	transport  terminal.Transport
+	qr         bool
+	handover   wallet.HandoverMode
+	docType    string
+	auth       wallet.DeviceAuth
+	profile    terminal.Profile
+	mtu        int
+	faults     wallet.Faults
+	timeout    time.Duration
+	jsonOutput bool
+}
+
+// runSelftest implements `idreader selftest`.
+func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	transport := fs.String("transport", string(terminal.TransportNFC), "")
+	engagement := fs.String("engagement", "nfc", "")
+	handover := fs.String("handover", string(wallet.HandoverStatic), "")
+	docType := fs.String("doctype", "mdl", "")
+	auth := fs.String("auth", string(wallet.AuthSignature), "")
+	profile := fs.String("profile", "", "")
+	mtu := fs.Int("mtu", ble.MaxMTU, "")
+	fault := fs.String("fault", "", "")
+	timeout := fs.Duration("timeout", 30*time.Second, "")
+	asJSON := fs.Bool("json", false, "")
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "idreader selftest: "+format+"\n", a...)
+		fmt.Fprint(stderr, selftestUsage)
+		return exitUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, selftestUsage)
+			return exitOK
+		}
+		return usageErr("%v", err)
+	}
+	if fs.NArg() != 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	o := selftestOptions{mtu: *mtu, timeout: *timeout, jsonOutput: *asJSON, docType: *docType}
+	var err error
+	if o.transport, err = terminal.ParseTransport(*transport); err != nil {
+		return usageErr("--transport: %v", err)
+	}
+	switch *engagement {
+	case "nfc":
+	case "qr":
+		o.qr = true
+		if o.transport == terminal.TransportNFC {
+			return usageErr("--engagement qr needs a BLE transport (QR retrieval goes over BLE)")
+		}
+	default:
+		return usageErr("--engagement %q: want nfc or qr", *engagement)
+	}
+	if o.handover, err = wallet.ParseHandoverMode(*handover); err != nil {
+		return usageErr("--handover: %v", err)
+	}
+	if o.docType != "mdl" && o.docType != "mnc" {
+		return usageErr("--doctype %q: want mdl or mnc", o.docType)
+	}
+	if o.auth, err = wallet.ParseDeviceAuth(*auth); err != nil {
+		return usageErr("--auth: %v", err)
+	}
+	if o.profile, err = terminal.LookupProfile(*profile); err != nil {
+		return usageErr("%v", err)
+	}
+	if o.mtu < ble.MinMTU || o.mtu > ble.MaxMTU {
+		return usageErr("--mtu %d: want %d..%d", o.mtu, ble.MinMTU, ble.MaxMTU)
+	}
+	if o.faults, err = parseFault(*fault, time.Hour); err != nil {
+		return usageErr("--fault: %v", err)
+	}
+	if o.timeout <= 0 {
+		return usageErr("--timeout must be positive")
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	out, err := selftest(ctx, o)
+	var rep verify.Report
+	if err != nil {
+		rep = terminal.ErrorReport(err)
+	} else {
+		rep = out.Result.Report()
+	}
+	if o.jsonOutput {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "idreader selftest: %v\n", err)
+			return exitUsage
+		}
+	} else if err != nil {
+		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
+	} else {
+		engaged := "nfc engagement"
+		if o.qr {
+			engaged = "qr engagement"
+		}
+		retrieval := string(out.Transport)
+		if out.MTU > 0 {
+			retrieval += fmt.Sprintf(" (MTU %d)", out.MTU)
+		}
+		fmt.Fprintf(stdout, "selftest: %s, retrieval over %s\n", engaged, retrieval)
+		printSummary(stdout, out.Result, &rep)
+	}
+	switch {
+	case err != nil:
+		return exitUsage
+	case rep.Verdict != verify.VerdictAccept:
+		return exitReject
+	}
+	return exitOK
+}
+
+// selftest issues a fresh test PKI and credential, and runs one exchange
+// between the terminal and the simulated wallet.
+func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error) {
+	now := time.Now()
+	country, kind, sample := "US", credential.DocTypeMDL, credential.MDL
+	if o.docType == "mnc" {
+		// The My Number Card says issuing_country JP, so its PKI is Japanese.
+		country, kind, sample = "JP", credential.DocTypeMyNumberCard, credential.MyNumberCard
+	}
+	p, err := pki.New(pki.Options{Now: now, Country: country})
+	if err != nil {
+		return nil, fmt.Errorf("making the test PKI: %w", err)
+	}
+	els, err := sample(credential.SampleOptions{Now: now, Country: country})
+	if err != nil {
+		return nil, fmt.Errorf("making the sample elements: %w", err)
+	}
+	dk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := credential.Issue(credential.IssueOptions{DocType: kind, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Minute)})
+	if err != nil {
+		return nil, fmt.Errorf("issuing the credential: %w", err)
+	}
+
+	useBLE := o.transport != terminal.TransportNFC
+	wcfg := wallet.Config{
+		Credentials: []*credential.Credential{cred},
+		Handover:    o.handover,
+		Auth:        o.auth,
+		OfferBLE:    useBLE,
+		Faults:      o.faults,
+	}
+	if o.transport == terminal.TransportBLEPeripheralServer {
+		wcfg.BLEMode = ble.ModePeripheralServer
+	}
+	w, err := wallet.New(wcfg)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	tcfg := terminal.Config{
+		Trust:      verify.NewTrustStore(p.IACA),
+		Profile:    o.profile,
+		ReaderAuth: &terminal.ReaderIdentity{Key: p.ReaderKey, Chain: []*x509.Certificate{p.Reader}},
+		Transports: []terminal.Transport{o.transport},
+	}
+
+	walletDone := make(chan error, 1)
+	walletCtx, stopWallet := context.WithCancel(ctx)
+	defer func() {
+		stopWallet()
+		if useBLE {
+			<-walletDone
+		}
+	}()
+	if useBLE {
+		link, err := bletest.New(bletest.Config{MTU: o.mtu})
+		if err != nil {
+			return nil, err
+		}
+		tcfg.BLE = terminal.BLEConfig{Peripheral: link.Peripheral(), Central: link.Central()}
+		go func() { walletDone <- w.ServeBLE(walletCtx, link.Central(), link.Peripheral()) }()
+	}
+	if o.qr {
+		text, err := w.ShowQR()
+		if err != nil {
+			return nil, err
+		}
+		return terminal.TapQR(ctx, text, tcfg)
+	}
+	return terminal.Tap(ctx, w.Transceiver(), tcfg)
+}
