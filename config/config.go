@@ -1,0 +1,599 @@
+package config
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/policy"
+	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/verify"
+)
+
+// Defaults.
+const (
+	DefaultListen            = "127.0.0.1:8080"
+	DefaultDisplayClearAfter = Duration(8e9)
+	DefaultLogLevel          = "info"
+	DriverPCSC               = "pcsc"
+	DriverSimulated          = "simulated"
+	LimitsExtended           = "extended"
+	LimitsShort              = "short"
+	OutputGPIO               = "gpio"
+	OutputConsole            = "console"
+	DeviceFirst              = "first"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Readers are the NFC readers, one loop each.
+	Readers []Reader `yaml:"readers"`
+	// Profiles add to or replace the built-in acceptance profiles
+	// (age-20, age-21, identity) by name.
+	Profiles map[string]Profile `yaml:"profiles"`
+	// Trust lists IACA certificate files and directories.
+	Trust []string `yaml:"trust"`
+	// Identities are reader-authentication certificates and keys by name.
+	Identities map[string]Identity `yaml:"identities"`
+	// Outputs are indicator, buzzer, relay and console outputs by name.
+	Outputs map[string]Output `yaml:"outputs"`
+	HTTP    HTTP              `yaml:"http"`
+	Logging Logging           `yaml:"logging"`
+	// Demo adds a simulated reader with the simulated wallet when no
+	// reader is configured, and trusts the demo issuers.
+	Demo bool `yaml:"demo"`
+
+	// Path is the file the configuration came from.
+	Path  string         `yaml:"-"`
+	lines map[string]int `yaml:"-"`
+}
+
+// Reader is one NFC reader.
+type Reader struct {
+	// Name labels the reader in events, checks and the API.
+	Name string `yaml:"name"`
+	// Driver is pcsc (the default) or simulated.
+	Driver string `yaml:"driver"`
+	// Device is the PC/SC reader name, or "first" (the default) for the
+	// first reader pcscd lists.
+	Device string `yaml:"device"`
+	// Limits is extended (the default) or short: whether the reader carries
+	// extended-length APDUs (ISO/IEC 7816-4 clause 5.1).
+	Limits string `yaml:"limits"`
+	// Profile is the profile read with when no check is armed.
+	Profile string `yaml:"profile"`
+	// Identity is the reader identity used when the profile names none.
+	Identity string `yaml:"identity"`
+	// Outputs name entries of the outputs section.
+	Outputs []string `yaml:"outputs"`
+	// Timeouts bound the steps of a tap.
+	Timeouts Timeouts `yaml:"timeouts"`
+	// Interval is the time between taps of the simulated wallet.
+	Interval Duration `yaml:"interval"`
+}
+
+// Timeouts of the reader loop; zero takes the terminal's defaults.
+type Timeouts struct {
+	Engagement Duration `yaml:"engagement"`
+	Exchange   Duration `yaml:"exchange"`
+	Tap        Duration `yaml:"tap"`
+	Removal    Duration `yaml:"removal"`
+	Hold       Duration `yaml:"hold"`
+}
+
+// Profile is an acceptance profile (see policy.Profile).
+type Profile struct {
+	Documents       []Document `yaml:"documents"`
+	RequirePresent  []string   `yaml:"require_present"`
+	RequireTrue     []string   `yaml:"require_true"`
+	NotExpired      bool       `yaml:"not_expired"`
+	IssuerCountries []string   `yaml:"issuer_countries"`
+	RequirePortrait bool       `yaml:"require_portrait"`
+	Display         Display    `yaml:"display"`
+	Identity        string     `yaml:"identity"`
+}
+
+// Document is one accepted doc type and what to request of it.
+type Document struct {
+	// DocType is a doc type, or mdl / mnc for the mDL and the My Number card.
+	DocType string `yaml:"doctype"`
+	// Elements maps a name space to element identifiers.
+	Elements map[string][]string `yaml:"elements"`
+	// Retain lists the identifiers requested with IntentToRetain true.
+	Retain []string `yaml:"retain"`
+}
+
+// Display is what the kiosk display may show.
+type Display struct {
+	Portrait bool `yaml:"portrait"`
+	Name     bool `yaml:"name"`
+}
+
+// Identity is a reader-authentication certificate chain (PEM, leaf first)
+// and its private key (PEM), e.g. reader.pem and reader_key.pem written by
+// `idreader pki`.
+type Identity struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Output is one output of a reader.
+type Output struct {
+	// Type is gpio or console.
+	Type string `yaml:"type"`
+	// Pins name the GPIO lines (periph names such as GPIO17); empty roles
+	// are not wired.
+	Pins Pins `yaml:"pins"`
+	// ActiveLow inverts every line.
+	ActiveLow bool    `yaml:"active_low"`
+	Timings   Timings `yaml:"timings"`
+}
+
+// Pins of a GPIO output, by role.
+type Pins struct {
+	Green  string `yaml:"green"`
+	Red    string `yaml:"red"`
+	Buzzer string `yaml:"buzzer"`
+	Relay  string `yaml:"relay"`
+}
+
+// Timings of a GPIO output.
+type Timings struct {
+	// AcceptBeep is the accept beep; RejectBeep the length of each of the
+	// RejectBeeps reject beeps, separated by BeepGap.
+	AcceptBeep  Duration `yaml:"accept_beep"`
+	RejectBeep  Duration `yaml:"reject_beep"`
+	RejectBeeps int      `yaml:"reject_beeps"`
+	BeepGap     Duration `yaml:"beep_gap"`
+	// RelayPulse is how long the relay closes on accept.
+	RelayPulse Duration `yaml:"relay_pulse"`
+	// Blink is the half-period of the reading and fault blink.
+	Blink Duration `yaml:"blink"`
+}
+
+// HTTP configures the point-of-sale API and the kiosk display page.
+type HTTP struct {
+	// Listen is the TCP address; default 127.0.0.1:8080, "off" for none.
+	Listen string `yaml:"listen"`
+	// Unix is a Unix socket path for the API (optional).
+	Unix string `yaml:"unix"`
+	// Token is the bearer token; TokenFile reads it from a file. One is
+	// required when Listen is not a loopback address.
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	// DisplayClearAfter clears the portrait and name from the display.
+	DisplayClearAfter Duration `yaml:"display_clear_after"`
+}
+
+// Logging configures logs and the audit file.
+type Logging struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Audit is the audit file (JSON lines, appended); empty means none.
+	Audit string `yaml:"audit"`
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a configuration; name is the file name used in
+// errors, and relative file paths in it are resolved against its directory.
+func Parse(name string, data []byte) (*Config, error) {
+	c := &Config{Path: name}
+	d := &decoder{file: name, lines: map[string]int{}}
+	d.parseYAML(data, c)
+	c.lines = d.lines
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
+	}
+	c.applyDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Demo returns the configuration of `idreaderd --demo`.
+func Demo() *Config {
+	c := &Config{Demo: true, Path: "(demo)", lines: map[string]int{}}
+	c.applyDefaults()
+	return c
+}
+
+func (c *Config) applyDefaults() {
+	if c.Demo && len(c.Readers) == 0 {
+		c.Readers = []Reader{{Name: "demo", Driver: DriverSimulated, Profile: "age-21", Outputs: []string{"console"}}}
+		if _, ok := c.Outputs["console"]; !ok {
+			if c.Outputs == nil {
+				c.Outputs = map[string]Output{}
+			}
+			c.Outputs["console"] = Output{Type: OutputConsole}
+		}
+	}
+	for i := range c.Readers {
+		r := &c.Readers[i]
+		if r.Driver == "" {
+			r.Driver = DriverPCSC
+		}
+		if r.Device == "" && r.Driver == DriverPCSC {
+			r.Device = DeviceFirst
+		}
+		if r.Limits == "" {
+			r.Limits = LimitsExtended
+		}
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("reader%d", i)
+		}
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = DefaultListen
+	}
+	if c.HTTP.DisplayClearAfter == 0 {
+		c.HTTP.DisplayClearAfter = DefaultDisplayClearAfter
+	}
+	if c.Logging.Level == "" {
+		c.Logging.Level = DefaultLogLevel
+	}
+}
+
+// Line returns the line of the key at path ("readers[0].profile"), or of
+// its nearest parent that has one; 0 if none.
+func (c *Config) Line(path string) int {
+	for path != "" {
+		if l, ok := c.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+type errList struct {
+	c    *Config
+	errs []error
+}
+
+func (e *errList) add(path, format string, args ...any) {
+	e.errs = append(e.errs, &lineError{file: e.c.Path, line: e.c.Line(path), path: path, msg: fmt.Sprintf(format, args...)})
+}
+
+// resolve makes a relative path relative to the configuration file.
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" || strings.HasPrefix(c.Path, "(") {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+// ProfileNames returns the names of the built-in and configured profiles.
+func (c *Config) ProfileNames() []string {
+	set := map[string]bool{}
+	for n := range policy.Builtin() {
+		set[n] = true
+	}
+	for n := range c.Profiles {
+		set[n] = true
+	}
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func docTypeOf(s string) string {
+	switch strings.ToLower(s) {
+	case "mdl":
+		return policy.DocTypeMDL
+	case "mnc", "my-number-card", "mynumbercard":
+		return policy.DocTypeMyNumberCard
+	}
+	return s
+}
+
+// policyProfile converts a configured profile.
+func policyProfile(name string, p Profile) *policy.Profile {
+	out := &policy.Profile{
+		Name: name, RequirePresent: p.RequirePresent, RequireTrue: p.RequireTrue,
+		NotExpired: p.NotExpired, IssuerCountries: p.IssuerCountries, RequirePortrait: p.RequirePortrait,
+		Display: policy.Display{Portrait: p.Display.Portrait, Name: p.Display.Name}, ReaderIdentity: p.Identity,
+	}
+	for _, d := range p.Documents {
+		dr := policy.DocumentRequest{DocType: docTypeOf(d.DocType)}
+		nss := make([]string, 0, len(d.Elements))
+		for ns := range d.Elements {
+			nss = append(nss, ns)
+		}
+		sort.Strings(nss)
+		for _, ns := range nss {
+			for _, id := range d.Elements[ns] {
+				dr.Elements = append(dr.Elements, policy.Element{Namespace: ns, Identifier: id, IntentToRetain: slices.Contains(d.Retain, id)})
+			}
+		}
+		out.Documents = append(out.Documents, dr)
+	}
+	return out
+}
+
+func (c *Config) validate() error {
+	e := &errList{c: c}
+	profiles := c.ProfileNames()
+	// Profiles.
+	for _, name := range sortedKeys(c.Profiles) {
+		p := c.Profiles[name]
+		path := "profiles." + name
+		if len(p.Documents) == 0 {
+			e.add(path, "no documents: name at least one doc type and its elements")
+		}
+		for i, d := range p.Documents {
+			dp := fmt.Sprintf("%s.documents[%d]", path, i)
+			if d.DocType == "" {
+				e.add(dp, "doctype missing (mdl, mnc or a doc type such as org.iso.18013.5.1.mDL)")
+			}
+			if len(d.Elements) == 0 {
+				e.add(dp, "no elements requested")
+			}
+			for _, r := range d.Retain {
+				found := false
+				for _, ids := range d.Elements {
+					found = found || slices.Contains(ids, r)
+				}
+				if !found {
+					e.add(dp+".retain", "%q is not among the requested elements", r)
+				}
+			}
+		}
+		if p.Identity != "" {
+			if _, ok := c.Identities[p.Identity]; !ok {
+				e.add(path+".identity", "unknown identity %q", p.Identity)
+			}
+		}
+		if len(p.Documents) > 0 {
+			if err := policyProfile(name, p).Validate(); err != nil {
+				e.add(path, "%s", strings.TrimPrefix(err.Error(), "policy: "))
+			}
+		}
+	}
+	// Readers.
+	names := map[string]bool{}
+	for i, r := range c.Readers {
+		path := fmt.Sprintf("readers[%d]", i)
+		if names[r.Name] {
+			e.add(path+".name", "reader name %q used twice", r.Name)
+		}
+		names[r.Name] = true
+		switch r.Driver {
+		case DriverPCSC:
+		case DriverSimulated:
+			if r.Device != "" {
+				e.add(path+".device", "a simulated reader has no device")
+			}
+		default:
+			e.add(path+".driver", "unknown driver %q (pcsc or simulated)", r.Driver)
+		}
+		if r.Limits != LimitsExtended && r.Limits != LimitsShort {
+			e.add(path+".limits", "unknown limits %q (extended or short)", r.Limits)
+		}
+		if r.Profile == "" {
+			e.add(path, "profile missing (one of %s)", strings.Join(profiles, ", "))
+		} else if !slices.Contains(profiles, r.Profile) {
+			e.add(path+".profile", "unknown profile %q (known: %s)", r.Profile, strings.Join(profiles, ", "))
+		}
+		if r.Identity != "" {
+			if _, ok := c.Identities[r.Identity]; !ok {
+				e.add(path+".identity", "unknown identity %q", r.Identity)
+			}
+		}
+		for j, o := range r.Outputs {
+			if _, ok := c.Outputs[o]; !ok {
+				e.add(fmt.Sprintf("%s.outputs[%d]", path, j), "unknown output %q", o)
+			}
+		}
+	}
+	if len(c.Readers) == 0 {
+		e.add("readers", "no readers configured (or set demo: true)")
+	}
+	// Trust.
+	for i, t := range c.Trust {
+		if _, err := os.Stat(c.resolve(t)); err != nil {
+			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
+		}
+	}
+	if len(c.Trust) == 0 && !c.Demo {
+		e.add("trust", "no IACA trust anchors: list certificate files or directories")
+	}
+	// Identities.
+	for _, name := range sortedKeys(c.Identities) {
+		id := c.Identities[name]
+		path := "identities." + name
+		for key, f := range map[string]string{"cert": id.Cert, "key": id.Key} {
+			if f == "" {
+				e.add(path, "%s missing", key)
+			} else if _, err := os.Stat(c.resolve(f)); err != nil {
+				e.add(path+"."+key, "%v", err)
+			}
+		}
+	}
+	// Outputs.
+	for _, name := range sortedKeys(c.Outputs) {
+		o := c.Outputs[name]
+		path := "outputs." + name
+		switch o.Type {
+		case OutputConsole:
+			if o.Pins != (Pins{}) {
+				e.add(path+".pins", "a console output has no pins")
+			}
+		case OutputGPIO:
+			if o.Pins == (Pins{}) {
+				e.add(path+".pins", "no pins: name at least one of green, red, buzzer, relay")
+			}
+			if o.Timings.RejectBeeps < 0 {
+				e.add(path+".timings.reject_beeps", "negative count")
+			}
+		default:
+			e.add(path+".type", "unknown output type %q (gpio or console)", o.Type)
+		}
+	}
+	// HTTP and logging.
+	if c.HTTP.Listen != "off" {
+		host, _, err := net.SplitHostPort(c.HTTP.Listen)
+		switch {
+		case err != nil:
+			e.add("http.listen", "bad address %q: %v", c.HTTP.Listen, err)
+		case !isLoopback(host) && c.HTTP.Token == "" && c.HTTP.TokenFile == "":
+			e.add("http.listen", "%q is not a loopback address: set http.token or http.token_file", c.HTTP.Listen)
+		}
+	}
+	if c.HTTP.TokenFile != "" {
+		if _, err := os.Stat(c.resolve(c.HTTP.TokenFile)); err != nil {
+			e.add("http.token_file", "%v", err)
+		}
+	}
+	if c.HTTP.Token != "" && c.HTTP.TokenFile != "" {
+		e.add("http.token", "set token or token_file, not both")
+	}
+	switch c.Logging.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		e.add("logging.level", "unknown level %q (debug, info, warn or error)", c.Logging.Level)
+	}
+	return errors.Join(e.errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Token returns the bearer token of the API, read from TokenFile if set.
+func (c *Config) Token() (string, error) {
+	if c.HTTP.TokenFile == "" {
+		return c.HTTP.Token, nil
+	}
+	b, err := os.ReadFile(c.resolve(c.HTTP.TokenFile))
+	if err != nil {
+		return "", &lineError{file: c.Path, line: c.Line("http.token_file"), path: "http.token_file", msg: err.Error()}
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// AuditPath returns the audit file's path, resolved against the
+// configuration file's directory.
+func (c *Config) AuditPath() string { return c.resolve(c.Logging.Audit) }
+
+// Profile returns the named profile: a configured one, or a built-in.
+func (c *Config) Profile(name string) (*policy.Profile, bool) {
+	if p, ok := c.Profiles[name]; ok {
+		return policyProfile(name, p), true
+	}
+	p, ok := policy.Builtin()[name]
+	return p, ok
+}
+
+// Settings loads the trust anchors and reader identities and returns the
+// terminal's settings. extraTrust (the demo issuers) is added to the trust
+// store.
+func (c *Config) Settings(extraTrust ...*x509.Certificate) (*terminal.Settings, error) {
+	e := &errList{c: c}
+	s := &terminal.Settings{
+		Profiles:         map[string]*policy.Profile{},
+		Identities:       map[string]*terminal.ReaderIdentity{},
+		ReaderProfiles:   map[string]string{},
+		ReaderIdentities: map[string]string{},
+	}
+	for _, n := range c.ProfileNames() {
+		s.Profiles[n], _ = c.Profile(n)
+	}
+	s.Trust = verify.NewTrustStore(extraTrust...)
+	for i, t := range c.Trust {
+		ts, err := verify.LoadTrustStore(c.resolve(t))
+		if err != nil {
+			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
+			continue
+		}
+		s.Trust.Add(ts.Certificates()...)
+	}
+	for _, name := range sortedKeys(c.Identities) {
+		id, err := loadIdentity(c.resolve(c.Identities[name].Cert), c.resolve(c.Identities[name].Key))
+		if err != nil {
+			e.add("identities."+name, "%v", err)
+			continue
+		}
+		s.Identities[name] = id
+	}
+	for _, r := range c.Readers {
+		s.ReaderProfiles[r.Name] = r.Profile
+		s.ReaderIdentities[r.Name] = r.Identity
+	}
+	if len(e.errs) > 0 {
+		return nil, errors.Join(e.errs...)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Path, err)
+	}
+	return s, nil
+}
+
+// loadIdentity reads a PEM certificate chain (leaf first) and its PEM key.
+func loadIdentity(certPath, keyPath string) (*terminal.ReaderIdentity, error) {
+	cb, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := verify.ParseCertificates(cb)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", certPath, err)
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("reading %s: no certificate", certPath)
+	}
+	kb, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	key, err := pki.ParseKeyPEM(kb)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", keyPath, err)
+	}
+	if !publicEqual(chain[0].PublicKey, key.Public()) {
+		return nil, fmt.Errorf("%s is not the key of %s", keyPath, certPath)
+	}
+	return &terminal.ReaderIdentity{Key: key, Chain: chain}, nil
+}
+
+func publicEqual(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	ea, ok := a.(equaler)
+	return ok && ea.Equal(b)
+}
