@@ -87,7 +87,9 @@ func (w *Wallet) ServeBLE(ctx context.Context, c ble.Central, p ble.Peripheral) 
 	}
 	err := w.serveBLE(ctx, s, c, p)
 	w.mu.Lock()
-	if err != nil {
+	// A caller that stops waiting (the reader chose NFC) is not a failure
+	// of the tap.
+	if err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 		s.report.Err = err
 	}
 	done := s.snapshot()
@@ -108,7 +110,6 @@ func (w *Wallet) serveBLE(ctx context.Context, s *tap, c ble.Central, p ble.Peri
 	if s.de != nil {
 		eDeviceKeyBytes = s.de.EDeviceKeyBytes.Raw
 	}
-	s.report.Transport = s.bleMode.String()
 	w.mu.Unlock()
 
 	var (
@@ -141,7 +142,7 @@ func (w *Wallet) serveBLE(ctx context.Context, s *tap, c ble.Central, p ble.Peri
 		conn.Close(cctx) // the link may already be down; nothing depends on it
 	}()
 	w.mu.Lock()
-	s.report.MTU = conn.MTU()
+	s.report.Transport, s.report.MTU = cfg.Mode.String(), conn.MTU()
 	w.mu.Unlock()
 
 	for {
