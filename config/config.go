@@ -130,11 +130,14 @@ type Output struct {
 	// Type is gpio or console.
 	Type string `yaml:"type"`
 	// Pins name the GPIO lines (periph names such as GPIO17); empty roles
-	// are not wired.
+	// are not fitted.
 	Pins Pins `yaml:"pins"`
-	// ActiveLow inverts every line.
-	ActiveLow bool    `yaml:"active_low"`
-	Timings   Timings `yaml:"timings"`
+	// ActiveLow lists the roles (green, red, buzzer, relay) whose device is
+	// on when the pin is low, as on many relay boards.
+	ActiveLow []string `yaml:"active_low"`
+	Timings   Timings  `yaml:"timings"`
+	// Timestamps starts every console line with the time.
+	Timestamps bool `yaml:"timestamps"`
 }
 
 // Pins of a GPIO output, by role.
@@ -145,18 +148,22 @@ type Pins struct {
 	Relay  string `yaml:"relay"`
 }
 
-// Timings of a GPIO output.
+// Timings of a GPIO output. Patterns are lists of durations: on, off, on,
+// ...; an absent pattern takes the default, an empty list [] means none.
 type Timings struct {
-	// AcceptBeep is the accept beep; RejectBeep the length of each of the
-	// RejectBeeps reject beeps, separated by BeepGap.
-	AcceptBeep  Duration `yaml:"accept_beep"`
-	RejectBeep  Duration `yaml:"reject_beep"`
-	RejectBeeps int      `yaml:"reject_beeps"`
-	BeepGap     Duration `yaml:"beep_gap"`
+	// Ready is what green does while idle: steady, blink or off.
+	Ready        string     `yaml:"ready"`
+	ReadyBlink   []Duration `yaml:"ready_blink"`
+	ReadingBlink []Duration `yaml:"reading_blink"`
+	// AcceptHold and RejectHold keep green or red on after a decision.
+	AcceptHold Duration   `yaml:"accept_hold"`
+	RejectHold Duration   `yaml:"reject_hold"`
+	AcceptBeep []Duration `yaml:"accept_beep"`
+	RejectBeep []Duration `yaml:"reject_beep"`
 	// RelayPulse is how long the relay closes on accept.
-	RelayPulse Duration `yaml:"relay_pulse"`
-	// Blink is the half-period of the reading and fault blink.
-	Blink Duration `yaml:"blink"`
+	RelayPulse Duration   `yaml:"relay_pulse"`
+	FaultBlink []Duration `yaml:"fault_blink"`
+	FaultBeep  []Duration `yaml:"fault_beep"`
 }
 
 // HTTP configures the point-of-sale API and the kiosk display page.
@@ -446,8 +453,22 @@ func (c *Config) validate() error {
 			if o.Pins == (Pins{}) {
 				e.add(path+".pins", "no pins: name at least one of green, red, buzzer, relay")
 			}
-			if o.Timings.RejectBeeps < 0 {
-				e.add(path+".timings.reject_beeps", "negative count")
+			for i, r := range o.ActiveLow {
+				switch r {
+				case "green", "red", "buzzer", "relay":
+				default:
+					e.add(fmt.Sprintf("%s.active_low[%d]", path, i), "unknown role %q (green, red, buzzer or relay)", r)
+				}
+			}
+			switch o.Timings.Ready {
+			case "", "steady", "blink", "off":
+			default:
+				e.add(path+".timings.ready", "unknown mode %q (steady, blink or off)", o.Timings.Ready)
+			}
+			for key, pat := range map[string][]Duration{"ready_blink": o.Timings.ReadyBlink, "reading_blink": o.Timings.ReadingBlink, "fault_blink": o.Timings.FaultBlink} {
+				if len(pat)%2 != 0 {
+					e.add(path+".timings."+key, "a blink needs an even number of durations (on, off, ...)")
+				}
 			}
 		default:
 			e.add(path+".type", "unknown output type %q (gpio or console)", o.Type)
@@ -477,6 +498,12 @@ func (c *Config) validate() error {
 		e.add("logging.level", "unknown level %q (debug, info, warn or error)", c.Logging.Level)
 	}
 	return errors.Join(e.errs...)
+}
+
+// Errorf returns an error naming the file, the line of the key at path and
+// the key, for errors found after loading (e.g. by an output's constructor).
+func (c *Config) Errorf(path, format string, args ...any) error {
+	return &lineError{file: c.Path, line: c.Line(path), path: path, msg: fmt.Sprintf(format, args...)}
 }
 
 func isLoopback(host string) bool {

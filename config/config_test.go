@@ -50,7 +50,7 @@ func TestExample(t *testing.T) {
 		c.Readers[0].Timeouts.Exchange.D() != 30*time.Second || c.Readers[0].Timeouts.Hold.D() != 1500*time.Millisecond {
 		t.Errorf("readers %+v", c.Readers)
 	}
-	if c.Outputs["lights"].Pins.Relay != "GPIO23" || c.Outputs["lights"].Timings.RejectBeeps != 3 {
+	if c.Outputs["lights"].Pins.Relay != "GPIO23" || len(c.Outputs["lights"].Timings.RejectBeep) != 5 || c.Outputs["lights"].Timings.RelayPulse.D() != 500*time.Millisecond {
 		t.Errorf("outputs %+v", c.Outputs)
 	}
 	if c.HTTP.Listen != "127.0.0.1:8080" || c.HTTP.DisplayClearAfter.D() != 8*time.Second || c.Logging.Audit == "" {

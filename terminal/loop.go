@@ -129,13 +129,14 @@ func (l *loop) setUp(up bool, err error) {
 	l.show(context.Background(), hardware.SignalFault)
 }
 
-// show sets every output to s, each bounded by the output timeout.
-func (l *loop) show(ctx context.Context, s hardware.Signal) {
+// show sets every output to s (with the decision's reason codes for the
+// outputs that take them), each bounded by the output timeout.
+func (l *loop) show(ctx context.Context, s hardware.Signal, reasons ...string) {
 	l.outMu.Lock()
 	defer l.outMu.Unlock()
 	for i, o := range l.spec.Outputs {
 		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.spec.Timeouts.Output)
-		err := o.Show(octx, s)
+		err := hardware.ShowReasons(octx, o, s, reasons)
 		cancel()
 		if err != nil {
 			l.log.Warn().Err(err).Int("output", i).Str("signal", s.String()).Msg("output failed")
@@ -351,7 +352,7 @@ func (l *loop) handle(ctx context.Context, t reader.Target) {
 		// The exchange broke off: no document was read at all.
 		signal = hardware.SignalFault
 	}
-	l.show(ctx, signal)
+	l.show(ctx, signal, rec.decision.Reasons...)
 	var steps []StepTime
 	if rec.outcome != nil {
 		steps = rec.outcome.Steps
