@@ -28,6 +28,7 @@ type fixture struct {
 	trust    *verify.TrustStore
 	mdl, mnc *credential.Credential
 	reader   *terminal.ReaderIdentity
+	us       *pki.PKI
 }
 
 var (
@@ -76,6 +77,7 @@ func newFixture() (*fixture, error) {
 		mdl:    mdl,
 		mnc:    mnc,
 		reader: &terminal.ReaderIdentity{Key: pus.ReaderKey, Chain: []*x509.Certificate{pus.Reader}},
+		us:     pus,
 	}, nil
 }
 

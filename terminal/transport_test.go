@@ -2,8 +2,12 @@ package terminal_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/idreader/idreader/ble/bletest"
 	"github.com/idreader/idreader/holder/credential"
@@ -70,39 +74,74 @@ func TestParseTransport(t *testing.T) {
 func BenchmarkBLEExchange(b *testing.B) {
 	f := getFixture(b)
 	cfg := f.config(b)
-	for _, mtu := range []int{23, 185, 517} {
-		for _, tr := range []terminal.Transport{terminal.TransportBLECentralClient, terminal.TransportBLEPeripheralServer} {
-			wcfg := wallet.Config{Credentials: []*credential.Credential{f.mdl}, BLEMode: modeOf(tr)}
-			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, tr), func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					link, err := bletest.New(bletest.Config{MTU: mtu})
-					if err != nil {
-						b.Fatal(err)
-					}
-					w, err := wallet.New(wcfg)
-					if err != nil {
-						b.Fatal(err)
-					}
-					done := make(chan error, 1)
-					go func() { done <- w.ServeBLE(context.Background(), link.Central(), link.Peripheral()) }()
-					text, err := w.ShowQR()
-					if err != nil {
-						b.Fatal(err)
-					}
-					c := cfg
-					c.BLE = terminal.BLEConfig{Peripheral: link.Peripheral(), Central: link.Central()}
-					out, err := terminal.TapQR(context.Background(), text, c)
-					if err != nil || !out.Result.Accepted() {
-						b.Fatalf("tap: %v", err)
-					}
-					if err := <-done; err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+	big := bigPortraitMDL(b, f, 32<<10)
+	for _, p := range []struct {
+		name string
+		cred *credential.Credential
+	}{{"portrait=2KB", f.mdl}, {"portrait=32KB", big}} {
+		for _, mtu := range []int{23, 185, 517} {
+			for _, tr := range []terminal.Transport{terminal.TransportBLECentralClient, terminal.TransportBLEPeripheralServer} {
+				wcfg := wallet.Config{Credentials: []*credential.Credential{p.cred}, BLEMode: modeOf(tr)}
+				benchBLE(b, fmt.Sprintf("%s/mtu=%d/%s", p.name, mtu, tr), cfg, wcfg, mtu)
+			}
 		}
 	}
+}
+
+// bigPortraitMDL issues the sample mDL with the portrait padded to size
+// bytes (the JPEG followed by zeros), for messages of tens of kilobytes.
+func bigPortraitMDL(b *testing.B, f *fixture, size int) *credential.Credential {
+	now := time.Now()
+	els, err := credential.MDL(credential.SampleOptions{Now: now, Country: "US"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, e := range els {
+		if e.Identifier == "portrait" {
+			p := e.Value.([]byte)
+			els[i].Value = append(p, make([]byte, size-len(p))...)
+		}
+	}
+	dk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: f.us.DS, DSKey: f.us.DSKey, Signed: now.Add(-time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func benchBLE(b *testing.B, name string, cfg terminal.Config, wcfg wallet.Config, mtu int) {
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			link, err := bletest.New(bletest.Config{MTU: mtu})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := wallet.New(wcfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- w.ServeBLE(context.Background(), link.Central(), link.Peripheral()) }()
+			text, err := w.ShowQR()
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := cfg
+			c.BLE = terminal.BLEConfig{Peripheral: link.Peripheral(), Central: link.Central()}
+			out, err := terminal.TapQR(context.Background(), text, c)
+			if err != nil || !out.Result.Accepted() {
+				b.Fatalf("tap: %v", err)
+			}
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkNFCExchange is the same exchange over the in-process NFC
