@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idreader/idreader/api"
+	"github.com/idreader/idreader/config"
+	"github.com/idreader/idreader/hardware"
+	"github.com/idreader/idreader/hardware/console"
+	"github.com/idreader/idreader/hardware/display"
+	"github.com/idreader/idreader/hardware/gpio"
+	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/reader/pcsc"
+	"github.com/idreader/idreader/reader/simreader"
+	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/terminal/simulated"
+)
+
+// stopTimeout bounds a graceful stop: taps are cut short, outputs turned
+// off, the HTTP server given what is left to finish.
+const stopTimeout = 5 * time.Second
+
+// app is the wired daemon.
+type app struct {
+	opts   options
+	stdout io.Writer
+	log    zerolog.Logger
+	cfg    *config.Config
+	world  *simulated.World // the simulated issuers, when a reader is simulated
+	sims   map[string]*simreader.Reader
+	audit  *os.File
+	d      *terminal.Daemon
+}
+
+func loadConfig(o options) (*config.Config, error) {
+	if o.configPath == "" {
+		return config.Demo(), nil
+	}
+	return config.Load(o.configPath)
+}
+
+func newApp(o options, stdout, stderr io.Writer) (*app, error) {
+	cfg, err := loadConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.demo {
+		cfg.Demo = true
+		if len(cfg.Readers) == 0 {
+			cfg = config.Demo()
+		}
+	}
+	if o.listen != "" {
+		cfg.HTTP.Listen = o.listen
+	}
+	level, err := zerolog.ParseLevel(cfg.Logging.Level)
+	if err != nil {
+		return nil, cfg.Errorf("logging.level", "%v", err)
+	}
+	a := &app{opts: o, stdout: stdout, cfg: cfg, sims: map[string]*simreader.Reader{},
+		log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
+	if err := a.build(); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.audit != nil {
+		a.audit.Close()
+	}
+}
+
+// needsWorld reports whether the configuration uses the simulated world.
+func needsWorld(c *config.Config) bool {
+	return c.Demo || slices.ContainsFunc(c.Readers, func(r config.Reader) bool { return r.Driver == config.DriverSimulated })
+}
+
+// extraTrust is the simulated issuers' IACAs when the world is in use.
+func (a *app) extraTrust() []*x509.Certificate {
+	if a.world == nil {
+		return nil
+	}
+	return a.world.Trust.Certificates()
+}
+
+// build wires readers, outputs, settings and the audit file into a daemon.
+func (a *app) build() error {
+	c := a.cfg
+	if needsWorld(c) {
+		w, err := simulated.New(time.Now())
+		if err != nil {
+			return err
+		}
+		a.world = w
+		a.log.Warn().Msg("simulated issuers trusted (demo or simulated reader configured); never use this configuration in production")
+	}
+	settings, err := c.Settings(a.extraTrust()...)
+	if err != nil {
+		return err
+	}
+	if a.world != nil {
+		// Readers without an identity authenticate with the demo one.
+		settings.Identities[simulated.IdentityName] = a.world.Identity
+		for _, r := range c.Readers {
+			if r.Driver == config.DriverSimulated && settings.ReaderIdentities[r.Name] == "" {
+				settings.ReaderIdentities[r.Name] = simulated.IdentityName
+			}
+		}
+	}
+	if p := c.Logging.Audit; p != "" {
+		f, err := os.OpenFile(c.AuditPath(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return c.Errorf("logging.audit", "%v", err)
+		}
+		a.audit = f
+	}
+	specs, err := a.readerSpecs()
+	if err != nil {
+		return err
+	}
+	dc := terminal.DaemonConfig{Readers: specs, Settings: settings, Log: a.log}
+	if a.audit != nil {
+		dc.Audit = a.audit
+	}
+	a.d, err = terminal.NewDaemon(dc)
+	return err
+}
+
+// readerSpecs builds one ReaderSpec per configured reader.
+func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
+	c := a.cfg
+	var prov *pcsc.Provider
+	var specs []terminal.ReaderSpec
+	for i, r := range c.Readers {
+		path := fmt.Sprintf("readers[%d]", i)
+		limits := reader.ExtendedLimits(0, 0)
+		if r.Limits == config.LimitsShort {
+			limits = reader.ShortLimits()
+		}
+		spec := terminal.ReaderSpec{
+			Name: r.Name,
+			Timeouts: terminal.Timeouts{
+				Engagement: r.Timeouts.Engagement.D(), Exchange: r.Timeouts.Exchange.D(), Tap: r.Timeouts.Tap.D(),
+				Removal: r.Timeouts.Removal.D(), Hold: r.Timeouts.Hold.D(),
+			},
+		}
+		switch r.Driver {
+		case config.DriverSimulated:
+			sim := simreader.New(r.Name, limits)
+			a.sims[r.Name] = sim
+			spec.Open = func(context.Context) (reader.Reader, error) { return sim, nil }
+		default:
+			if prov == nil {
+				var err error
+				opts := pcsc.Options{Limits: map[string]reader.Limits{}}
+				for _, rr := range c.Readers {
+					if rr.Driver == config.DriverPCSC && rr.Device != config.DeviceFirst && rr.Limits == config.LimitsShort {
+						opts.Limits[rr.Device] = reader.ShortLimits()
+					}
+					if rr.Driver == config.DriverPCSC && rr.Device == config.DeviceFirst && rr.Limits == config.LimitsShort {
+						opts.DefaultLimits = reader.ShortLimits()
+					}
+				}
+				if prov, err = pcsc.New(opts); err != nil {
+					return nil, c.Errorf(path+".driver", "%v", err)
+				}
+			}
+			name := r.Device
+			if name == config.DeviceFirst {
+				name = ""
+			}
+			p := prov
+			spec.Open = func(ctx context.Context) (reader.Reader, error) { return p.Open(ctx, name) }
+			spec.Probe = func(ctx context.Context) error {
+				names, err := p.List(ctx)
+				if err != nil {
+					return err
+				}
+				if len(names) == 0 || (name != "" && !slices.Contains(names, name)) {
+					return fmt.Errorf("%w: %q not listed", reader.ErrNoReader, r.Device)
+				}
+				return nil
+			}
+		}
+		outs, err := a.buildOutputs(i, r)
+		if err != nil {
+			for _, o := range outs {
+				o.Close()
+			}
+			for _, s := range specs {
+				for _, o := range s.Outputs {
+					o.Close()
+				}
+			}
+			return nil, err
+		}
+		spec.Outputs = outs
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+// buildOutputs makes the outputs reader i lists: GPIO outputs through
+// hardware/gpio (periph.io's host drivers, pins by name) and console outputs
+// writing to standard output.
+func (a *app) buildOutputs(i int, r config.Reader) ([]hardware.Output, error) {
+	var outs []hardware.Output
+	for j, name := range r.Outputs {
+		oc := a.cfg.Outputs[name]
+		path := "outputs." + name
+		switch oc.Type {
+		case config.OutputConsole:
+			outs = append(outs, console.New(a.stdout, console.Options{Reader: r.Name, Timestamps: oc.Timestamps}))
+		case config.OutputGPIO:
+			for k, other := range a.cfg.Readers {
+				if k < i && slices.Contains(other.Outputs, name) {
+					return outs, a.cfg.Errorf(fmt.Sprintf("readers[%d].outputs[%d]", i, j), "GPIO output %q is already used by reader %q", name, other.Name)
+				}
+			}
+			g, err := gpio.Open(gpioConfig(oc), gpio.Options{
+				OnError: func(err error) { a.log.Warn().Err(err).Str("output", name).Msg("gpio pattern") },
+			})
+			if err != nil {
+				return outs, a.cfg.Errorf(path, "%v", err)
+			}
+			outs = append(outs, g)
+		}
+	}
+	return outs, nil
+}
+
+// gpioConfig maps a configured GPIO output onto hardware/gpio's Config.
+func gpioConfig(o config.Output) gpio.Config {
+	pattern := func(p []config.Duration) []time.Duration {
+		if p == nil {
+			return nil
+		}
+		out := make([]time.Duration, len(p))
+		for i, d := range p {
+			out[i] = d.D()
+		}
+		return out
+	}
+	t := o.Timings
+	return gpio.Config{
+		Green: o.Pins.Green, Red: o.Pins.Red, Buzzer: o.Pins.Buzzer, Relay: o.Pins.Relay,
+		GreenActiveLow:  slices.Contains(o.ActiveLow, "green"),
+		RedActiveLow:    slices.Contains(o.ActiveLow, "red"),
+		BuzzerActiveLow: slices.Contains(o.ActiveLow, "buzzer"),
+		RelayActiveLow:  slices.Contains(o.ActiveLow, "relay"),
+		Ready:           gpio.ReadyMode(t.Ready),
+		ReadyBlink:      pattern(t.ReadyBlink),
+		ReadingBlink:    pattern(t.ReadingBlink),
+		AcceptHold:      t.AcceptHold.D(),
+		RejectHold:      t.RejectHold.D(),
+		AcceptBeep:      pattern(t.AcceptBeep),
+		RejectBeep:      pattern(t.RejectBeep),
+		RelayPulse:      t.RelayPulse.D(),
+		FaultBlink:      pattern(t.FaultBlink),
+		FaultBeep:       pattern(t.FaultBeep),
+	}
+}
+
+// listeners opens the HTTP listeners of the configuration.
+func (a *app) listeners(ctx context.Context, token string) ([]net.Listener, error) {
+	var ls []net.Listener
+	if l := a.cfg.HTTP.Listen; l != "off" {
+		ln, err := api.ListenTCP(ctx, l, token)
+		if err != nil {
+			return nil, a.cfg.Errorf("http.listen", "%v", err)
+		}
+		ls = append(ls, ln)
+	}
+	if p := a.cfg.HTTP.Unix; p != "" {
+		ln, err := api.ListenUnix(p, 0o660)
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			return nil, a.cfg.Errorf("http.unix", "%v", err)
+		}
+		ls = append(ls, ln)
+	}
+	return ls, nil
+}
+
+// serveHTTP serves the point-of-sale API, /metrics, /healthz and the kiosk
+// display (hardware/display) until ctx ends.
+func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) error {
+	m := api.NewMetrics(a.d)
+	m.Start()
+	defer m.Stop()
+	h := api.New(api.Options{
+		Service: a.d,
+		Token:   token,
+		Metrics: m,
+		Display: display.New(display.Options{Service: a.d, ClearAfter: a.cfg.HTTP.DisplayClearAfter.D()}),
+	})
+	return api.Serve(ctx, h, 2*time.Second, ls...)
+}
+
+// run runs the daemon until ctx ends; hup delivers reload requests.
+func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
+	defer a.close()
+	token, err := a.cfg.Token()
+	if err != nil {
+		return err
+	}
+	ls, err := a.listeners(ctx, token)
+	if err != nil {
+		return err
+	}
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs <- a.d.Run(runCtx)
+	}()
+	httpCtx, stopHTTP := context.WithCancel(runCtx)
+	defer stopHTTP()
+	if len(ls) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.serveHTTP(httpCtx, ls, token); err != nil {
+				errs <- fmt.Errorf("http: %w", err)
+			}
+		}()
+	}
+	for name, sim := range a.sims {
+		wallets, err := a.world.DemoWallets()
+		if err != nil {
+			stopRun()
+			wg.Wait()
+			return err
+		}
+		cards := make([]simreader.Card, len(wallets))
+		for i, w := range wallets {
+			cards[i] = w
+			defer w.Close()
+		}
+		interval := time.Duration(0)
+		for _, r := range a.cfg.Readers {
+			if r.Name == name {
+				interval = r.Interval.D()
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sim.Cycle(runCtx, simreader.CycleOptions{Interval: interval, Linger: time.Second}, cards...)
+		}()
+	}
+	a.log.Info().Int("readers", len(a.cfg.Readers)).Str("http", a.cfg.HTTP.Listen).Str("config", a.cfg.Path).Msg("idreaderd started")
+	if err := sdNotify("READY=1\nSTATUS=reading"); err != nil {
+		a.log.Warn().Err(err).Msg("sd_notify")
+	}
+	var watchdog <-chan time.Time
+	if iv := watchdogInterval(); iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-hup:
+			if err := a.reload(); err != nil {
+				a.log.Error().Err(err).Msg("reload refused; the old configuration stays")
+			}
+		case <-watchdog:
+			// Readers takes every loop's lock: a stuck loop stops the pings.
+			a.d.Readers()
+			sdNotify("WATCHDOG=1")
+		case runErr = <-errs:
+			break loop
+		}
+	}
+	a.log.Info().Msg("stopping")
+	sdNotify("STOPPING=1")
+	stopRun()
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		return errors.New("stop timed out")
+	}
+	close(errs)
+	for err := range errs {
+		runErr = errors.Join(runErr, err)
+	}
+	a.log.Info().Msg("stopped")
+	return runErr
+}
+
+// reload re-reads the configuration file and applies its profiles, trust
+// anchors, identities and reader profiles from the next tap on. A file with
+// errors is refused and the running configuration kept. Changes to readers,
+// outputs, HTTP or logging are logged and wait for a restart.
+func (a *app) reload() error {
+	if a.opts.configPath == "" {
+		return errors.New("no configuration file to reload (demo)")
+	}
+	c, err := config.Load(a.opts.configPath)
+	if err != nil {
+		return err
+	}
+	if needsWorld(c) && a.world == nil {
+		return errors.New("simulated readers cannot be added by a reload; restart")
+	}
+	s, err := c.Settings(a.extraTrust()...)
+	if err != nil {
+		return err
+	}
+	if a.world != nil {
+		s.Identities[simulated.IdentityName] = a.world.Identity
+		for _, r := range c.Readers {
+			if r.Driver == config.DriverSimulated && s.ReaderIdentities[r.Name] == "" {
+				s.ReaderIdentities[r.Name] = simulated.IdentityName
+			}
+		}
+	}
+	if err := a.d.Reload(s); err != nil {
+		return err
+	}
+	if !sameReaders(a.cfg, c) || a.cfg.HTTP != c.HTTP || a.cfg.Logging != c.Logging {
+		a.log.Warn().Msg("reader, output, HTTP or logging changes take effect at the next restart")
+	}
+	a.log.Info().Str("config", c.Path).Msg("configuration reloaded")
+	return nil
+}
+
+func sameReaders(a, b *config.Config) bool {
+	if len(a.Readers) != len(b.Readers) {
+		return false
+	}
+	for i := range a.Readers {
+		x, y := a.Readers[i], b.Readers[i]
+		if x.Name != y.Name || x.Driver != y.Driver || x.Device != y.Device || x.Limits != y.Limits ||
+			!slices.Equal(x.Outputs, y.Outputs) || x.Timeouts != y.Timeouts {
+			return false
+		}
+	}
+	return true
+}
