@@ -13,6 +13,12 @@
 //   - NFC data transfer (clause 8.3.3.1.2): SELECT of A0 00 00 02 48 04 00,
 //     chained ENVELOPE commands carrying BER-TLV 53, response chaining with
 //     61xx and GET RESPONSE;
+//   - BLE data retrieval (clause 8.3.3.1.1, Wallet.ServeBLE) in mdoc central
+//     client mode (the wallet dials the reader's UUID and checks Ident) or
+//     peripheral server mode (the wallet advertises), selected in the Handover
+//     Select (Config.OfferBLE, BLEMode, BLEOnly for an Apple-shaped Hs) or by
+//     a QR engagement (Wallet.ShowQR, DeviceEngagement key 2); the session
+//     logic is shared with NFC data transfer;
 //   - the session (clause 9.1.1): a fresh EDeviceKey per tap on the configured
 //     curve, SessionEstablishment, the DeviceRequest, reader authentication
 //     (clause 9.1.4), the DeviceResponse from package credential with a
