@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/idreader/idreader/mdoc"
@@ -46,11 +47,41 @@ type QRScanner struct {
 	lines chan string
 	done  chan struct{}
 	err   error // set before done is closed
+
+	closer io.Closer
 }
 
-// NewQRScanner returns a scanner reading lines from r.
+// NewQRScanner returns a scanner reading lines from r. If r is an
+// io.Closer, Close closes it.
 func NewQRScanner(r io.Reader) *QRScanner {
-	return &QRScanner{r: bufio.NewReaderSize(r, 512), lines: make(chan string), done: make(chan struct{})}
+	s := &QRScanner{r: bufio.NewReaderSize(r, 512), lines: make(chan string), done: make(chan struct{})}
+	if c, ok := r.(io.Closer); ok {
+		s.closer = c
+	}
+	return s
+}
+
+// OpenQRScanner opens a scanner device read-only: a serial scanner's tty
+// (/dev/ttyACM0), a tty a keyboard-wedge scanner types into, or "-" for
+// standard input (not closed by Close).
+func OpenQRScanner(path string) (*QRScanner, error) {
+	if path == "-" {
+		return NewQRScanner(struct{ io.Reader }{os.Stdin}), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("terminal: opening qr scanner: %w", err)
+	}
+	return NewQRScanner(f), nil
+}
+
+// Close closes the underlying reader when it is an io.Closer, which also
+// ends a Next blocked on it.
+func (s *QRScanner) Close() error {
+	if s.closer == nil {
+		return nil
+	}
+	return s.closer.Close()
 }
 
 // Next returns the next scanned mdoc: URI, as ParseQRLine extracts it. It

@@ -258,6 +258,24 @@ func TestQRScannerCancel(t *testing.T) {
 	}
 }
 
+func TestOpenQRScanner(t *testing.T) {
+	path := t.TempDir() + "/tty"
+	if err := os.WriteFile(path, []byte("beep\r\n"+qrText(t)+"\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := terminal.OpenQRScanner(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.Next(context.Background()); err != nil || got != qrText(t) {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if _, err := terminal.OpenQRScanner(path + ".missing"); err == nil {
+		t.Error("missing device opened")
+	}
+}
+
 func FuzzParseQRLine(f *testing.F) {
 	f.Add(qrText(f))
 	f.Add("]Q1" + qrText(f) + "\t")

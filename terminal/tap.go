@@ -136,7 +136,7 @@ func Tap(ctx context.Context, t nfc.Transceiver, cfg Config) (*Outcome, error) {
 	return tp.run(ctx, []step{
 		{"engagement", tp.cfg.EngagementTimeout, tp.engage},
 		{"session", tp.cfg.EngagementTimeout, tp.startSession},
-		{"connect", tp.connectTimeout(), tp.connect},
+		{"connect", 0, tp.connect},
 		{"request", tp.cfg.ExchangeTimeout, tp.exchange},
 		{"verify", 0, tp.verify},
 	})
@@ -158,7 +158,7 @@ func TapQR(ctx context.Context, text string, cfg Config) (*Outcome, error) {
 	return tp.run(ctx, []step{
 		{"engagement", tp.cfg.EngagementTimeout, tp.engageQR},
 		{"session", tp.cfg.EngagementTimeout, tp.startSession},
-		{"connect", tp.connectTimeout(), tp.connect},
+		{"connect", 0, tp.connect},
 		{"request", tp.cfg.ExchangeTimeout, tp.exchange},
 		{"verify", 0, tp.verify},
 	})
@@ -203,15 +203,6 @@ func (tp *tap) run(ctx context.Context, steps []step) (*Outcome, error) {
 	}
 	tp.out.TerminationErr = runStep(ctx, tp.cfg.EngagementTimeout, tp.terminate)
 	return tp.out, nil
-}
-
-// connectTimeout is the time limit of the connect step: the BLE set-up
-// when a BLE radio is configured, else the engagement limit (NFC SELECT).
-func (tp *tap) connectTimeout() time.Duration {
-	if tp.cfg.BLE.Peripheral != nil || tp.cfg.BLE.Central != nil {
-		return max(tp.cfg.BLE.connectTimeout(), tp.cfg.EngagementTimeout)
-	}
-	return tp.cfg.EngagementTimeout
 }
 
 func runStep(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
@@ -322,10 +313,18 @@ func (tp *tap) startSession(ctx context.Context) error {
 }
 
 // connect opens the chosen transport: SELECT of the NFC data transfer
-// application (clause 8.3.3.1.2), or the BLE connection set-up (clause
-// 8.3.3.1.1).
+// application (clause 8.3.3.1.2) within the engagement limit, or the BLE
+// connection set-up (clause 8.3.3.1.1) within BLEConfig.ConnectTimeout.
 func (tp *tap) connect(ctx context.Context) error {
 	tp.out.Transport = tp.route.transport
+	limit := tp.cfg.EngagementTimeout
+	if tp.route.transport != TransportNFC {
+		limit = max(limit, tp.cfg.BLE.connectTimeout())
+	}
+	return runStep(ctx, limit, tp.open)
+}
+
+func (tp *tap) open(ctx context.Context) error {
 	if tp.route.transport == TransportNFC {
 		tr, err := openNFC(ctx, tp.t, tp.cfg.Limits, tp.route.nfc)
 		if err != nil {
