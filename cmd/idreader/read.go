@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/idreader/idreader/ble/bluez"
 	"time"
 
 	"github.com/idreader/idreader/holder/pki"
@@ -20,6 +23,7 @@ import (
 
 const readUsage = `usage: idreader read --reader NAME --trust PATH [--trust PATH ...] [--reader-cert DIR]
                      [--profile NAME] [--timeout D] [--json]
+                     [--ble ADAPTER] [--transports LIST] [--qr DEVICE]
 
 Waits for one tap on the named PC/SC reader ("" or "first" for the first
 reader present), runs NFC engagement, the session and the request, verifies
@@ -31,6 +35,10 @@ the response and prints the same report as 'idreader verify'.
   --profile NAME     what to request: default, age-20, age-21, identity
   --timeout D        how long to wait for the tap and the exchange (default 30s)
   --json             print one JSON object
+  --ble ADAPTER      also offer BLE data retrieval through BlueZ (e.g. hci0)
+  --transports LIST  preference order, e.g. ble-central,nfc (default nfc,ble-central,ble-peripheral)
+  --qr DEVICE        QR engagement instead of NFC: read the mdoc: code from a line-oriented
+                     scanner (a tty, a serial device, or - for stdin); retrieval goes over BLE
 
 Exit status: 0 accept, 1 reject, 2 error (no tap, exchange failed, bad usage).
 `
@@ -46,6 +54,9 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	profileName := fs.String("profile", "", "")
 	timeout := fs.Duration("timeout", 30*time.Second, "")
 	asJSON := fs.Bool("json", false, "")
+	bleAdapter := fs.String("ble", "", "")
+	transports := fs.String("transports", "", "")
+	qrDevice := fs.String("qr", "", "")
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "idreader read: "+format+"\n", a...)
 		fmt.Fprint(stderr, readUsage)
@@ -83,6 +94,18 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if *transports != "" {
+		for _, t := range strings.Split(*transports, ",") {
+			tr, err := terminal.ParseTransport(strings.TrimSpace(t))
+			if err != nil {
+				return usageErr("--transports: %v", err)
+			}
+			cfg.Transports = append(cfg.Transports, tr)
+		}
+	}
+	if *qrDevice != "" && *bleAdapter == "" {
+		return usageErr("--qr needs --ble: after a QR engagement the data goes over BLE")
+	}
 	name := *readerName
 	if name == "first" {
 		name = ""
@@ -90,7 +113,21 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	out, err := readOnce(ctx, name, cfg)
+	if *bleAdapter != "" {
+		radio, err := bluez.Open(ctx, bluez.Options{Adapter: *bleAdapter})
+		if err != nil {
+			fmt.Fprintf(stderr, "idreader read: %v\n", err)
+			return exitUsage
+		}
+		defer radio.Close()
+		cfg.BLE = terminal.BLEConfig{Peripheral: radio.Peripheral(), Central: radio.Central()}
+	}
+	var out *terminal.Outcome
+	if *qrDevice != "" {
+		out, err = readQR(ctx, *qrDevice, cfg)
+	} else {
+		out, err = readOnce(ctx, name, cfg)
+	}
 	var rep verify.Report
 	if err != nil {
 		rep = terminal.ErrorReport(err)
@@ -136,6 +173,21 @@ func readOnce(ctx context.Context, name string, cfg terminal.Config) (*terminal.
 	defer target.Close()
 	cfg.Limits = terminal.NFCLimits(target.Limits())
 	return terminal.Tap(ctx, target, cfg)
+}
+
+// readQR waits for one mdoc: code from the scanner and runs the exchange
+// over BLE.
+func readQR(ctx context.Context, device string, cfg terminal.Config) (*terminal.Outcome, error) {
+	sc, err := terminal.OpenQRScanner(device)
+	if err != nil {
+		return nil, fmt.Errorf("opening QR scanner: %w", err)
+	}
+	defer sc.Close()
+	text, err := sc.Next(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for a QR code: %w", err)
+	}
+	return terminal.TapQR(ctx, text, cfg)
 }
 
 // loadReaderIdentity reads the reader certificate and key that `idreader pki`
