@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: all build test test-race test-nocgo fuzz-short vet demo deps bench clean
+.PHONY: all build test test-race test-nocgo fuzz-short vet demo verify-demo deps bench clean
 
 all: build
 
@@ -38,7 +38,12 @@ fuzz-short:
 bench:
 	./.ci/with-rig $(GO) test -run '^$$' -bench . -benchmem ./...
 
+# demo runs the daemon on its embedded default (simulated reader and wallet).
 demo:
+	$(GO) run ./cmd/idreaderd --demo
+
+# verify-demo verifies the bundled Annex D DeviceResponse offline.
+verify-demo:
 	$(GO) run ./cmd/idreader verify --trust testdata/annexd/iaca_cert.hex \
 		--transcript testdata/annexd/session_transcript_bytes.hex \
 		--reader-key testdata/annexd/e_reader_key.pem \
