@@ -375,35 +375,13 @@ func SplitTag24(data []byte) ([]byte, error) {
 	if len(data) < 3 || data[0] != 0xd8 || data[1] != tagEncodedCBOR {
 		return nil, fmt.Errorf("%w: not a tag-24 item", ErrMalformed)
 	}
-	rest := data[2:]
-	if rest[0]>>5 != 2 {
-		return nil, fmt.Errorf("%w: tag 24 content is not a byte string", ErrMalformed)
+	c := cursor(data[2:])
+	n, ok := c.head(2)
+	if !ok {
+		return nil, fmt.Errorf("%w: tag 24 content is not a definite-length byte string", ErrMalformed)
 	}
-	ai := rest[0] & 0x1f
-	var n uint64
-	var hl int
-	switch {
-	case ai < 24:
-		n, hl = uint64(ai), 1
-	case ai == 24:
-		hl = 2
-	case ai == 25:
-		hl = 3
-	case ai == 26:
-		hl = 5
-	case ai == 27:
-		hl = 9
-	default:
-		return nil, fmt.Errorf("%w: tag 24 byte string with indefinite or reserved length", ErrMalformed)
+	if n != uint64(len(c)) {
+		return nil, fmt.Errorf("%w: tag-24 item length %d, %d bytes present", ErrMalformed, n, len(c))
 	}
-	if len(rest) < hl {
-		return nil, fmt.Errorf("%w: truncated tag-24 item", ErrMalformed)
-	}
-	for _, c := range rest[1:hl] {
-		n = n<<8 | uint64(c)
-	}
-	if n != uint64(len(rest)-hl) {
-		return nil, fmt.Errorf("%w: tag-24 item length %d, %d bytes present", ErrMalformed, n, len(rest)-hl)
-	}
-	return rest[hl:], nil
+	return c, nil
 }
