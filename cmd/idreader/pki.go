@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto/elliptic"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -32,26 +30,14 @@ Exit status: 0 written, 1 failure, 2 usage.
 
 // runPKI implements `idreader pki`.
 func runPKI(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("pki", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("pki", pkiUsage, stdout, stderr)
 	out := fs.String("out", "", "")
 	country := fs.String("country", pki.DefaultCountry, "")
 	state := fs.String("state", "", "")
 	curveName := fs.String("curve", "p256", "")
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "idreader pki: "+format+"\n", a...)
-		fmt.Fprint(stderr, pkiUsage)
-		return exitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, pkiUsage)
-			return exitOK
-		}
-		return usageErr("%v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	usageErr := fs.usageErr
+	if code, ok := fs.parseOnly(args); !ok {
+		return code
 	}
 	if *out == "" {
 		return usageErr("--out is required")

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -45,8 +43,7 @@ Exit status: 0 accept, 1 reject, 2 error (no tap, exchange failed, bad usage).
 
 // runRead implements `idreader read`.
 func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("read", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("read", readUsage, stdout, stderr)
 	var trust stringList
 	fs.Var(&trust, "trust", "")
 	readerName := fs.String("reader", "", "")
@@ -57,20 +54,9 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bleAdapter := fs.String("ble", "", "")
 	transports := fs.String("transports", "", "")
 	qrDevice := fs.String("qr", "", "")
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "idreader read: "+format+"\n", a...)
-		fmt.Fprint(stderr, readUsage)
-		return exitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, readUsage)
-			return exitOK
-		}
-		return usageErr("%v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	usageErr := fs.usageErr
+	if code, ok := fs.parseOnly(args); !ok {
+		return code
 	}
 	if len(trust) == 0 {
 		return usageErr("at least one --trust is required")

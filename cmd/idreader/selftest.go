@@ -7,8 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -65,8 +63,7 @@ type selftestOptions struct {
 
 // runSelftest implements `idreader selftest`.
 func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("selftest", selftestUsage, stdout, stderr)
 	transport := fs.String("transport", string(terminal.TransportNFC), "")
 	engagement := fs.String("engagement", "nfc", "")
 	handover := fs.String("handover", string(wallet.HandoverStatic), "")
@@ -77,20 +74,9 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fault := fs.String("fault", "", "")
 	timeout := fs.Duration("timeout", 30*time.Second, "")
 	asJSON := fs.Bool("json", false, "")
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "idreader selftest: "+format+"\n", a...)
-		fmt.Fprint(stderr, selftestUsage)
-		return exitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, selftestUsage)
-			return exitOK
-		}
-		return usageErr("%v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	usageErr := fs.usageErr
+	if code, ok := fs.parseOnly(args); !ok {
+		return code
 	}
 	o := selftestOptions{mtu: *mtu, timeout: *timeout, jsonOutput: *asJSON, docType: *docType}
 	var err error

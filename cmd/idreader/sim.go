@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -66,8 +65,7 @@ type simFlags struct {
 
 // runSim implements `idreader sim`.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("sim", simUsage, stdout, stderr)
 	var f simFlags
 	fs.StringVar(&f.addr, "vpcd", vpcd.DefaultAddr, "")
 	fs.StringVar(&f.pkiDir, "pki", "", "")
@@ -84,20 +82,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.linger, "linger", 2*time.Second, "")
 	fs.DurationVar(&f.gap, "gap", time.Second, "")
 	fs.IntVar(&f.taps, "taps", 0, "")
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "idreader sim: "+format+"\n", a...)
-		fmt.Fprint(stderr, simUsage)
-		return exitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, simUsage)
-			return exitOK
-		}
-		return usageErr("%v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+	usageErr := fs.usageErr
+	if code, ok := fs.parseOnly(args); !ok {
+		return code
 	}
 	if (f.pkiDir == "") == (f.credDir == "") {
 		return usageErr("exactly one of --pki and --credential is required")

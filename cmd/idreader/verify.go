@@ -37,19 +37,14 @@ Exit status: 0 accept, 1 reject, 2 usage or unreadable input.
 
 // runVerify implements `idreader verify`.
 func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("verify", verifyUsage, stdout, stderr)
 	var trust stringList
 	fs.Var(&trust, "trust", "")
 	transcriptPath := fs.String("transcript", "", "")
 	readerKeyPath := fs.String("reader-key", "", "")
 	nowStr := fs.String("now", "", "")
 	asJSON := fs.Bool("json", false, "")
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "idreader verify: "+format+"\n", a...)
-		fmt.Fprint(stderr, verifyUsage)
-		return exitUsage
-	}
+	usageErr := fs.usageErr
 	// Flags may come before or after the response file.
 	var positional []string
 	for {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+// flags is the flag handling the subcommands share: a usage error prints the
+// message and the usage text to stderr with exit status 2; -h prints the
+// usage to stdout with status 0.
+type flags struct {
+	*flag.FlagSet
+	name, usage    string
+	stdout, stderr io.Writer
+}
+
+func newFlags(name, usage string, stdout, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return &flags{FlagSet: fs, name: name, usage: usage, stdout: stdout, stderr: stderr}
+}
+
+// usageErr reports a usage error and returns exitUsage.
+func (f *flags) usageErr(format string, a ...any) int {
+	fmt.Fprintf(f.stderr, "idreader "+f.name+": "+format+"\n", a...)
+	fmt.Fprint(f.stderr, f.usage)
+	return exitUsage
+}
+
+// parseOnly parses args, which must hold flags only. When the command must
+// stop here (help asked for, or a usage error) it returns false and the exit
+// status.
+func (f *flags) parseOnly(args []string) (int, bool) {
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(f.stdout, f.usage)
+			return exitOK, false
+		}
+		return f.usageErr("%v", err), false
+	}
+	if f.NArg() != 0 {
+		return f.usageErr("unexpected argument %q", f.Arg(0)), false
+	}
+	return 0, true
+}
