@@ -2,24 +2,15 @@ package ble
 
 import (
 	"bytes"
-	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idreader/idreader/internal/testvectors"
 )
 
 func readHex(t testing.TB, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "annexd", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return b
+	return testvectors.File(t, "annexd/"+name)
 }
 
 // TestIdentAnnexD derives Ident from the Annex D (D.3.1 / D.5.1)

@@ -5,10 +5,10 @@ import (
 	"crypto/ecdh"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idreader/idreader/internal/testvectors"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/idreader/idreader/mdoc"
@@ -18,15 +18,7 @@ import (
 // interop capture).
 func deVector(tb testing.TB, dir, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", dir, name+".hex"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	return out
+	return testvectors.Load(tb, dir, name)
 }
 
 // ndefRecordPayload walks a top-level NDEF message (NFC Forum NDEF 1.0 record

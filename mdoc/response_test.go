@@ -5,26 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idreader/idreader/internal/testvectors"
 )
 
 // annexDHex reads one ISO/IEC 18013-5 Annex D vector from testdata/annexd.
 func annexDHex(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "annexd", name+".hex"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
+	return testvectors.AnnexD(tb, name)
 }
 
 // TestParseDeviceResponseAnnexD parses the D.4.1.2 DeviceResponse.

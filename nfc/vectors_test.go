@@ -2,25 +2,17 @@ package nfc_test
 
 import (
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idreader/idreader/internal/testvectors"
 )
 
 // vector reads one hex file of the shared test vectors (testdata/annexd,
 // testdata/interop at the module root; see its README).
 func vector(tb testing.TB, name string) []byte {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	return b
+	return testvectors.File(tb, name)
 }
 
 func mustHex(tb testing.TB, s string) []byte {

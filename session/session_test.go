@@ -5,12 +5,11 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/idreader/idreader/internal/testvectors"
 
 	"github.com/idreader/idreader/mdoc"
 )
@@ -18,15 +17,7 @@ import (
 // vector reads one hex vector from testdata.
 func vector(tb testing.TB, dir, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", dir, name+".hex"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	return out
+	return testvectors.Load(tb, dir, name)
 }
 
 func annexD(tb testing.TB, name string) []byte { return vector(tb, "annexd", name) }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idreader/idreader/internal/testvectors"
 
 	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/ble/bletest"
@@ -26,15 +27,7 @@ import (
 
 func vector(t testing.TB, name string) []byte {
 	t.Helper()
-	s, err := os.ReadFile("../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hex.DecodeString(strings.TrimSpace(string(s)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testvectors.File(t, name)
 }
 
 // TestQREngagement: QR engagement, Handover null, BLE retrieval in both
