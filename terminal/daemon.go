@@ -75,6 +75,27 @@ type ReaderSpec struct {
 	// fails or the reader is closed. For PC/SC it is Provider.Open with
 	// the configured reader name ("" for the first reader).
 	Open func(ctx context.Context) (reader.Reader, error)
+	// OpenQR, set instead of Open, makes the reader a QR reader (ISO/IEC
+	// 18013-5 clause 8.2.2.3): its loop waits for a scanned mdoc: code
+	// (QRScanner.NextScan) instead of an NFC target and runs TapQR, whose
+	// data retrieval goes over BLE, so BLE must be set too. Scanner lines
+	// without the mdoc: scheme are ignored; a code that does not decode is
+	// a rejected tap (reason malformed). When the scanner fails or reaches
+	// the end of its input the reader is reported down and the loop opens
+	// it again with backoff.
+	OpenQR func(ctx context.Context) (*QRScanner, error)
+	// Transports is the reader's preference order of data retrieval
+	// methods (Config.Transports); nil means DefaultTransports(). A BLE
+	// transport is used only when BLE gives its GATT role.
+	Transports []Transport
+	// BLE, if set, returns the reader's Bluetooth LE radio. The loop asks
+	// for it when the reader opens and at the start of every tap, so the
+	// function should be cheap after its first success (cmd/idreaderd
+	// opens the BlueZ adapter once and retries a failed open at most every
+	// few seconds). An error means the radio is unavailable now: an NFC tap
+	// then offers NFC only, and a QR reader is down until it comes back.
+	// The reason is logged once and shown in ReaderStatus.BLE.
+	BLE func(ctx context.Context) (BLEConfig, error)
 	// Probe, if set, reports whether the reader is reachable now (for
 	// PC/SC: pcscd answers and lists the reader). The loop polls it while
 	// idle, so a pcscd restart shows as reader_down and reader_up.
@@ -190,8 +211,16 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 		if spec.Name == "" || seen[spec.Name] {
 			return nil, fmt.Errorf("terminal: reader name %q empty or used twice", spec.Name)
 		}
-		if spec.Open == nil {
-			return nil, fmt.Errorf("terminal: reader %q: no Open", spec.Name)
+		if (spec.Open == nil) == (spec.OpenQR == nil) {
+			return nil, fmt.Errorf("terminal: reader %q: set one of Open and OpenQR", spec.Name)
+		}
+		if spec.OpenQR != nil && spec.BLE == nil {
+			return nil, fmt.Errorf("terminal: QR reader %q: no BLE radio (QR engagement retrieves over BLE)", spec.Name)
+		}
+		for _, t := range spec.Transports {
+			if _, err := ParseTransport(string(t)); err != nil {
+				return nil, fmt.Errorf("terminal: reader %q: %w", spec.Name, err)
+			}
 		}
 		if cfg.Settings.ReaderProfiles[spec.Name] == "" {
 			return nil, fmt.Errorf("terminal: reader %q: no default profile", spec.Name)
@@ -212,6 +241,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if l.spec.OpenQR != nil {
+				l.runQR(ctx)
+				return
+			}
 			l.run(ctx)
 		}()
 	}

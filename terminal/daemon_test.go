@@ -101,6 +101,24 @@ type harness struct {
 // profile by default.
 func start(t *testing.T, profile string, to terminal.Timeouts, names ...string) *harness {
 	t.Helper()
+	return startWith(t, profile, to, nil, names...)
+}
+
+// startWith is start with a hook that may change each reader's spec before
+// the daemon is made (transports, BLE radio, a QR scanner instead of the
+// simulated reader).
+func startWith(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *terminal.ReaderSpec), names ...string) *harness {
+	t.Helper()
+	h := launch(t, profile, to, edit, names...)
+	for range names {
+		h.next(t, "", terminal.EventReady)
+	}
+	return h
+}
+
+// launch is startWith without waiting for the readers to be ready.
+func launch(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *terminal.ReaderSpec), names ...string) *harness {
+	t.Helper()
 	w := world(t)
 	h := &harness{w: w, readers: map[string]*simreader.Reader{}, outputs: map[string]*recOutput{},
 		log: &syncBuffer{}, audit: &syncBuffer{}, done: make(chan error, 1)}
@@ -112,12 +130,16 @@ func start(t *testing.T, profile string, to terminal.Timeouts, names ...string) 
 		rd := simreader.New(n, reader.Limits{})
 		out := &recOutput{}
 		h.readers[n], h.outputs[n] = rd, out
-		specs = append(specs, terminal.ReaderSpec{
+		spec := terminal.ReaderSpec{
 			Name:     n,
 			Open:     func(context.Context) (reader.Reader, error) { return rd, nil },
 			Outputs:  []hardware.Output{out},
 			Timeouts: to,
-		})
+		}
+		if edit != nil {
+			edit(&spec)
+		}
+		specs = append(specs, spec)
 	}
 	d, err := terminal.NewDaemon(terminal.DaemonConfig{
 		Readers:  specs,
@@ -146,9 +168,6 @@ func start(t *testing.T, profile string, to terminal.Timeouts, names ...string) 
 		}
 		cancelSub()
 	})
-	for range names {
-		h.next(t, "", terminal.EventReady)
-	}
 	return h
 }
 

@@ -48,12 +48,44 @@ type loop struct {
 	current *check // the check the tap in progress answers
 	tapStop context.CancelFunc
 	rd      reader.Reader
+	ble     string // ReaderStatus.BLE
 }
 
 func (l *loop) status() ReaderStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return ReaderStatus{Name: l.spec.Name, Up: l.up, State: l.state}
+	eng := EngagementNFC
+	if l.spec.OpenQR != nil {
+		eng = EngagementQR
+	}
+	return ReaderStatus{Name: l.spec.Name, Up: l.up, State: l.state, Engagement: eng, BLE: l.ble}
+}
+
+// radio returns the reader's BLE radio (the zero BLEConfig when it has
+// none), logging a change of its availability once.
+func (l *loop) radio(ctx context.Context) (BLEConfig, error) {
+	if l.spec.BLE == nil {
+		return BLEConfig{}, nil
+	}
+	bctx, cancel := context.WithTimeout(ctx, l.spec.Timeouts.Open)
+	cfg, err := l.spec.BLE(bctx)
+	cancel()
+	state := "ok"
+	if err != nil {
+		cfg, state = BLEConfig{}, err.Error()
+	}
+	l.mu.Lock()
+	changed := l.ble != state
+	l.ble = state
+	l.mu.Unlock()
+	if changed && ctx.Err() == nil {
+		if err != nil {
+			l.log.Error().Err(err).Msg("bluetooth LE radio unavailable; BLE is not offered")
+		} else {
+			l.log.Info().Msg("bluetooth LE radio ready")
+		}
+	}
+	return cfg, err
 }
 
 func (l *loop) arm(c *check) error {
@@ -202,6 +234,7 @@ func (l *loop) run(ctx context.Context) {
 		l.rd = rd
 		l.mu.Unlock()
 		l.setUp(true, nil)
+		l.radio(ctx)
 		l.serve(ctx, rd)
 		l.mu.Lock()
 		l.rd = nil
@@ -232,9 +265,85 @@ func (l *loop) serve(ctx context.Context, rd reader.Reader) {
 		}
 		backoff = 0
 		l.setUp(true, nil)
-		l.handle(ctx, t)
+		l.handle(ctx, nfcSource{t})
 	}
 }
+
+// runQR serves a QR reader until ctx ends: it checks the BLE radio, opens
+// the scanner and taps every scanned mdoc: code; when the radio is missing
+// or the scanner fails (a serial device unplugged, the end of standard
+// input) the reader is down and the loop tries again with backoff.
+func (l *loop) runQR(ctx context.Context) {
+	to := l.spec.Timeouts
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		scanned, err := l.serveQR(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if scanned {
+			backoff = 0
+		}
+		l.setUp(false, err)
+		backoff = nextBackoff(backoff, to.BackoffMax)
+		sleep(ctx, backoff)
+	}
+}
+
+// serveQR serves one opening of the scanner; it reports whether anything
+// was scanned and why it stopped.
+func (l *loop) serveQR(ctx context.Context) (scanned bool, err error) {
+	if _, err := l.radio(ctx); err != nil {
+		return false, fmt.Errorf("terminal: bluetooth LE radio: %w", err)
+	}
+	octx, cancel := context.WithTimeout(ctx, l.spec.Timeouts.Open)
+	sc, err := l.spec.OpenQR(octx)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	defer sc.Close()
+	l.setUp(true, nil)
+	for ctx.Err() == nil {
+		l.show(ctx, hardware.SignalReady)
+		l.event(Event{Kind: EventReady})
+		text, err := sc.NextScan(ctx)
+		if err != nil {
+			return scanned, fmt.Errorf("terminal: reading qr scanner: %w", err)
+		}
+		scanned = true
+		l.handle(ctx, qrSource(text))
+	}
+	return scanned, ctx.Err()
+}
+
+// source is what a tap starts from: an NFC target in the field or the text
+// of a scanned QR code.
+type source interface {
+	// tap runs the exchange with cfg (its Limits are filled in here).
+	tap(ctx context.Context, cfg Config) (*Outcome, error)
+	engagement() string
+}
+
+// nfcSource is an NFC target: NFC engagement, then the retrieval the wallet
+// picks (NFC or BLE).
+type nfcSource struct{ t reader.Target }
+
+func (s nfcSource) tap(ctx context.Context, cfg Config) (*Outcome, error) {
+	cfg.Limits = NFCLimits(s.t.Limits())
+	return Tap(ctx, s.t, cfg)
+}
+
+func (nfcSource) engagement() string { return EngagementNFC }
+
+// qrSource is a scanned mdoc: code: QR engagement, BLE retrieval.
+type qrSource string
+
+func (s qrSource) tap(ctx context.Context, cfg Config) (*Outcome, error) {
+	return TapQR(ctx, string(s), cfg)
+}
+
+func (qrSource) engagement() string { return EngagementQR }
 
 // wait runs rd.Wait while probing the reader's reachability, if a probe is
 // configured.
@@ -278,20 +387,25 @@ func (l *loop) wait(ctx context.Context, rd reader.Reader) (reader.Target, error
 
 // tapRecord is what one tap produced, for the event, the check and the audit.
 type tapRecord struct {
-	started  time.Time
-	profile  string
-	check    *check
-	outcome  *Outcome
-	err      error
-	decision policy.Decision
-	result   *verify.Result
-	personal *Personal
-	finished time.Time
+	started    time.Time
+	engagement string
+	profile    string
+	check      *check
+	outcome    *Outcome
+	err        error
+	decision   policy.Decision
+	result     *verify.Result
+	personal   *Personal
+	finished   time.Time
 }
 
-// handle serves one target from arrival to removal.
-func (l *loop) handle(ctx context.Context, t reader.Target) {
-	defer t.Close()
+// handle serves one tap: from a target's arrival to its removal, or from a
+// scan to the decision.
+func (l *loop) handle(ctx context.Context, src source) {
+	nt, isNFC := src.(nfcSource)
+	if isNFC {
+		defer nt.t.Close()
+	}
 	to := l.spec.Timeouts
 	s := l.d.settings.Load()
 	rec := &tapRecord{started: time.Now()}
@@ -318,11 +432,12 @@ func (l *loop) handle(ctx context.Context, t reader.Target) {
 	l.show(ctx, hardware.SignalReading)
 
 	prof := s.Profiles[rec.profile]
-	cfg, cfgErr := l.tapConfig(s, prof, t)
+	rec.engagement = src.engagement()
+	cfg, cfgErr := l.tapConfig(tctx, s, prof)
 	if cfgErr != nil {
 		rec.err = cfgErr
 	} else {
-		rec.outcome, rec.err = Tap(tctx, t, cfg)
+		rec.outcome, rec.err = src.tap(tctx, cfg)
 	}
 	cancelled := rec.check != nil && isClosed(rec.check.cancel)
 	switch {
@@ -354,13 +469,15 @@ func (l *loop) handle(ctx context.Context, t reader.Target) {
 	}
 	l.show(ctx, signal, rec.decision.Reasons...)
 	var steps []StepTime
+	var transport Transport
 	if rec.outcome != nil {
-		steps = rec.outcome.Steps
+		steps, transport = rec.outcome.Steps, rec.outcome.Transport
 	}
 	l.event(Event{
 		Kind: EventDecision, Profile: rec.profile, CheckID: checkID,
 		Decision: decision, Reasons: rec.decision.Reasons,
 		DocType: rec.decision.DocType, IssuerCountry: rec.decision.IssuerCountry,
+		Engagement: rec.engagement, Transport: transport,
 		Steps: steps, Total: rec.finished.Sub(rec.started), Personal: rec.personal,
 	})
 	if rec.check != nil {
@@ -368,15 +485,18 @@ func (l *loop) handle(ctx context.Context, t reader.Target) {
 	}
 	l.audit(rec, decision)
 
-	// Wait for the phone to leave, then hold the decision a little so it
-	// can be seen before the outputs show ready again.
-	rctx, cancel := context.WithTimeout(ctx, to.Removal)
-	err := t.WaitRemoved(rctx)
-	cancel()
-	if err == nil {
-		l.event(Event{Kind: EventRemoved, Profile: rec.profile})
-	} else if ctx.Err() == nil {
-		l.log.Info().Err(err).Msg("phone left in the field; going idle")
+	// Wait for the phone to leave (NFC; a scanned code has nothing to
+	// wait for), then hold the decision a little so it can be seen before
+	// the outputs show ready again.
+	if isNFC {
+		rctx, cancel := context.WithTimeout(ctx, to.Removal)
+		err := nt.t.WaitRemoved(rctx)
+		cancel()
+		if err == nil {
+			l.event(Event{Kind: EventRemoved, Profile: rec.profile})
+		} else if ctx.Err() == nil {
+			l.log.Info().Err(err).Msg("phone left in the field; going idle")
+		}
 	}
 	if rest := to.Hold - time.Since(rec.finished); rest > 0 {
 		sleep(ctx, rest)
@@ -392,8 +512,10 @@ func isClosed(ch chan struct{}) bool {
 	}
 }
 
-// tapConfig builds the Config of one tap from the settings in force.
-func (l *loop) tapConfig(s *Settings, p *policy.Profile, t reader.Target) (Config, error) {
+// tapConfig builds the Config of one tap from the settings in force and the
+// reader's transports and radio (without the radio when it is unavailable:
+// the tap then offers what is left).
+func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (Config, error) {
 	if p == nil {
 		return Config{}, fmt.Errorf("%w %q", ErrUnknownProfile, s.ReaderProfiles[l.spec.Name])
 	}
@@ -407,11 +529,13 @@ func (l *loop) tapConfig(s *Settings, p *policy.Profile, t reader.Target) (Confi
 			return Config{}, fmt.Errorf("terminal: unknown reader identity %q", idName)
 		}
 	}
+	radio, _ := l.radio(ctx)
 	return Config{
 		Rand:              l.d.cfg.Rand,
 		Now:               l.d.cfg.Now,
 		Trust:             s.Trust,
-		Limits:            NFCLimits(t.Limits()),
+		Transports:        l.spec.Transports,
+		BLE:               radio,
 		Profile:           RequestProfile(p),
 		ReaderAuth:        id,
 		Sleep:             l.d.cfg.Sleep,
@@ -449,17 +573,22 @@ func (l *loop) answer(rec *tapRecord, decision string) {
 // AuditRecord is the per-tap audit line. It never holds personal data: no
 // element values, no names, numbers, dates of birth or portraits, no APDUs.
 type AuditRecord struct {
-	Time          time.Time          `json:"time"`
-	Reader        string             `json:"reader"`
-	Profile       string             `json:"profile"`
-	CheckID       string             `json:"checkId,omitempty"`
-	Decision      string             `json:"decision"`
-	Reasons       []string           `json:"reasons"`
-	DocType       string             `json:"docType,omitempty"`
-	IssuerCountry string             `json:"issuerCountry,omitempty"`
-	Negotiated    bool               `json:"negotiated,omitempty"`
-	StepsMS       map[string]float64 `json:"stepsMs,omitempty"`
-	TotalMS       float64            `json:"totalMs"`
+	Time          time.Time `json:"time"`
+	Reader        string    `json:"reader"`
+	Profile       string    `json:"profile"`
+	CheckID       string    `json:"checkId,omitempty"`
+	Decision      string    `json:"decision"`
+	Reasons       []string  `json:"reasons"`
+	DocType       string    `json:"docType,omitempty"`
+	IssuerCountry string    `json:"issuerCountry,omitempty"`
+	Negotiated    bool      `json:"negotiated,omitempty"`
+	// Engagement is nfc or qr, Transport the data retrieval used (nfc,
+	// ble-central, ble-peripheral; empty when the tap failed before one was
+	// chosen).
+	Engagement string             `json:"engagement"`
+	Transport  Transport          `json:"transport,omitempty"`
+	StepsMS    map[string]float64 `json:"stepsMs,omitempty"`
+	TotalMS    float64            `json:"totalMs"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -469,7 +598,8 @@ func (l *loop) audit(rec *tapRecord, decision string) {
 		Time: rec.started.UTC(), Reader: l.spec.Name, Profile: rec.profile,
 		Decision: decision, Reasons: rec.decision.Reasons,
 		DocType: rec.decision.DocType, IssuerCountry: rec.decision.IssuerCountry,
-		TotalMS: ms(rec.finished.Sub(rec.started)),
+		TotalMS:    ms(rec.finished.Sub(rec.started)),
+		Engagement: rec.engagement,
 	}
 	if a.Reasons == nil {
 		a.Reasons = []string{}
@@ -479,6 +609,7 @@ func (l *loop) audit(rec *tapRecord, decision string) {
 	}
 	if rec.outcome != nil {
 		a.Negotiated = rec.outcome.Negotiated
+		a.Transport = rec.outcome.Transport
 		a.StepsMS = map[string]float64{}
 		for _, s := range rec.outcome.Steps {
 			a.StepsMS[s.Step] = ms(s.Duration)
@@ -493,6 +624,7 @@ func (l *loop) audit(rec *tapRecord, decision string) {
 	}
 	ev.Str("profile", a.Profile).Str("checkId", a.CheckID).Str("decision", decision).
 		Strs("reasons", a.Reasons).Str("docType", a.DocType).Str("issuerCountry", a.IssuerCountry).
+		Str("engagement", a.Engagement).Str("transport", string(a.Transport)).
 		Float64("totalMs", a.TotalMS).Msg("tap")
 	if l.d.cfg.Audit == nil {
 		return

@@ -106,6 +106,28 @@ func (s *QRScanner) Next(ctx context.Context) (string, error) {
 	}
 }
 
+// NextScan returns the next scanned line that holds the mdoc: scheme (any
+// case), cut as ParseQRLine cuts it but without checking that the rest
+// decodes: a damaged or foreign mdoc: code is returned too, so that the
+// caller can report it (TapQR rejects it as malformed). Lines without the
+// scheme (other barcodes, stray keypresses) are skipped. Errors are as for
+// Next.
+func (s *QRScanner) NextScan(ctx context.Context) (string, error) {
+	s.once.Do(func() { go s.readLines() })
+	for {
+		select {
+		case line := <-s.lines:
+			if text, ok := cutQRLine(line); ok {
+				return text, nil
+			}
+		case <-s.done:
+			return "", s.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
 // readLines feeds s.lines until the reader fails.
 func (s *QRScanner) readLines() {
 	var line []byte
@@ -149,6 +171,20 @@ func (s *QRScanner) readLines() {
 // as "]Q1") and before trailing whitespace or a suffix. It reports false
 // unless the text decodes to a well-formed DeviceEngagement.
 func ParseQRLine(line string) (string, bool) {
+	uri, ok := cutQRLine(line)
+	if !ok || len(uri) == len(mdoc.QRScheme) {
+		return "", false
+	}
+	if _, err := mdoc.ParseQR(uri); err != nil {
+		return "", false
+	}
+	return uri, true
+}
+
+// cutQRLine cuts the mdoc: URI out of a scanned line: the scheme and the
+// base64url characters (and padding) that follow it. It reports false when
+// the line has no scheme; the text after the scheme may be empty.
+func cutQRLine(line string) (string, bool) {
 	i := indexASCIIFold(line, mdoc.QRScheme)
 	if i < 0 {
 		return "", false
@@ -161,14 +197,7 @@ func ParseQRLine(line string) (string, bool) {
 	for n < len(rest) && rest[n] == '=' {
 		n++
 	}
-	if n == 0 {
-		return "", false
-	}
-	uri := mdoc.QRScheme + rest[:n]
-	if _, err := mdoc.ParseQR(uri); err != nil {
-		return "", false
-	}
-	return uri, true
+	return mdoc.QRScheme + rest[:n], true
 }
 
 // indexASCIIFold is strings.Index ignoring ASCII case, byte by byte (the

@@ -43,6 +43,10 @@ type Event struct {
 	// its holder.
 	DocType       string `json:"docType,omitempty"`
 	IssuerCountry string `json:"issuerCountry,omitempty"`
+	// Engagement is EngagementNFC or EngagementQR, and Transport the data
+	// retrieval the tap used (empty when it failed before choosing one).
+	Engagement string    `json:"engagement,omitempty"`
+	Transport  Transport `json:"transport,omitempty"`
 	// Steps are the durations of the tap's steps (engagement, session,
 	// request, verify, decide), and Total the time from tap to decision.
 	Steps []StepTime    `json:"-"`
@@ -86,7 +90,19 @@ type ReaderStatus struct {
 	Name  string    `json:"name"`
 	Up    bool      `json:"up"`
 	State EventKind `json:"state"`
+	// Engagement is how a tap starts: EngagementNFC or EngagementQR.
+	Engagement string `json:"engagement"`
+	// BLE is empty when the reader has no Bluetooth LE radio, "ok" when it
+	// had one at its last use, and otherwise why it is unavailable (an NFC
+	// reader then offers NFC only).
+	BLE string `json:"ble,omitempty"`
 }
+
+// Engagements of a tap (ISO/IEC 18013-5 clause 8.2.2).
+const (
+	EngagementNFC = "nfc" // NFC handover, static or negotiated
+	EngagementQR  = "qr"  // a scanned mdoc: QR code
+)
 
 // Errors of the Service.
 var (
