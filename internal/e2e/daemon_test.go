@@ -26,6 +26,7 @@ import (
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
 	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/verify"
 )
 
 // signalLog records what the daemon showed on a reader's outputs.
@@ -55,9 +56,29 @@ type rigDaemon struct {
 	addr   string
 	events <-chan terminal.Event
 	out    *signalLog
+	stop   func() // stops the daemon and what runs beside it; idempotent
+}
+
+// rigOptions vary the daemon startRigDaemonWith starts.
+type rigOptions struct {
+	profile string
+	log     zerolog.Logger
+	// trust replaces the fixture's trust store when set.
+	trust *verify.TrustStore
+	// outputs are added to the reader's outputs after the signal log.
+	outputs []hardware.Output
+	// beside, when set, runs alongside the daemon from before Run until
+	// stop (the HTTP side, as cmd/idreaderd runs it); its error fails
+	// the test.
+	beside func(ctx context.Context, d *terminal.Daemon) error
 }
 
 func startRigDaemon(tb testing.TB, f *fixture, profile string, log zerolog.Logger) *rigDaemon {
+	tb.Helper()
+	return startRigDaemonWith(tb, f, rigOptions{profile: profile, log: log})
+}
+
+func startRigDaemonWith(tb testing.TB, f *fixture, o rigOptions) *rigDaemon {
 	tb.Helper()
 	info := rig.Require(tb)
 	prov, err := pcsc.New(pcsc.Options{})
@@ -66,6 +87,10 @@ func startRigDaemon(tb testing.TB, f *fixture, profile string, log zerolog.Logge
 	}
 	name := info.Readers[0]
 	out := &signalLog{}
+	trust := f.trust
+	if o.trust != nil {
+		trust = o.trust
+	}
 	d, err := terminal.NewDaemon(terminal.DaemonConfig{
 		Readers: []terminal.ReaderSpec{{
 			Name: "counter",
@@ -77,19 +102,19 @@ func startRigDaemon(tb testing.TB, f *fixture, profile string, log zerolog.Logge
 				}
 				return err
 			},
-			Outputs:  []hardware.Output{out},
+			Outputs:  append([]hardware.Output{out}, o.outputs...),
 			Timeouts: terminal.Timeouts{Hold: time.Millisecond, Exchange: 5 * time.Second, Probe: 200 * time.Millisecond},
 		}},
 		Settings: &terminal.Settings{
 			Profiles: policy.Builtin(),
-			Trust:    f.trust,
+			Trust:    trust,
 			Identities: map[string]*terminal.ReaderIdentity{
 				"counter": {Key: f.pki.ReaderKey, Chain: []*x509.Certificate{f.pki.Reader}},
 			},
-			ReaderProfiles:   map[string]string{"counter": profile},
+			ReaderProfiles:   map[string]string{"counter": o.profile},
 			ReaderIdentities: map[string]string{"counter": "counter"},
 		},
-		Log: log,
+		Log: o.log,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -97,15 +122,28 @@ func startRigDaemon(tb testing.TB, f *fixture, profile string, log zerolog.Logge
 	events, cancelSub := d.Subscribe(1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	besideDone := make(chan error, 1)
+	if o.beside != nil {
+		go func() { besideDone <- o.beside(ctx, d) }()
+	} else {
+		besideDone <- nil
+	}
 	go func() { done <- d.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("daemon: %v", err)
-		}
-		cancelSub()
-	})
-	rd := &rigDaemon{d: d, addr: info.VPCD[0], events: events, out: out}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				tb.Errorf("daemon: %v", err)
+			}
+			if err := <-besideDone; err != nil {
+				tb.Errorf("beside the daemon: %v", err)
+			}
+			cancelSub()
+		})
+	}
+	tb.Cleanup(stop)
+	rd := &rigDaemon{d: d, addr: info.VPCD[0], events: events, out: out, stop: stop}
 	rd.next(tb, terminal.EventReady)
 	return rd
 }
