@@ -25,6 +25,14 @@ const (
 	DefaultLogLevel          = "info"
 	DriverPCSC               = "pcsc"
 	DriverSimulated          = "simulated"
+	DriverQR                 = "qr"
+	// AdapterSimulated is the BLE adapter name of the in-memory link
+	// between a simulated reader and its simulated wallets (package
+	// ble/bletest): BLE without a radio, for demonstrations and tests.
+	AdapterSimulated = "simulated"
+	// DeviceStdin is the device of a QR reader that reads standard input
+	// (a keyboard-wedge scanner typing into the daemon's terminal).
+	DeviceStdin = "-"
 	LimitsExtended           = "extended"
 	LimitsShort              = "short"
 	OutputGPIO               = "gpio"
@@ -45,6 +53,8 @@ type Config struct {
 	Identities map[string]Identity `yaml:"identities"`
 	// Outputs are indicator, buzzer, relay and console outputs by name.
 	Outputs map[string]Output `yaml:"outputs"`
+	// BLE is the Bluetooth LE radio of the readers that name none.
+	BLE     BLE               `yaml:"ble"`
 	HTTP    HTTP              `yaml:"http"`
 	Logging Logging           `yaml:"logging"`
 	// Demo adds a simulated reader with the simulated wallet when no
@@ -56,15 +66,26 @@ type Config struct {
 	lines map[string]int `yaml:"-"`
 }
 
-// Reader is one NFC reader.
+// Reader is one NFC reader or QR scanner.
 type Reader struct {
 	// Name labels the reader in events, checks and the API.
 	Name string `yaml:"name"`
-	// Driver is pcsc (the default) or simulated.
+	// Driver is pcsc (the default), simulated, or qr for a QR code scanner
+	// (QR engagement, ISO/IEC 18013-5 clause 8.2.2.3, then BLE).
 	Driver string `yaml:"driver"`
 	// Device is the PC/SC reader name, or "first" (the default) for the
-	// first reader pcscd lists.
+	// first reader pcscd lists; for a qr reader the scanner's tty
+	// (/dev/ttyACM0) or "-" for standard input.
 	Device string `yaml:"device"`
+	// Transports is the preference order of the data retrieval methods
+	// (nfc, ble-central, ble-peripheral) when the wallet offers several;
+	// after loading it is never empty: by default nfc alone without a BLE
+	// radio, all three with one (a qr reader: ble-central, ble-peripheral).
+	Transports []string `yaml:"transports"`
+	// BLE is the reader's Bluetooth LE radio; after loading it holds the
+	// top-level ble section when the reader names no adapter (simulated
+	// readers only take adapter: simulated, and only from their own ble).
+	BLE BLE `yaml:"ble"`
 	// Limits is extended (the default) or short: whether the reader carries
 	// extended-length APDUs (ISO/IEC 7816-4 clause 5.1).
 	Limits string `yaml:"limits"`
@@ -78,6 +99,34 @@ type Reader struct {
 	Timeouts Timeouts `yaml:"timeouts"`
 	// Interval is the time between taps of the simulated wallet.
 	Interval Duration `yaml:"interval"`
+}
+
+// BLE is a Bluetooth LE radio for data retrieval (ISO/IEC 18013-5 clause
+// 8.3.3.1.1).
+type BLE struct {
+	// Adapter is the BlueZ adapter name (hci0), or "simulated" for the
+	// in-memory link to a simulated reader's wallets; empty: no radio.
+	Adapter string `yaml:"adapter"`
+	// ConnectTimeout bounds the BLE connection set-up; 0 means 15 s.
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+}
+
+// TransportList returns Transports as terminal transports (valid after
+// Load).
+func (r Reader) TransportList() []terminal.Transport {
+	out := make([]terminal.Transport, 0, len(r.Transports))
+	for _, s := range r.Transports {
+		if t, err := terminal.ParseTransport(s); err == nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// UsesBLE reports whether the reader retrieves over BLE: it has a radio and
+// a BLE transport in its list.
+func (r Reader) UsesBLE() bool {
+	return r.BLE.Adapter != "" && slices.ContainsFunc(r.TransportList(), func(t terminal.Transport) bool { return t != terminal.TransportNFC })
 }
 
 // Timeouts of the reader loop; zero takes the terminal's defaults.
@@ -245,6 +294,23 @@ func (c *Config) applyDefaults() {
 		if r.Name == "" {
 			r.Name = fmt.Sprintf("reader%d", i)
 		}
+		if r.BLE.Adapter == "" && r.Driver != DriverSimulated {
+			ct := r.BLE.ConnectTimeout
+			r.BLE = c.BLE
+			if ct != 0 {
+				r.BLE.ConnectTimeout = ct
+			}
+		}
+		if len(r.Transports) == 0 {
+			switch {
+			case r.Driver == DriverQR:
+				r.Transports = []string{string(terminal.TransportBLECentralClient), string(terminal.TransportBLEPeripheralServer)}
+			case r.BLE.Adapter != "":
+				r.Transports = []string{string(terminal.TransportNFC), string(terminal.TransportBLECentralClient), string(terminal.TransportBLEPeripheralServer)}
+			default:
+				r.Transports = []string{string(terminal.TransportNFC)}
+			}
+		}
 	}
 	if c.HTTP.Listen == "" {
 		c.HTTP.Listen = DefaultListen
@@ -394,9 +460,17 @@ func (c *Config) validate() error {
 			if r.Device != "" {
 				e.add(path+".device", "a simulated reader has no device")
 			}
+		case DriverQR:
+			if r.Device == "" {
+				e.add(path, "device missing: the scanner's tty (e.g. /dev/ttyACM0) or - for standard input")
+			}
+			if r.BLE.Adapter == "" {
+				e.add(path, "a qr reader needs a BLE radio (QR engagement retrieves over BLE): set ble.adapter here or at the top level")
+			}
 		default:
-			e.add(path+".driver", "unknown driver %q (pcsc or simulated)", r.Driver)
+			e.add(path+".driver", "unknown driver %q (pcsc, simulated or qr)", r.Driver)
 		}
+		c.validateTransports(e, path, r)
 		if r.Limits != LimitsExtended && r.Limits != LimitsShort {
 			e.add(path+".limits", "unknown limits %q (extended or short)", r.Limits)
 		}
@@ -418,6 +492,9 @@ func (c *Config) validate() error {
 	}
 	if len(c.Readers) == 0 {
 		e.add("readers", "no readers configured (or set demo: true)")
+	}
+	if c.BLE.Adapter == AdapterSimulated {
+		e.add("ble.adapter", "the simulated radio is only for simulated readers: set it in the reader's own ble section")
 	}
 	// Trust.
 	for i, t := range c.Trust {
@@ -498,6 +575,33 @@ func (c *Config) validate() error {
 		e.add("logging.level", "unknown level %q (debug, info, warn or error)", c.Logging.Level)
 	}
 	return errors.Join(e.errs...)
+}
+
+// validateTransports checks a reader's transports and radio.
+func (c *Config) validateTransports(e *errList, path string, r Reader) {
+	seen := map[terminal.Transport]bool{}
+	for j, s := range r.Transports {
+		tp := fmt.Sprintf("%s.transports[%d]", path, j)
+		t, err := terminal.ParseTransport(s)
+		switch {
+		case err != nil:
+			e.add(tp, "unknown transport %q (nfc, ble-central or ble-peripheral)", s)
+			continue
+		case seen[t]:
+			e.add(tp, "transport %q listed twice", s)
+		case t == terminal.TransportNFC && r.Driver == DriverQR:
+			e.add(tp, "a qr reader retrieves over BLE only (ble-central, ble-peripheral)")
+		case t != terminal.TransportNFC && r.BLE.Adapter == "" && r.Driver != DriverQR:
+			e.add(tp, "%s needs a BLE radio: set ble.adapter here or at the top level", s)
+		}
+		seen[t] = true
+	}
+	if r.BLE.Adapter == AdapterSimulated && r.Driver != DriverSimulated && c.lines[path+".ble.adapter"] != 0 {
+		e.add(path+".ble.adapter", "the simulated radio only reaches a simulated reader's wallets")
+	}
+	if r.Driver == DriverSimulated && r.BLE.Adapter != "" && r.BLE.Adapter != AdapterSimulated {
+		e.add(path+".ble.adapter", "a simulated reader's wallets only reach the simulated radio (adapter: simulated)")
+	}
 }
 
 // Errorf returns an error naming the file, the line of the key at path and

@@ -50,6 +50,9 @@ func TestExample(t *testing.T) {
 		c.Readers[0].Timeouts.Exchange.D() != 30*time.Second || c.Readers[0].Timeouts.Hold.D() != 1500*time.Millisecond {
 		t.Errorf("readers %+v", c.Readers)
 	}
+	if r := c.Readers[0]; r.BLE.Adapter != "hci0" || r.BLE.ConnectTimeout.D() != 15*time.Second || len(r.TransportList()) != 3 || !r.UsesBLE() {
+		t.Errorf("reader BLE %+v transports %v", r.BLE, r.Transports)
+	}
 	if c.Outputs["lights"].Pins.Relay != "GPIO23" || len(c.Outputs["lights"].Timings.RejectBeep) != 5 || c.Outputs["lights"].Timings.RelayPulse.D() != 500*time.Millisecond {
 		t.Errorf("outputs %+v", c.Outputs)
 	}
@@ -192,6 +195,40 @@ logging:
 			`idreaderd.yaml:5: http.listen: "0.0.0.0:8080" is not a loopback address: set http.token`,
 			`idreaderd.yaml:7: logging.level: unknown level "loud"`,
 		}},
+		{"transports and radios", `
+readers:
+  - name: a
+    profile: age-20
+    transports: [nfc, bluetooth, nfc, ble-central]
+  - name: q
+    driver: qr
+    profile: age-20
+    transports: [nfc]
+  - name: s
+    driver: simulated
+    profile: age-20
+    ble: {adapter: hci0}
+  - name: p
+    profile: age-20
+    ble:
+      adapter: simulated
+trust: [pki/iaca.pem]
+`, []string{
+			`idreaderd.yaml:5: readers[0].transports[1]: unknown transport "bluetooth"`,
+			`idreaderd.yaml:5: readers[0].transports[2]: transport "nfc" listed twice`,
+			`idreaderd.yaml:5: readers[0].transports[3]: ble-central needs a BLE radio`,
+			`idreaderd.yaml:6: readers[1]: device missing`,
+			`idreaderd.yaml:6: readers[1]: a qr reader needs a BLE radio`,
+			`idreaderd.yaml:9: readers[1].transports[0]: a qr reader retrieves over BLE only`,
+			`idreaderd.yaml:13: readers[2].ble.adapter: a simulated reader's wallets only reach the simulated radio`,
+			`idreaderd.yaml:17: readers[3].ble.adapter: the simulated radio only reaches a simulated reader's wallets`,
+		}},
+		{"top-level radio", `
+readers: [{name: a, profile: age-20}]
+trust: [pki/iaca.pem]
+ble:
+  adapter: simulated
+`, []string{`idreaderd.yaml:5: ble.adapter: the simulated radio is only for simulated readers`}},
 		{"no readers no trust", `http: {listen: "[::1]:9000"}`, []string{
 			`readers: no readers configured`, `trust: no IACA trust anchors`,
 		}},
@@ -272,5 +309,79 @@ func TestDemo(t *testing.T) {
 	}
 	if _, err := c.Settings(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTransportDefaults: nfc alone without a radio; all three with the
+// top-level radio, which readers inherit unless they name their own; a qr
+// reader retrieves over BLE only; simulated readers take only their own
+// simulated radio.
+func TestTransportDefaults(t *testing.T) {
+	dir := setup(t)
+	c, err := config.Load(write(t, dir, `
+readers:
+  - name: plain
+    profile: age-20
+  - name: second-radio
+    profile: age-20
+    ble: {adapter: hci1}
+  - name: nfc-only
+    profile: age-20
+    transports: [nfc]
+  - name: apple-first
+    profile: age-20
+    transports: [ble-central, nfc]
+  - name: scanner
+    driver: qr
+    device: /dev/ttyACM0
+    profile: age-20
+  - name: sim
+    driver: simulated
+    profile: age-20
+  - name: sim-ble
+    driver: simulated
+    profile: age-20
+    ble: {adapter: simulated}
+ble:
+  adapter: hci0
+  connect_timeout: 20s
+trust: [pki/iaca.pem]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := "nfc ble-central ble-peripheral"
+	want := map[string]struct {
+		adapter, transports string
+		ble                 bool
+	}{
+		"plain":        {"hci0", all, true},
+		"second-radio": {"hci1", all, true},
+		"nfc-only":     {"hci0", "nfc", false},
+		"apple-first":  {"hci0", "ble-central nfc", true},
+		"scanner":      {"hci0", "ble-central ble-peripheral", true},
+		"sim":          {"", "nfc", false},
+		"sim-ble":      {"simulated", all, true},
+	}
+	for _, r := range c.Readers {
+		w := want[r.Name]
+		if r.BLE.Adapter != w.adapter || strings.Join(r.Transports, " ") != w.transports || r.UsesBLE() != w.ble {
+			t.Errorf("%s: adapter %q transports %v uses BLE %v, want %+v", r.Name, r.BLE.Adapter, r.Transports, r.UsesBLE(), w)
+		}
+		if len(r.TransportList()) != len(r.Transports) {
+			t.Errorf("%s: TransportList %v", r.Name, r.TransportList())
+		}
+	}
+	if c.Readers[0].BLE.ConnectTimeout.D() != 20*time.Second {
+		t.Errorf("inherited connect_timeout %v", c.Readers[0].BLE.ConnectTimeout.D())
+	}
+
+	// Without a radio: nfc alone.
+	c, err = config.Load(write(t, dir, minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Readers[0]; strings.Join(r.Transports, " ") != "nfc" || r.UsesBLE() {
+		t.Errorf("no radio: %+v", r)
 	}
 }
