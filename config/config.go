@@ -32,12 +32,12 @@ const (
 	AdapterSimulated = "simulated"
 	// DeviceStdin is the device of a QR reader that reads standard input
 	// (a keyboard-wedge scanner typing into the daemon's terminal).
-	DeviceStdin = "-"
-	LimitsExtended           = "extended"
-	LimitsShort              = "short"
-	OutputGPIO               = "gpio"
-	OutputConsole            = "console"
-	DeviceFirst              = "first"
+	DeviceStdin    = "-"
+	LimitsExtended = "extended"
+	LimitsShort    = "short"
+	OutputGPIO     = "gpio"
+	OutputConsole  = "console"
+	DeviceFirst    = "first"
 )
 
 // Config is the whole configuration file.
@@ -54,9 +54,9 @@ type Config struct {
 	// Outputs are indicator, buzzer, relay and console outputs by name.
 	Outputs map[string]Output `yaml:"outputs"`
 	// BLE is the Bluetooth LE radio of the readers that name none.
-	BLE     BLE               `yaml:"ble"`
-	HTTP    HTTP              `yaml:"http"`
-	Logging Logging           `yaml:"logging"`
+	BLE     BLE     `yaml:"ble"`
+	HTTP    HTTP    `yaml:"http"`
+	Logging Logging `yaml:"logging"`
 	// Demo adds a simulated reader with the simulated wallet when no
 	// reader is configured, and trusts the demo issuers.
 	Demo bool `yaml:"demo"`
