@@ -39,8 +39,12 @@ type app struct {
 	cfg    *config.Config
 	world  *simulated.World // the simulated issuers, when a reader is simulated
 	sims   map[string]*simreader.Reader
-	audit  *os.File
-	d      *terminal.Daemon
+	// radios are the BlueZ adapters by name, simRadios the in-memory BLE
+	// links of simulated readers by reader name.
+	radios    map[string]*radio
+	simRadios map[string]*simRadio
+	audit     *os.File
+	d         *terminal.Daemon
 }
 
 func loadConfig(o options) (*config.Config, error) {
@@ -69,6 +73,7 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 		return nil, cfg.Errorf("logging.level", "%v", err)
 	}
 	a := &app{opts: o, stdout: stdout, cfg: cfg, sims: map[string]*simreader.Reader{},
+		radios: map[string]*radio{}, simRadios: map[string]*simRadio{},
 		log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
 	if err := a.build(); err != nil {
 		a.close()
@@ -80,6 +85,9 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 func (a *app) close() {
 	if a.audit != nil {
 		a.audit.Close()
+	}
+	if err := closeRadios(a.radios); err != nil {
+		a.log.Warn().Err(err).Msg("closing bluetooth adapters")
 	}
 }
 
@@ -151,17 +159,39 @@ func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
 			limits = reader.ShortLimits()
 		}
 		spec := terminal.ReaderSpec{
-			Name: r.Name,
+			Name:       r.Name,
+			Transports: r.TransportList(),
 			Timeouts: terminal.Timeouts{
 				Engagement: r.Timeouts.Engagement.D(), Exchange: r.Timeouts.Exchange.D(), Tap: r.Timeouts.Tap.D(),
 				Removal: r.Timeouts.Removal.D(), Hold: r.Timeouts.Hold.D(),
 			},
+		}
+		if r.UsesBLE() {
+			ct := r.BLE.ConnectTimeout.D()
+			if r.BLE.Adapter == config.AdapterSimulated {
+				sr, err := newSimRadio()
+				if err != nil {
+					return nil, c.Errorf(path+".ble", "%v", err)
+				}
+				a.simRadios[r.Name] = sr
+				spec.BLE = func(ctx context.Context) (terminal.BLEConfig, error) { return sr.get(ctx, ct) }
+			} else {
+				rad := a.radios[r.BLE.Adapter]
+				if rad == nil {
+					rad = newRadio(r.BLE.Adapter)
+					a.radios[r.BLE.Adapter] = rad
+				}
+				spec.BLE = func(ctx context.Context) (terminal.BLEConfig, error) { return rad.get(ctx, ct) }
+			}
 		}
 		switch r.Driver {
 		case config.DriverSimulated:
 			sim := simreader.New(r.Name, limits)
 			a.sims[r.Name] = sim
 			spec.Open = func(context.Context) (reader.Reader, error) { return sim, nil }
+		case config.DriverQR:
+			dev := r.Device
+			spec.OpenQR = func(context.Context) (*terminal.QRScanner, error) { return terminal.OpenQRScanner(dev) }
 		default:
 			if prov == nil {
 				var err error
@@ -323,6 +353,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
 	if err != nil {
 		return err
 	}
+	a.openRadios(ctx)
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
@@ -344,7 +375,12 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
 		}()
 	}
 	for name, sim := range a.sims {
-		wallets, err := a.world.DemoWallets()
+		sr := a.simRadios[name]
+		demo := a.world.DemoWallets
+		if sr != nil {
+			demo = a.world.DemoBLEWallets
+		}
+		wallets, err := demo()
 		if err != nil {
 			stopRun()
 			wg.Wait()
@@ -354,6 +390,17 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
 		for i, w := range wallets {
 			cards[i] = w
 			defer w.Close()
+			if sr != nil {
+				// The wallet's BLE side: each engagement that selects BLE
+				// is served over the reader's in-memory link.
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for runCtx.Err() == nil {
+						w.ServeBLE(runCtx, sr.link.Central(), sr.link.Peripheral())
+					}
+				}()
+			}
 		}
 		interval := time.Duration(0)
 		for _, r := range a.cfg.Readers {
@@ -416,6 +463,24 @@ loop:
 	return runErr
 }
 
+// openRadios opens the configured BlueZ adapters once at start, so that a
+// missing adapter or D-Bus is a clear error in the log from the first
+// second; the readers go on without BLE (qr readers are down) and the
+// adapter is tried again on later taps.
+func (a *app) openRadios(ctx context.Context) {
+	for name, r := range a.radios {
+		octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := r.get(octx, 0)
+		cancel()
+		if err != nil {
+			a.log.Error().Err(err).Str("adapter", name).
+				Msg("bluetooth LE unavailable: NFC readers read over NFC only and qr readers are down until the adapter answers (retried every 10 s)")
+			continue
+		}
+		a.log.Info().Str("adapter", name).Msg("bluetooth LE adapter ready")
+	}
+}
+
 // reload re-reads the configuration file and applies its profiles, trust
 // anchors, identities and reader profiles from the next tap on. A file with
 // errors is refused and the running configuration kept. Changes to readers,
@@ -460,7 +525,8 @@ func sameReaders(a, b *config.Config) bool {
 	for i := range a.Readers {
 		x, y := a.Readers[i], b.Readers[i]
 		if x.Name != y.Name || x.Driver != y.Driver || x.Device != y.Device || x.Limits != y.Limits ||
-			!slices.Equal(x.Outputs, y.Outputs) || x.Timeouts != y.Timeouts {
+			!slices.Equal(x.Outputs, y.Outputs) || x.Timeouts != y.Timeouts ||
+			!slices.Equal(x.Transports, y.Transports) || x.BLE != y.BLE {
 			return false
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
@@ -112,6 +113,26 @@ func (w *World) DemoWallets() ([]*wallet.Wallet, error) {
 	}
 	reject, err := w.Wallet(wallet.Config{}, w.Minor)
 	if err != nil {
+		return nil, err
+	}
+	return []*wallet.Wallet{accept, reject}, nil
+}
+
+// DemoBLEWallets returns the wallets of a simulated reader with the
+// simulated BLE radio, for profile age-21: like DemoWallets, but both
+// select BLE only in negotiated handover (as Apple Wallet does), the adult's
+// in mdoc central client mode (the reader advertises), the minor's in
+// peripheral server mode (the wallet advertises), so the two alternate
+// between the two BLE roles. Run each wallet's ServeBLE on the link the
+// reader's BLEConfig uses.
+func (w *World) DemoBLEWallets() ([]*wallet.Wallet, error) {
+	accept, err := w.Wallet(wallet.Config{Handover: wallet.HandoverNegotiated, OfferBLE: true, BLEOnly: true, BLEMode: ble.ModeCentralClient}, w.Adult)
+	if err != nil {
+		return nil, err
+	}
+	reject, err := w.Wallet(wallet.Config{Handover: wallet.HandoverNegotiated, OfferBLE: true, BLEOnly: true, BLEMode: ble.ModePeripheralServer}, w.Minor)
+	if err != nil {
+		accept.Close()
 		return nil, err
 	}
 	return []*wallet.Wallet{accept, reject}, nil
