@@ -230,6 +230,22 @@ func TestQRScanner(t *testing.T) {
 	}
 }
 
+// TestQRScannerNextScan: NextScan skips lines without the scheme but
+// returns damaged mdoc: codes, cut at the end of their base64url.
+func TestQRScannerNextScan(t *testing.T) {
+	uri := qrText(t)
+	s := terminal.NewQRScanner(strings.NewReader("hello\n4006381333931\r\n]Q1" + uri + "\tENTER\nmdoc:!!!!\nxxMdOc:AAAA==  \n"))
+	for i, want := range []string{uri, "mdoc:", "mdoc:AAAA=="} {
+		got, err := s.NextScan(context.Background())
+		if err != nil || got != want {
+			t.Errorf("scan %d = %q, %v; want %q", i, got, err, want)
+		}
+	}
+	if _, err := s.NextScan(context.Background()); !errors.Is(err, io.EOF) {
+		t.Errorf("after the input: %v", err)
+	}
+}
+
 // TestQRScannerCancel: a scanner that types nothing is left by ctx, and a
 // line read meanwhile is kept.
 func TestQRScannerCancel(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble/bluez"
+	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -83,6 +85,16 @@ demo: true
 			}
 		default:
 			t.Errorf("tap not over BLE: %s\nlog:\n%s", line, stderr.String())
+		}
+	}
+	portrait, err := credential.Portrait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(portrait)
+	for _, secret := range []string{"Robin", "Sample", "TEST0000001", "1990-04-15", b64[:40], b64[len(b64)/2 : len(b64)/2+40]} {
+		if strings.Contains(stderr.String(), secret) || strings.Contains(audit(), secret) {
+			t.Errorf("log or audit carries %q", secret)
 		}
 	}
 }
