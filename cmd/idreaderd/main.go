@@ -1,5 +1,6 @@
 // Command idreaderd is the idreader daemon: it reads ISO/IEC 18013-5 mDLs
-// and My Number cards on one or more NFC readers, decides with acceptance
+// and My Number cards on one or more NFC readers (NFC or Bluetooth LE data
+// retrieval, BLE through BlueZ) or QR code scanners, decides with acceptance
 // profiles, drives indicator/buzzer/relay outputs and a kiosk display page,
 // and serves the point-of-sale HTTP API.
 //
