@@ -326,12 +326,12 @@ func DeviceAuthenticationBytes(sessionTranscript []byte, docType string, deviceN
 		headLen(uint64(len(docType))) + len(docType) + len(deviceNameSpacesBytes)
 	out := make([]byte, 0, 2+headLen(uint64(inner))+inner)
 	out = append(out, 0xd8, tagEncodedCBOR) // tag 24, one-byte argument
-	out = appendHead(out, 0x40, uint64(inner))
+	out = AppendHead(out, 0x40, uint64(inner))
 	out = append(out, 0x84) // array of 4
-	out = appendHead(out, 0x60, uint64(len(label)))
+	out = AppendHead(out, 0x60, uint64(len(label)))
 	out = append(out, label...)
 	out = append(out, sessionTranscript...)
-	out = appendHead(out, 0x60, uint64(len(docType)))
+	out = AppendHead(out, 0x60, uint64(len(docType)))
 	out = append(out, docType...)
 	return append(out, deviceNameSpacesBytes...)
 }
@@ -351,9 +351,11 @@ func headLen(n uint64) int {
 	return 9
 }
 
-// appendHead appends the shortest CBOR head of major type mt (given as its
-// high bits, e.g. 0x40 for bstr) with argument n (RFC 8949 3.1, 4.2.1).
-func appendHead(b []byte, mt byte, n uint64) []byte {
+// AppendHead appends the shortest CBOR head of major type mt (given as its
+// high bits, e.g. 0x40 for bstr) with argument n (RFC 8949 3.1, 4.2.1), for
+// code that writes structures to be hashed or signed without re-encoding the
+// received parts around them.
+func AppendHead(b []byte, mt byte, n uint64) []byte {
 	switch {
 	case n < 24:
 		return append(b, mt|byte(n))

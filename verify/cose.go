@@ -148,13 +148,13 @@ func (m *coseMessage) x5chain() ([][]byte, error) {
 func writeToBeSigned(w io.Writer, context string, protected, payload []byte) {
 	var hdr [16]byte
 	b := append(hdr[:0], 0x84)
-	b = appendHead(b, 0x60, uint64(len(context)))
+	b = mdoc.AppendHead(b, 0x60, uint64(len(context)))
 	w.Write(b)
 	w.Write([]byte(context))
-	w.Write(appendHead(hdr[:0], 0x40, uint64(len(protected))))
+	w.Write(mdoc.AppendHead(hdr[:0], 0x40, uint64(len(protected))))
 	w.Write(protected)
 	w.Write([]byte{0x40}) // external_aad = h''
-	w.Write(appendHead(hdr[:0], 0x40, uint64(len(payload))))
+	w.Write(mdoc.AppendHead(hdr[:0], 0x40, uint64(len(payload))))
 	w.Write(payload)
 }
 
@@ -223,18 +223,3 @@ func verifyMac0(m *coseMessage, payload, key []byte) error {
 	return nil
 }
 
-// appendHead appends the shortest CBOR head of major type mt (high bits) with
-// argument n (RFC 8949 section 3.1).
-func appendHead(b []byte, mt byte, n uint64) []byte {
-	switch {
-	case n < 24:
-		return append(b, mt|byte(n))
-	case n <= 0xff:
-		return append(b, mt|24, byte(n))
-	case n <= 0xffff:
-		return append(b, mt|25, byte(n>>8), byte(n))
-	case n <= 0xffffffff:
-		return append(b, mt|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(b, mt|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-}
