@@ -222,4 +222,3 @@ func verifyMac0(m *coseMessage, payload, key []byte) error {
 	}
 	return nil
 }
-
