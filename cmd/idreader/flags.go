@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/verify"
 )
 
 // flags is the flag handling the subcommands share: a usage error prints the
@@ -44,4 +48,40 @@ func (f *flags) parseOnly(args []string) (int, bool) {
 		return f.usageErr("unexpected argument %q", f.Arg(0)), false
 	}
 	return 0, true
+}
+
+// reportTap prints the outcome of a tap as `verify` prints a response: the
+// JSON report, or a summary after the heading lines of header (nil for
+// none). A tap that failed before verification gets a reject report with
+// its reason code. It returns the exit status: 0 accept, 1 reject, 2 error.
+func reportTap(stdout, stderr io.Writer, name string, out *terminal.Outcome, err error, asJSON bool, header func(io.Writer)) int {
+	var rep verify.Report
+	if err != nil {
+		rep = terminal.ErrorReport(err)
+	} else {
+		rep = out.Result.Report()
+	}
+	switch {
+	case asJSON:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "idreader %s: %v\n", name, err)
+			return exitUsage
+		}
+	case err != nil:
+		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
+	default:
+		if header != nil {
+			header(stdout)
+		}
+		printSummary(stdout, out.Result, &rep)
+	}
+	switch {
+	case err != nil:
+		return exitUsage
+	case rep.Verdict != verify.VerdictAccept:
+		return exitReject
+	}
+	return exitOK
 }

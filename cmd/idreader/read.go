@@ -3,15 +3,15 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/idreader/idreader/ble/bluez"
 	"time"
+
+	"github.com/idreader/idreader/ble/bluez"
 
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/reader/pcsc"
@@ -114,31 +114,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		out, err = readOnce(ctx, name, cfg)
 	}
-	var rep verify.Report
-	if err != nil {
-		rep = terminal.ErrorReport(err)
-	} else {
-		rep = out.Result.Report()
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "idreader read: %v\n", err)
-			return exitUsage
-		}
-	} else if err != nil {
-		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
-	} else {
-		printSummary(stdout, out.Result, &rep)
-	}
-	switch {
-	case err != nil:
-		return exitUsage
-	case rep.Verdict != verify.VerdictAccept:
-		return exitReject
-	}
-	return exitOK
+	return reportTap(stdout, stderr, "read", out, err, *asJSON, nil)
 }
 
 // readOnce opens the reader, waits for one target and runs one tap.

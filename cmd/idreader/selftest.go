@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -118,22 +117,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	out, err := selftest(ctx, o)
-	var rep verify.Report
-	if err != nil {
-		rep = terminal.ErrorReport(err)
-	} else {
-		rep = out.Result.Report()
-	}
-	if o.jsonOutput {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "idreader selftest: %v\n", err)
-			return exitUsage
-		}
-	} else if err != nil {
-		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
-	} else {
+	return reportTap(stdout, stderr, "selftest", out, err, o.jsonOutput, func(w io.Writer) {
 		engaged := "nfc engagement"
 		if o.qr {
 			engaged = "qr engagement"
@@ -142,16 +126,8 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if out.MTU > 0 {
 			retrieval += fmt.Sprintf(" (MTU %d)", out.MTU)
 		}
-		fmt.Fprintf(stdout, "selftest: %s, retrieval over %s\n", engaged, retrieval)
-		printSummary(stdout, out.Result, &rep)
-	}
-	switch {
-	case err != nil:
-		return exitUsage
-	case rep.Verdict != verify.VerdictAccept:
-		return exitReject
-	}
-	return exitOK
+		fmt.Fprintf(w, "selftest: %s, retrieval over %s\n", engaged, retrieval)
+	})
 }
 
 // selftest issues a fresh test PKI and credential, and runs one exchange
