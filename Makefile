@@ -39,8 +39,10 @@ bench:
 	./.ci/with-rig $(GO) test -run '^$$' -bench . -benchmem ./...
 
 # demo runs the daemon on its embedded default (simulated reader and wallet).
+# It needs no PC/SC library, so it is built without cgo and runs on any
+# machine with Go.
 demo:
-	$(GO) run ./cmd/idreaderd --demo
+	CGO_ENABLED=0 $(GO) run ./cmd/idreaderd --demo
 
 # verify-demo verifies the bundled Annex D DeviceResponse offline.
 verify-demo:
