@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/internal/syncbuf"
+
 	"github.com/rs/zerolog"
 
 	"github.com/idreader/idreader/hardware"
@@ -40,23 +42,8 @@ func world(t testing.TB) *simulated.World {
 	return worldVal
 }
 
-// syncBuffer is a bytes.Buffer safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from several goroutines.
+type syncBuffer = syncbuf.Buffer
 
 // recOutput records the signals shown.
 type recOutput struct {
