@@ -282,6 +282,15 @@ func Transmit(ctx context.Context, t Transceiver, lim Limits, cmd Command) ([]by
 			}
 			return resp.Data, nil
 		}
+		if out != nil && len(resp.Data) == 0 && resp.SW>>8 == 0x61 {
+			// A GET RESPONSE that returns nothing but "more to come" makes
+			// no progress; a card repeating it would keep the reader busy
+			// until the step's deadline.
+			return nil, fmt.Errorf("%w: GET RESPONSE returned no data and %04X", ErrMalformedAPDU, resp.SW)
+		}
+		if out == nil {
+			out = make([]byte, 0, len(resp.Data))
+		}
 		out = append(out, resp.Data...)
 		if resp.SW>>8 != 0x61 {
 			if err := resp.Err(); err != nil {
