@@ -61,9 +61,14 @@ type Decision struct {
 // age_over_NN (ISO/IEC 18013-5 clause 7.2.5): a wallet that does not hold
 // age_over_NN may answer with the nearest age_over_XX that implies the
 // answer. A true age_over_XX with XX > NN implies true; a false one with
-// XX < NN implies false. A direct answer wins over an implied one; a false
-// answer rejects with age_not_met; no deciding answer rejects with
-// element_missing.
+// XX < NN implies false. A false answer, direct or implied, rejects with
+// age_not_met; no deciding answer rejects with element_missing.
+//
+// Only issuer-signed elements in a name space the profile requests them in
+// (for the document's doc type) can satisfy a condition. Elements the reader
+// did not ask for, in another name space, or signed only by the device key
+// (whose values the wallet chooses) can only make a condition fail: a false
+// age_over_NN or a past expiry_date anywhere in the document rejects.
 func Decide(p *Profile, res *verify.Result, now time.Time) Decision {
 	d := Decision{Document: -1}
 	if res == nil {
@@ -136,40 +141,59 @@ func checkDocument(p *Profile, doc *verify.DocumentResult, now time.Time) []stri
 		add(CodeIssuerNotAllowed)
 	}
 	for _, id := range p.RequirePresent {
-		if _, ok := find(doc, id); !ok {
+		if _, ok := p.find(doc, id); !ok {
 			add(CodeElementMissing)
 		}
 	}
 	for _, id := range p.RequireTrue {
-		if c := checkTrue(doc, id); c != "" {
+		if c := p.checkTrue(doc, id); c != "" {
 			add(c)
 		}
 	}
 	if p.RequirePortrait {
-		v, ok := find(doc, "portrait")
+		v, ok := p.find(doc, "portrait")
 		if b, isBytes := v.([]byte); !ok || !isBytes || len(b) == 0 {
 			add(CodeElementMissing)
 		}
 	}
 	if p.NotExpired {
-		v, ok := find(doc, "expiry_date")
-		switch {
-		case !ok:
-			if p.Requests(doc.DocType, "expiry_date") {
-				add(CodeElementMissing)
+		if _, ok := p.find(doc, "expiry_date"); !ok && p.Requests(doc.DocType, "expiry_date") {
+			add(CodeElementMissing)
+		}
+		// Every disclosed expiry_date counts against the document, whoever
+		// signed it and wherever it is.
+		for _, e := range doc.Elements {
+			if e.Identifier == "expiry_date" && expired(e.Value, now) {
+				add(CodeDocumentExpired)
 			}
-		case expired(v, now):
-			add(CodeDocumentExpired)
 		}
 	}
 	return codes
 }
 
-// find returns the value of the first disclosed element called id, in any
-// name space.
-func find(doc *verify.DocumentResult, id string) (any, bool) {
+// requestedIn reports whether the profile requests element id in name space
+// ns of docType.
+func (p *Profile) requestedIn(docType, ns, id string) bool {
+	for _, d := range p.Documents {
+		if d.DocType != docType {
+			continue
+		}
+		for _, e := range d.Elements {
+			if e.Namespace == ns && e.Identifier == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// find returns the value of the issuer-signed element id that the profile
+// requests in the element's name space for doc's doc type (ISO/IEC 18013-5
+// clause 8.3.2.1.2.1): what a condition may rest on. Device-signed elements
+// and elements of name spaces the profile does not ask id in are skipped.
+func (p *Profile) find(doc *verify.DocumentResult, id string) (any, bool) {
 	for _, e := range doc.Elements {
-		if e.Identifier == id {
+		if e.Identifier == id && !e.DeviceSigned && p.requestedIn(doc.DocType, e.Namespace, id) {
 			return e.Value, true
 		}
 	}
@@ -177,36 +201,38 @@ func find(doc *verify.DocumentResult, id string) (any, bool) {
 }
 
 // checkTrue returns "" when element id is (or, for age_over_NN, is implied
-// to be) true, else the reason code.
-func checkTrue(doc *verify.DocumentResult, id string) string {
+// to be) true, else the reason code. A value other than true for id, or a
+// false age_over_XX with XX < NN, anywhere in the document decides against;
+// a true answer counts only as [Profile.find] allows.
+func (p *Profile) checkTrue(doc *verify.DocumentResult, id string) string {
 	nn, isAge := AgeOver(id)
-	if v, ok := find(doc, id); ok {
-		if b, isBool := v.(bool); isBool && b {
-			return ""
+	for _, e := range doc.Elements {
+		b, isBool := e.Value.(bool)
+		if e.Identifier == id && !(isBool && b) {
+			if isAge {
+				return CodeAgeNotMet
+			}
+			return CodeConditionNotMet
 		}
-		if isAge {
+		if xx, ok := AgeOver(e.Identifier); isAge && ok && xx < nn && isBool && !b {
 			return CodeAgeNotMet
 		}
-		return CodeConditionNotMet
+	}
+	if _, ok := p.find(doc, id); ok {
+		return "" // true: every answer for id was true above
 	}
 	if !isAge {
 		return CodeElementMissing
 	}
-	// Clause 7.2.5: look for an implying answer.
+	// Clause 7.2.5: an issuer-signed true age_over_XX with XX > NN, in a
+	// name space the profile asks age_over_NN in, implies true.
 	for _, e := range doc.Elements {
 		xx, ok := AgeOver(e.Identifier)
-		if !ok {
+		if !ok || xx <= nn || e.DeviceSigned || !p.requestedIn(doc.DocType, e.Namespace, id) {
 			continue
 		}
-		b, isBool := e.Value.(bool)
-		if !isBool {
-			continue
-		}
-		if b && xx > nn {
+		if b, isBool := e.Value.(bool); isBool && b {
 			return ""
-		}
-		if !b && xx < nn {
-			return CodeAgeNotMet
 		}
 	}
 	return CodeElementMissing
@@ -244,7 +270,7 @@ func dateLess(a, b mdoc.FullDate) bool {
 func Holder(p *Profile, doc *verify.DocumentResult) (name string, portrait []byte) {
 	if p.Display.Name {
 		str := func(id string) string {
-			v, _ := find(doc, id)
+			v, _ := p.find(doc, id)
 			s, _ := v.(string)
 			return s
 		}
@@ -255,7 +281,7 @@ func Holder(p *Profile, doc *verify.DocumentResult) (name string, portrait []byt
 		}
 	}
 	if p.Display.Portrait {
-		v, _ := find(doc, "portrait")
+		v, _ := p.find(doc, "portrait")
 		portrait, _ = v.([]byte)
 	}
 	return name, portrait

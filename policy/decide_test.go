@@ -217,3 +217,73 @@ func BenchmarkDecide(b *testing.B) {
 		Decide(p, res, now)
 	}
 }
+
+func devEl(ns, id string, v any) verify.Element {
+	e := el(ns, id, v)
+	e.DeviceSigned = true
+	return e
+}
+
+// TestDecideOnlyRequestedIssuerSigned: a condition rests only on an
+// issuer-signed element in a name space the profile requests it in. An
+// element of another name space (one the issuer signed for some other
+// purpose, or one keyAuthorizations lets the device sign) or a device-signed
+// one cannot satisfy it, but a false or expired one anywhere still rejects.
+func TestDecideOnlyRequestedIssuerSigned(t *testing.T) {
+	b := Builtin()
+	age20, age21, identity := b["age-20"], b["age-21"], b["identity"]
+	const otherNS = "com.example.wallet"
+	tomorrow := mdoc.FullDateOf(now.AddDate(0, 0, 1))
+	yesterday := mdoc.FullDateOf(now.AddDate(0, 0, -1))
+	cases := []struct {
+		name    string
+		p       *Profile
+		res     *verify.Result
+		accept  bool
+		reasons []string
+	}{
+		{"age_over_20 in another name space", age20, result(mdl("US", el(otherNS, "age_over_20", true))), false, []string{CodeElementMissing}},
+		{"device-signed age_over_20", age20, result(mdl("US", devEl(NameSpaceMDL, "age_over_20", true))), false, []string{CodeElementMissing}},
+		{"device-signed age_over_21 implies nothing", age20, result(mdl("US", devEl(NameSpaceMDL, "age_over_21", true))), false, []string{CodeElementMissing}},
+		{"age_over_21 in another name space implies nothing", age20, result(mdl("US", el(otherNS, "age_over_21", true))), false, []string{CodeElementMissing}},
+		{"false answer in another name space rejects", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true), el(otherNS, "age_over_20", false))), false, []string{CodeAgeNotMet}},
+		{"device-signed false answer rejects", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true), devEl(NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
+		{"implied false rejects even with a true answer", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true), el(NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
+		{"implied true but implied false too", age20, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
+		{"portrait in another name space", age20, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "age_over_20", true), el(otherNS, "portrait", portrait))), false, []string{CodeElementMissing}},
+		{"device-signed portrait", age20, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "age_over_20", true), devEl(NameSpaceMDL, "portrait", portrait))), false, []string{CodeElementMissing}},
+		{"mnc portrait in the mDL name space", age20, result(doc(DocTypeMyNumberCard, "JP", el(NameSpace23220, "age_over_20", true), el(NameSpaceMDL, "portrait", portrait))), false, []string{CodeElementMissing}},
+		{"expiry_date only in another name space", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(otherNS, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"device-signed expiry_date", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), devEl(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"expired expiry_date in another name space", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", tomorrow), el(otherNS, "expiry_date", yesterday))), false, []string{CodeDocumentExpired}},
+		{"birth_date in another name space", identity, result(mdl("US", el(otherNS, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"device-signed birth_date", identity, result(mdl("US", devEl(NameSpaceMDL, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Element order must not matter: try both.
+			for _, rev := range []bool{false, true} {
+				res := tc.res
+				if rev {
+					d := res.Documents[0]
+					d.Elements = slices.Clone(d.Elements)
+					slices.Reverse(d.Elements)
+					res = result(d)
+				}
+				d := Decide(tc.p, res, now)
+				if d.Accept != tc.accept || !slices.Equal(d.Reasons, tc.reasons) {
+					t.Fatalf("reversed=%v: Decide = accept %v %v, want accept %v %v", rev, d.Accept, d.Reasons, tc.accept, tc.reasons)
+				}
+			}
+		})
+	}
+}
+
+func TestHolderOnlyRequestedIssuerSigned(t *testing.T) {
+	p := Builtin()["identity"]
+	d := mdl("US", devEl(NameSpaceMDL, "given_name", "Mallory"), el("com.example.wallet", "family_name", "Forged"))
+	d.Elements[0].DeviceSigned = true // the portrait too
+	if name, pic := Holder(p, &d); name != "" || pic != nil {
+		t.Errorf("Holder shows %q, %d bytes", name, len(pic))
+	}
+}
