@@ -393,17 +393,20 @@ func (d *Daemon) Check(ctx context.Context, req CheckRequest) (*CheckResult, err
 	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	// A caller that stops waiting (timeout, ctx, cancel) abandons the
+	// check: a tap already answering it is cut short like CancelCurrent
+	// does, so the holder's data is not read, shown or kept for nobody.
 	select {
 	case r := <-c.result:
 		return r, nil
 	case <-c.cancel:
-		l.disarm(c)
+		l.abandon(c)
 		return nil, ErrCancelled
 	case <-timer.C:
-		l.disarm(c)
+		l.abandon(c)
 		return nil, fmt.Errorf("%w: no result within %s", ErrTimeout, timeout)
 	case <-ctx.Done():
-		l.disarm(c)
+		l.abandon(c)
 		return nil, ctx.Err()
 	}
 }

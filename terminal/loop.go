@@ -98,7 +98,10 @@ func (l *loop) arm(c *check) error {
 	return nil
 }
 
-func (l *loop) disarm(c *check) {
+// abandon withdraws a check whose caller stopped waiting: it is aborted,
+// disarmed if no tap took it yet, and a tap answering it is stopped.
+func (l *loop) abandon(c *check) {
+	c.abort()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.pending == c {
@@ -106,6 +109,9 @@ func (l *loop) disarm(c *check) {
 	}
 	if l.current == c {
 		l.current = nil
+		if l.tapStop != nil {
+			l.tapStop()
+		}
 	}
 }
 
@@ -562,6 +568,11 @@ func (l *loop) answer(rec *tapRecord, decision string) {
 	}
 	if res.Reasons == nil {
 		res.Reasons = []string{}
+	}
+	if isClosed(rec.check.cancel) && len(res.Documents) > 0 {
+		// The caller stopped waiting after the response was read: its
+		// data goes to nobody and is not kept as the last result.
+		return
 	}
 	select {
 	case rec.check.result <- res:
