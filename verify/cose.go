@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -168,16 +169,20 @@ func toBeSigned(context string, protected, payload []byte) []byte {
 
 // verifySign1 verifies a COSE_Sign1 signature with pub over payload (the
 // attached payload or, when detached, the one the caller supplies).
-// ECDSA signatures are the raw r‖s of RFC 9053 section 2.1.
+// ECDSA signatures are the raw r‖s of RFC 9053 section 2.1. An ECDSA alg is
+// bound to its curve (ES256 to P-256, ES384 to P-384, ES512 to P-521: RFC 9053
+// section 2.1, ISO/IEC 18013-5 clause 9.1.5.2), so a signer cannot pick the
+// hash for a key whatever curve the key is on.
 func verifySign1(m *coseMessage, payload []byte, pub crypto.PublicKey) error {
 	var h hash.Hash
+	var curve elliptic.Curve
 	switch m.Alg {
 	case algES256:
-		h = sha256.New()
+		h, curve = sha256.New(), elliptic.P256()
 	case algES384:
-		h = sha512.New384()
+		h, curve = sha512.New384(), elliptic.P384()
 	case algES512:
-		h = sha512.New()
+		h, curve = sha512.New(), elliptic.P521()
 	case algEdDSA:
 		pk, ok := pub.(ed25519.PublicKey)
 		if !ok {
@@ -193,6 +198,9 @@ func verifySign1(m *coseMessage, payload []byte, pub crypto.PublicKey) error {
 	pk, ok := pub.(*ecdsa.PublicKey)
 	if !ok {
 		return fmt.Errorf("%w: ECDSA algorithm %d with a %T key", ErrUnsupported, m.Alg, pub)
+	}
+	if pk.Curve != curve {
+		return fmt.Errorf("%w: %s with a key on %s", ErrUnsupported, algName(m.Alg), pk.Curve.Params().Name)
 	}
 	n := (pk.Curve.Params().BitSize + 7) / 8
 	if len(m.Sig) != 2*n {
