@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"testing"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -126,4 +127,19 @@ func check(res *Result, name string) Check {
 		}
 	}
 	return Check{}
+}
+
+// TestVerifyMSOSignedWithinDSValidity: clause 9.3.1 — the MSO signed date
+// lies within the validity period of the DS certificate. An MSO claiming a
+// signing time before the DS certificate existed is refused.
+func TestVerifyMSOSignedWithinDSValidity(t *testing.T) {
+	f := newFixture(t)
+	c := f.issue(t, issueTweak{signed: f.pki.DS.NotBefore.Add(-time.Hour)})
+	res, err := Verify(f.present(t, c, credential.PresentOptions{}), f.options())
+	wantCode(t, res, err, CodeMSOValidity)
+	// On the boundary it is fine.
+	c = f.issue(t, issueTweak{signed: f.pki.DS.NotBefore})
+	if _, err := Verify(f.present(t, c, credential.PresentOptions{}), f.options()); err != nil {
+		t.Fatalf("signed at DS notBefore: %v", err)
+	}
 }

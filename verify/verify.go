@@ -378,7 +378,7 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	}
 	v.result(CheckDocType, err, doc.DocType)
 
-	v.result(CheckMSOValidity, checkMSOValidity(&mso.ValidityInfo, opts.Now), "MSO valid at the verification time")
+	v.result(CheckMSOValidity, checkMSOValidity(&mso.ValidityInfo, ds, opts.Now), "MSO valid at the verification time")
 
 	disclosedCountry, err := v.valueDigests(mso, h)
 	v.result(CheckValueDigests, err, strconv.Itoa(v.issuerElementCount())+" issuer-signed elements match the MSO")
@@ -490,11 +490,14 @@ func msoAlg(m *mdoc.MSO) string {
 }
 
 // checkMSOValidity: clause 9.3.1 — the MSO was signed no later than now and
-// validFrom ≤ now ≤ validUntil.
-func checkMSOValidity(vi *mdoc.ValidityInfo, now time.Time) error {
+// within the validity period of the DS certificate, and validFrom ≤ now ≤
+// validUntil.
+func checkMSOValidity(vi *mdoc.ValidityInfo, ds *x509.Certificate, now time.Time) error {
 	switch {
 	case now.Before(vi.Signed.Time):
 		return fmt.Errorf("%w: MSO signed in the future (%s)", ErrMSOValidity, vi.Signed.String())
+	case vi.Signed.Before(ds.NotBefore) || vi.Signed.After(ds.NotAfter):
+		return fmt.Errorf("%w: MSO signed %s, outside the DS certificate validity", ErrMSOValidity, vi.Signed.String())
 	case now.Before(vi.ValidFrom.Time):
 		return fmt.Errorf("%w: MSO not valid before %s", ErrMSOValidity, vi.ValidFrom.String())
 	case now.After(vi.ValidUntil.Time):
