@@ -143,3 +143,46 @@ func TestVerifyMSOSignedWithinDSValidity(t *testing.T) {
 		t.Fatalf("signed at DS notBefore: %v", err)
 	}
 }
+
+// manyDocuments returns the Annex D response with its document repeated n times.
+func manyDocuments(t testing.TB, n int) []byte {
+	t.Helper()
+	var m map[string]cbor.RawMessage
+	if err := mdoc.Unmarshal(vec(t, "device_response"), &m); err != nil {
+		t.Fatal(err)
+	}
+	var docs []cbor.RawMessage
+	if err := mdoc.Unmarshal(m["documents"], &docs); err != nil {
+		t.Fatal(err)
+	}
+	many := make([]cbor.RawMessage, n)
+	for i := range many {
+		many[i] = docs[0]
+	}
+	var err error
+	if m["documents"], err = mdoc.Marshal(many); err != nil {
+		t.Fatal(err)
+	}
+	out, err := mdoc.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestVerifyTooManyDocuments: a hostile wallet can fit over a thousand
+// documents into one response, each costing certificate, issuer and device
+// signature checks (seconds of CPU on a kiosk). A response with more than
+// MaxDocuments documents is refused before any of them is verified.
+func TestVerifyTooManyDocuments(t *testing.T) {
+	opts := annexDOptions(t)
+	res, err := Verify(manyDocuments(t, MaxDocuments), opts)
+	if err != nil || len(res.Documents) != MaxDocuments {
+		t.Fatalf("%d documents: %v", MaxDocuments, err)
+	}
+	res, err = Verify(manyDocuments(t, 1000), opts)
+	wantCode(t, res, err, CodeMalformed)
+	if len(res.Documents) != 0 {
+		t.Errorf("%d documents verified", len(res.Documents))
+	}
+}

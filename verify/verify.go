@@ -33,6 +33,14 @@ type Options struct {
 	ReaderKey *ecdh.PrivateKey
 }
 
+// MaxDocuments bounds the documents of one DeviceResponse that Verify will
+// look at. A reader asks for a few doc types (clause 8.3.2.1.2.1) and a
+// wallet returns at most one document per request, while every document
+// costs certificate, issuer and device signature checks: a response with more
+// is refused as malformed without verifying any, so that a hostile wallet
+// cannot make one tap cost seconds of CPU.
+const MaxDocuments = 16
+
 // Names of the checks, in the order they appear in a DocumentResult.
 const (
 	CheckIssuerCertificate   = "issuer_certificate"   // x5chain holds a parsable DS certificate
@@ -196,6 +204,10 @@ func (res *Result) verifyResponse(r *mdoc.DeviceResponse, opts *Options) {
 	}
 	if len(r.Documents) == 0 {
 		res.fail(fmt.Errorf("%w: DeviceResponse without documents", ErrMalformed), "device response has no documents")
+	}
+	if len(r.Documents) > MaxDocuments {
+		res.fail(fmt.Errorf("%w: DeviceResponse with %d documents", ErrMalformed, len(r.Documents)), "device response has %d documents, more than %d", len(r.Documents), MaxDocuments)
+		return
 	}
 	tr, trErr := parseTranscript(opts.SessionTranscript)
 	for i := range r.Documents {
