@@ -106,6 +106,16 @@ type DocumentResult struct {
 	MSO *mdoc.MSO
 }
 
+// passed reports whether the named check ran and succeeded.
+func (d *DocumentResult) passed(name string) bool {
+	for _, c := range d.Checks {
+		if c.Name == name {
+			return c.OK
+		}
+	}
+	return false
+}
+
 // OK reports whether every check of the document passed.
 func (d *DocumentResult) OK() bool {
 	if len(d.Checks) == 0 {
@@ -394,6 +404,12 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 
 	disclosedCountry, err := v.valueDigests(mso, h)
 	v.result(CheckValueDigests, err, strconv.Itoa(v.issuerElementCount())+" issuer-signed elements match the MSO")
+	if !out.passed(CheckIssuerChain) || !out.passed(CheckIssuerSignature) {
+		// A digest that matches an MSO nobody trusted signed proves nothing:
+		// such elements are not reported as disclosed values.
+		out.Elements = nil
+		disclosedCountry = nil
+	}
 
 	switch {
 	case disclosedCountry == nil:

@@ -5,11 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idreader/idreader/internal/testvectors"
 
 	"github.com/idreader/idreader/mdoc"
 )
@@ -17,15 +17,7 @@ import (
 // vec reads one ISO/IEC 18013-5 Annex D vector (testdata/annexd).
 func vec(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "annexd", name+".hex"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
+	return testvectors.AnnexD(tb, name)
 }
 
 // annexDNow is inside the DS certificate (2020-10-01..2021-10-01), the IACA
@@ -273,4 +265,39 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("report: %v", jerr)
 		}
 	})
+}
+
+// TestUnprovenElementsNotReported: when the MSO was not signed by a trusted
+// issuer, matching digests prove nothing, so no element value is reported
+// (the JSON shows only disclosed, proven values).
+func TestUnprovenElementsNotReported(t *testing.T) {
+	resp := vec(t, "device_response")
+	o := annexDOptions(t)
+	res, _ := Verify(resp, o)
+	if n := len(res.Documents[0].Elements); n != 6 {
+		t.Fatalf("accepted response reports %d elements, want 6", n)
+	}
+
+	root, _ := ParseCertificates(vec(t, "reader_root_cert"))
+	o.Trust = NewTrustStore(root...)
+	res, err := Verify(resp, o)
+	wantCode(t, res, err, CodeIssuerUntrusted)
+	if n := len(res.Documents[0].Elements); n != 0 {
+		t.Errorf("untrusted issuer: %d elements reported, want none", n)
+	}
+	if els := res.Report().Documents[0].Elements; len(els) != 0 {
+		t.Errorf("untrusted issuer: report shows %v", els)
+	}
+
+	// Flip the last byte of the issuerAuth signature (the last item of the
+	// COSE_Sign1, which ends just before "deviceSigned").
+	sig := vec(t, "issuer_auth")
+	bad := append([]byte(nil), sig...)
+	bad[len(bad)-1] ^= 1
+	tampered := replaceOnce(t, resp, sig, bad)
+	res, err = Verify(tampered, annexDOptions(t))
+	wantCode(t, res, err, CodeIssuerSignature)
+	if n := len(res.Documents[0].Elements); n != 0 {
+		t.Errorf("broken issuer signature: %d elements reported, want none", n)
+	}
 }
