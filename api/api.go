@@ -111,6 +111,10 @@ func (s *Server) authz(h http.HandlerFunc) http.HandlerFunc {
 			}
 			return
 		}
+		if s.token == "" && !fromOwnOrigin(r) {
+			forbidden(w)
+			return
+		}
 		h(w, r)
 	}
 }
@@ -252,8 +256,14 @@ func (s *Server) serveDisplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "api: no such route")
 		return
 	}
-	if !isLocal(r) && !s.authorized(r) {
+	switch {
+	case s.hasToken(r):
+	case !isLocal(r):
 		unauthorized(w, "api: the display is for the local kiosk")
+		return
+	case !fromOwnOrigin(r):
+		// It shows names and portraits: not to another site's page.
+		forbidden(w)
 		return
 	}
 	s.display.ServeHTTP(w, r)

@@ -42,10 +42,15 @@ func acceptResult() terminal.CheckResult {
 func do(t *testing.T, h http.Handler, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.RemoteAddr = "127.0.0.1:40000"
+	// A local client by default, as a program on the box calls the API.
+	req.RemoteAddr, req.Host = "127.0.0.1:40000", "127.0.0.1:8080"
 	for i := 0; i+1 < len(hdr); i += 2 {
-		if hdr[i] == "RemoteAddr" {
+		switch hdr[i] {
+		case "RemoteAddr":
 			req.RemoteAddr = hdr[i+1]
+			continue
+		case "Host":
+			req.Host = hdr[i+1]
 			continue
 		}
 		req.Header.Set(hdr[i], hdr[i+1])
@@ -72,7 +77,7 @@ func postCheck(h http.Handler, body string) <-chan *httptest.ResponseRecorder {
 	out := make(chan *httptest.ResponseRecorder, 1)
 	go func() {
 		req := httptest.NewRequest("POST", "/v1/checks", strings.NewReader(body))
-		req.RemoteAddr = "127.0.0.1:40000"
+		req.RemoteAddr, req.Host = "127.0.0.1:40000", "127.0.0.1:8080"
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		out <- w

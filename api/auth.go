@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -14,7 +15,8 @@ type connClass int
 
 const (
 	connUnknown connClass = iota
-	connLocal             // loopback TCP or a Unix socket
+	connLocal             // loopback TCP
+	connUnix              // a Unix socket
 	connRemote            // any other address
 )
 
@@ -30,7 +32,7 @@ func classifyConn(ctx context.Context, c net.Conn) context.Context {
 func classOf(c net.Conn) connClass {
 	switch a := c.RemoteAddr().(type) {
 	case *net.UnixAddr:
-		return connLocal
+		return connUnix
 	case *net.TCPAddr:
 		if a.IP.IsLoopback() {
 			return connLocal
@@ -38,9 +40,52 @@ func classOf(c net.Conn) connClass {
 		return connRemote
 	}
 	if _, ok := c.LocalAddr().(*net.UnixAddr); ok {
-		return connLocal
+		return connUnix
 	}
 	return connRemote
+}
+
+// viaUnix reports whether the request came over a Unix socket, which no
+// web browser can reach.
+func viaUnix(r *http.Request) bool {
+	if c, ok := r.Context().Value(connClassKey{}).(connClass); ok && c != connUnknown {
+		return c == connUnix
+	}
+	return r.RemoteAddr == "" || r.RemoteAddr == "@"
+}
+
+// fromOwnOrigin reports whether a request trusted for coming from this box
+// (no token) is not a web page of another site: a browser on the box is a
+// loopback client too. The Host must be a loopback name (a site whose name
+// was rebound to 127.0.0.1 sends its own name: DNS rebinding), and a
+// browser's Origin and Sec-Fetch-Site must say same origin (a cross-site
+// page may send simple requests, e.g. a POST without a Content-Type,
+// without CORS). Programs on the box (curl, the point of sale) send no
+// Origin or Sec-Fetch-Site; Unix-socket requests are never a browser's.
+func fromOwnOrigin(r *http.Request) bool {
+	if viaUnix(r) {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if !strings.EqualFold(host, "localhost") {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return false
+		}
+	}
+	return true
 }
 
 // isLocal reports whether the request came over a Unix socket or from a
@@ -49,7 +94,7 @@ func classOf(c net.Conn) connClass {
 // port (a Unix socket's "" or "@") counts as local.
 func isLocal(r *http.Request) bool {
 	if c, ok := r.Context().Value(connClassKey{}).(connClass); ok && c != connUnknown {
-		return c == connLocal
+		return c == connLocal || c == connUnix
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -79,13 +124,27 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // authorized reports whether the request may use the API: with a token
-// configured, it must present it; without one, it must be local.
+// configured, it must present it; without one, it must be local (and
+// fromOwnOrigin, which the handlers check apart to answer 403).
 func (s *Server) authorized(r *http.Request) bool {
 	if s.token == "" {
 		return isLocal(r)
 	}
+	return s.hasToken(r)
+}
+
+// hasToken reports whether the request presents the configured token.
+func (s *Server) hasToken(r *http.Request) bool {
+	if s.token == "" {
+		return false
+	}
 	t, ok := bearer(r)
 	return ok && tokenMatches(t, s.token)
+}
+
+func forbidden(w http.ResponseWriter) {
+	writeError(w, http.StatusForbidden, CodeForbidden,
+		"api: a local client must call by a loopback name (127.0.0.1, ::1, localhost) and not from another site's web page")
 }
 
 func unauthorized(w http.ResponseWriter, detail string) {

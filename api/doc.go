@@ -25,7 +25,8 @@
 //	GET    /metrics            Prometheus text format (when Options.Metrics is set)
 //	/                          the kiosk display (when Options.Display is set)
 //
-// Every error is {"error": {"code": CODE, "detail": TEXT}}; 405 carries an
+// Every error is {"error": {"code": CODE, "detail": TEXT}}; 403 is
+// forbidden (see Who may call); 405 carries an
 // Allow header, 401 a WWW-Authenticate: Bearer header. A client that goes
 // away while its check waits cancels the check (the Service sees its
 // context end); nothing is written back.
@@ -39,6 +40,15 @@
 // in constant time. The display at "/" is the one exception: it is served to
 // loopback and Unix-socket clients without the token (the kiosk browser on
 // the same box cannot send one) and to other clients only with it.
+//
+// A web browser on the box is a loopback client too, so trust by locality
+// (no token; the display without the token) also requires a request that
+// is not another site's web page: a Host that is a loopback name
+// (127.0.0.1, ::1, localhost; a site rebound to 127.0.0.1 by DNS sends
+// its own name) and, when a browser sends them, an Origin equal to the
+// Host and Sec-Fetch-Site same-origin or none. Other requests get 403
+// forbidden. Unix-socket clients are exempt (no browser reaches them);
+// with a token, the token decides.
 //
 // # Personal data
 //

@@ -11,6 +11,7 @@ const (
 	CodeTooLarge       = "too_large"
 	CodeMediaType      = "unsupported_media_type"
 	CodeUnauthorized   = "unauthorized"
+	CodeForbidden      = "forbidden"
 	CodeNotFound       = "not_found"
 	CodeMethod         = "method_not_allowed"
 	CodeUnknownProfile = "unknown_profile"
