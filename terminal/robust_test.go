@@ -3,7 +3,9 @@ package terminal_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,5 +62,126 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 				t.Error("still armed")
 			}
 		})
+	}
+}
+
+// TestTapsLeakNoGoroutines: 200 taps (accepted, rejected, failed, some
+// answering checks, some cancelled) leave the goroutine count where it was.
+func TestTapsLeakNoGoroutines(t *testing.T) {
+	h := start(t, "age-21", terminal.Timeouts{Exchange: 200 * time.Millisecond, Removal: 50 * time.Millisecond}, "counter")
+	good := h.wallet(t, wallet.Config{}, h.w.Adult)
+	minor := h.wallet(t, wallet.Config{}, h.w.Minor)
+	garbage := h.wallet(t, wallet.Config{Faults: wallet.Faults{Garbage: wallet.GarbageNotCBOR}}, h.w.Adult)
+	// Warm up once so lazily started goroutines are counted in the base.
+	h.tap(t, "counter", good)
+	runtime.GC()
+	base := runtime.NumGoroutine()
+	for i := range 200 {
+		var errc chan error
+		if i%3 == 0 {
+			errc = make(chan error, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				_, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity"})
+				errc <- err
+			}()
+			waitArmed(t, h.d, "counter")
+			if i%2 == 0 {
+				cancel()
+				<-errc
+				errc = nil
+			}
+			defer cancel()
+		}
+		switch i % 4 {
+		case 0, 1:
+			h.tap(t, "counter", good)
+		case 2:
+			h.tap(t, "counter", minor)
+		case 3:
+			h.tap(t, "counter", garbage)
+		}
+		if errc != nil {
+			if err := <-errc; err != nil {
+				t.Fatalf("tap %d: check: %v", i, err)
+			}
+		}
+	}
+	var n int
+	for range 100 {
+		runtime.GC()
+		if n = runtime.NumGoroutine(); n <= base {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	t.Fatalf("goroutines %d after 200 taps, %d before\n%s", n, base, buf[:runtime.Stack(buf, true)])
+}
+
+// TestConcurrentChecksAndCancels: many Checks, CancelCurrent, Subscribe
+// and Readers calls at once on a busy reader neither deadlock nor leave a
+// check armed.
+func TestConcurrentChecksAndCancels(t *testing.T) {
+	h := start(t, "age-21", terminal.Timeouts{Removal: 20 * time.Millisecond}, "a", "b")
+	good := h.wallet(t, wallet.Config{}, h.w.Adult)
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				rd := []string{"a", "b", ""}[(g+i)%3]
+				switch (g + i) % 4 {
+				case 0:
+					h.d.CancelCurrent()
+				case 1:
+					_, cancel := h.d.Subscribe(1) // never read
+					h.d.Readers()
+					cancel()
+				default:
+					c, cancel := context.WithTimeout(ctx, time.Duration(1+i%20)*time.Millisecond)
+					h.d.Check(c, terminal.CheckRequest{Profile: "identity", Reader: rd})
+					cancel()
+				}
+			}
+		}()
+	}
+	// Taps keep going on reader a while the callers race.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		h.readers["a"].Put(good).Remove()
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("callers stuck\n%s", buf[:runtime.Stack(buf, true)])
+	}
+	for _, rd := range []string{"a", "b"} {
+		for i := 0; h.d.Armed(rd); i++ {
+			if i > 500 {
+				t.Fatalf("reader %s still armed with no caller", rd)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// The daemon still serves taps and checks.
+	errc := make(chan error, 1)
+	go func() {
+		_, err := h.d.Check(context.Background(), terminal.CheckRequest{Profile: "age-21", Reader: "b", Timeout: 10 * time.Second})
+		errc <- err
+	}()
+	waitArmed(t, h.d, "b")
+	if e := h.tap(t, "b", good); e.Decision != "accept" {
+		t.Errorf("tap after the race: %s %v", e.Decision, e.Reasons)
+	}
+	if err := <-errc; err != nil {
+		t.Error(err)
 	}
 }
