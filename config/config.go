@@ -562,7 +562,11 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.HTTP.TokenFile != "" {
-		if _, err := os.Stat(c.resolve(c.HTTP.TokenFile)); err != nil {
+		if _, err := c.Token(); err != nil {
+			var le *lineError
+			if errors.As(err, &le) {
+				err = errors.New(le.msg)
+			}
 			e.add("http.token_file", "%v", err)
 		}
 	}
@@ -636,7 +640,14 @@ func (c *Config) Token() (string, error) {
 	if err != nil {
 		return "", &lineError{file: c.Path, line: c.Line("http.token_file"), path: "http.token_file", msg: err.Error()}
 	}
-	return strings.TrimSpace(string(b)), nil
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		// An empty token would mean no token: every local client trusted,
+		// when the operator asked for one.
+		return "", &lineError{file: c.Path, line: c.Line("http.token_file"), path: "http.token_file",
+			msg: fmt.Sprintf("%s holds no token", c.resolve(c.HTTP.TokenFile))}
+	}
+	return tok, nil
 }
 
 // AuditPath returns the audit file's path, resolved against the
