@@ -235,23 +235,31 @@ func (l *loop) run(ctx context.Context) {
 			sleep(ctx, backoff)
 			continue
 		}
-		backoff = 0
 		l.mu.Lock()
 		l.rd = rd
 		l.mu.Unlock()
 		l.setUp(true, nil)
 		l.radio(ctx)
-		l.serve(ctx, rd)
+		tapped := l.serve(ctx, rd)
 		l.mu.Lock()
 		l.rd = nil
 		l.mu.Unlock()
 		rd.Close()
+		// A reader that reports itself closed before serving a tap (a
+		// broken driver, a reader closed under the loop) is reopened
+		// with backoff, not in a tight loop of opens and ready events.
+		if tapped {
+			backoff = 0
+		} else if ctx.Err() == nil {
+			backoff = nextBackoff(backoff, to.BackoffMax)
+			sleep(ctx, backoff)
+		}
 	}
 }
 
 // serve waits for targets on rd and taps each; it returns when ctx ends or
-// the reader is closed.
-func (l *loop) serve(ctx context.Context, rd reader.Reader) {
+// the reader is closed, reporting whether it served a tap.
+func (l *loop) serve(ctx context.Context, rd reader.Reader) (tapped bool) {
 	to := l.spec.Timeouts
 	var backoff time.Duration
 	for ctx.Err() == nil {
@@ -260,7 +268,7 @@ func (l *loop) serve(ctx context.Context, rd reader.Reader) {
 		t, err := l.wait(ctx, rd)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, reader.ErrClosed) {
-				return
+				return tapped
 			}
 			// The reader vanished or its service is down: report it,
 			// back off and wait again (a later Wait waits for it).
@@ -272,7 +280,9 @@ func (l *loop) serve(ctx context.Context, rd reader.Reader) {
 		backoff = 0
 		l.setUp(true, nil)
 		l.handle(ctx, nfcSource{t})
+		tapped = true
 	}
+	return tapped
 }
 
 // runQR serves a QR reader until ctx ends: it checks the BLE radio, opens

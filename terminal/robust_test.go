@@ -3,13 +3,16 @@ package terminal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -183,5 +186,35 @@ func TestConcurrentChecksAndCancels(t *testing.T) {
 	}
 	if err := <-errc; err != nil {
 		t.Error(err)
+	}
+}
+
+// closedReader is a backend whose Wait fails with ErrClosed at once, as a
+// reader closed under the loop (or a broken driver) does.
+type closedReader struct{}
+
+func (closedReader) Name() string          { return "closed" }
+func (closedReader) Limits() reader.Limits { return reader.Limits{} }
+func (closedReader) Close() error          { return nil }
+func (closedReader) Wait(context.Context) (reader.Target, error) {
+	return nil, fmt.Errorf("closedreader: %w", reader.ErrClosed)
+}
+
+// TestClosedReaderBacksOff: a reader that opens but whose Wait reports it
+// closed at once is reopened with backoff, not in a tight loop flooding
+// the event stream with ready events.
+func TestClosedReaderBacksOff(t *testing.T) {
+	var opens atomic.Int64
+	h := launch(t, "age-21", terminal.Timeouts{BackoffMax: time.Second}, func(spec *terminal.ReaderSpec) {
+		spec.Open = func(context.Context) (reader.Reader, error) {
+			opens.Add(1)
+			return closedReader{}, nil
+		}
+	}, "counter")
+	time.Sleep(500 * time.Millisecond)
+	h.cancel()
+	// 100 ms, 200 ms, 400 ms...: a handful of attempts in half a second.
+	if n := opens.Load(); n > 10 {
+		t.Errorf("%d opens in 500 ms: the loop spins", n)
 	}
 }
