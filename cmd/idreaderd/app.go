@@ -435,7 +435,10 @@ loop:
 				a.log.Error().Err(err).Msg("reload refused; the old configuration stays")
 			}
 		case <-watchdog:
-			// Readers takes every loop's lock: a stuck loop stops the pings.
+			// The ping shows that this goroutine and the daemon's state
+			// (Readers takes its lock) still answer. It does not prove that
+			// every reader loop moves: those are bounded by their own step
+			// timeouts instead.
 			a.d.Readers()
 			sdNotify("WATCHDOG=1")
 		case runErr = <-errs:
