@@ -165,6 +165,10 @@ type DaemonConfig struct {
 	Sleep nfc.SleepFunc
 	// CheckTimeout is the timeout of a check that names none; default 60 s.
 	CheckTimeout time.Duration
+	// ResultRetention is how long LastResult keeps the last check's result,
+	// which holds the disclosed personal data; default 2 minutes. After it
+	// the result is dropped from memory.
+	ResultRetention time.Duration
 }
 
 // Daemon runs one loop per reader and implements Service.
@@ -178,6 +182,7 @@ type Daemon struct {
 	subs   map[int]chan Event
 	nextID int
 	last   *CheckResult
+	lastAt time.Time
 
 	auditMu sync.Mutex
 }
@@ -200,6 +205,9 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ResultRetention <= 0 {
+		cfg.ResultRetention = 2 * time.Minute
 	}
 	if cfg.CheckTimeout <= 0 {
 		cfg.CheckTimeout = 60 * time.Second
@@ -337,6 +345,9 @@ func (d *Daemon) Readers() []ReaderStatus {
 func (d *Daemon) LastResult() (*CheckResult, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.last != nil && d.cfg.Now().Sub(d.lastAt) > d.cfg.ResultRetention {
+		d.last = nil
+	}
 	return d.last, d.last != nil
 }
 
@@ -435,9 +446,18 @@ func (d *Daemon) Armed(reader string) bool {
 	return l.pending != nil || l.current != nil
 }
 
-// finish records a completed check.
+// finish records a completed check, and drops it (and the personal data it
+// holds) once ResultRetention has passed.
 func (d *Daemon) finish(r *CheckResult) {
 	d.mu.Lock()
 	d.last = r
+	d.lastAt = d.cfg.Now()
 	d.mu.Unlock()
+	time.AfterFunc(d.cfg.ResultRetention, func() {
+		d.mu.Lock()
+		if d.last == r {
+			d.last = nil
+		}
+		d.mu.Unlock()
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,10 @@ func (o *recOutput) seen() []hardware.Signal {
 	return slices.Clone(o.signals)
 }
 
+// clockSkew moves the daemons' clock forward in tests that need time to pass
+// (a duration in nanoseconds).
+var clockSkew atomic.Int64
+
 type harness struct {
 	w       *simulated.World
 	d       *terminal.Daemon
@@ -133,6 +138,7 @@ func launch(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *
 		Settings: w.Settings(profile, names...),
 		Log:      zerolog.New(h.log),
 		Audit:    h.audit,
+		Now:      func() time.Time { return time.Now().Add(time.Duration(clockSkew.Load())) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -397,6 +403,13 @@ func TestCheck(t *testing.T) {
 	if last, ok := h.d.LastResult(); !ok || last.ID != r.ID {
 		t.Errorf("last result %v %v", last, ok)
 	}
+	// The last result holds personal data: it is gone once the retention
+	// (2 minutes by default) has passed.
+	clockSkew.Store(int64(3 * time.Minute))
+	if last, ok := h.d.LastResult(); ok {
+		t.Errorf("last result %s still kept after its retention", last.ID)
+	}
+	clockSkew.Store(0)
 	// Back to the default profile.
 	if e := h.tap(t, "counter", h.wallet(t, wallet.Config{}, h.w.Adult)); e.Profile != "age-21" || e.CheckID != "" {
 		t.Errorf("after the check: %+v", e)
