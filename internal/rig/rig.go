@@ -92,6 +92,10 @@ func split(s string) []string {
 	return strings.Split(s, ";")
 }
 
+// presencePoll is a little more than pcscd's 400 ms card presence poll
+// (/work/shared/hil/README.md section 6).
+const presencePoll = 450 * time.Millisecond
+
 func acquire(tb testing.TB) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -104,6 +108,12 @@ func acquire(tb testing.TB) {
 			}
 			unlock = u
 		}
+		// The test that held the rig before may have taken its card out
+		// of the field just now; pcscd only notices at its next presence
+		// poll (every 400 ms). A card of ours entering before that poll
+		// would look like the old one still present (no new card event),
+		// so let one poll pass first.
+		time.Sleep(presencePoll)
 	}
 	holders++
 	tb.Cleanup(func() {
