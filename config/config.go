@@ -22,6 +22,7 @@ import (
 const (
 	DefaultListen            = "127.0.0.1:8080"
 	DefaultDisplayClearAfter = Duration(8e9)
+	DefaultResultRetention   = Duration(120e9)
 	DefaultLogLevel          = "info"
 	DriverPCSC               = "pcsc"
 	DriverSimulated          = "simulated"
@@ -227,6 +228,9 @@ type HTTP struct {
 	TokenFile string `yaml:"token_file"`
 	// DisplayClearAfter clears the portrait and name from the display.
 	DisplayClearAfter Duration `yaml:"display_clear_after"`
+	// ResultRetention is how long GET /v1/results/last keeps the last
+	// check's result (which holds the disclosed personal data).
+	ResultRetention Duration `yaml:"result_retention"`
 }
 
 // Logging configures logs and the audit file.
@@ -317,6 +321,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.HTTP.DisplayClearAfter == 0 {
 		c.HTTP.DisplayClearAfter = DefaultDisplayClearAfter
+	}
+	if c.HTTP.ResultRetention == 0 {
+		c.HTTP.ResultRetention = DefaultResultRetention
 	}
 	if c.Logging.Level == "" {
 		c.Logging.Level = DefaultLogLevel

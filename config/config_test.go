@@ -56,6 +56,9 @@ func TestExample(t *testing.T) {
 	if c.Outputs["lights"].Pins.Relay != "GPIO23" || len(c.Outputs["lights"].Timings.RejectBeep) != 5 || c.Outputs["lights"].Timings.RelayPulse.D() != 500*time.Millisecond {
 		t.Errorf("outputs %+v", c.Outputs)
 	}
+	if c.HTTP.ResultRetention.D() != 2*time.Minute {
+		t.Errorf("result_retention %v, want the example's 2m", c.HTTP.ResultRetention.D())
+	}
 	if c.HTTP.Listen != "127.0.0.1:8080" || c.HTTP.DisplayClearAfter.D() != 8*time.Second || c.Logging.Audit == "" {
 		t.Errorf("http %+v logging %+v", c.HTTP, c.Logging)
 	}
@@ -107,6 +110,14 @@ readers:
     profile: age20
 trust: [pki/iaca.pem]
 `, []string{`idreaderd.yaml:4: readers[0].profile: unknown profile "age20"`}},
+		{"negative result retention", `
+readers:
+  - name: a
+    profile: age-20
+trust: [pki/iaca.pem]
+http:
+  result_retention: -5m
+`, []string{`idreaderd.yaml:7: http.result_retention: negative duration "-5m"`}},
 		{"unknown key", `
 readers:
   - name: a

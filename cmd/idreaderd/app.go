@@ -139,7 +139,8 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
-	dc := terminal.DaemonConfig{Readers: specs, Settings: settings, Log: a.log}
+	dc := terminal.DaemonConfig{Readers: specs, Settings: settings, Log: a.log,
+		ResultRetention: a.cfg.HTTP.ResultRetention.D()}
 	if a.audit != nil {
 		dc.Audit = a.audit
 	}
