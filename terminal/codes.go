@@ -3,6 +3,7 @@ package terminal
 import (
 	"context"
 	"errors"
+	"github.com/idreader/idreader/internal/printsafe"
 
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
@@ -59,7 +60,7 @@ func ErrorReport(err error) verify.Report {
 	return verify.Report{
 		Verdict:   verify.VerdictReject,
 		Documents: []verify.DocumentReport{},
-		Errors:    []verify.ErrorReport{{Code: ErrorCode(err), Detail: err.Error()}},
+		Errors:    []verify.ErrorReport{{Code: ErrorCode(err), Detail: printsafe.Clip(err.Error(), verify.MaxDetail)}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/idreader/idreader/internal/printsafe"
 	"sync"
 	"time"
 
@@ -641,7 +642,7 @@ func (l *loop) audit(rec *tapRecord, decision string) {
 	// carries no element values; verification failures are logged by code
 	// only.
 	if rec.err != nil {
-		ev = ev.Str("error", rec.err.Error())
+		ev = ev.Str("error", printsafe.Clip(rec.err.Error(), verify.MaxDetail))
 	}
 	ev.Str("profile", a.Profile).Str("checkId", a.CheckID).Str("decision", decision).
 		Strs("reasons", a.Reasons).Str("docType", a.DocType).Str("issuerCountry", a.IssuerCountry).

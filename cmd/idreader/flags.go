@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/idreader/idreader/internal/printsafe"
 	"io"
 
 	"github.com/idreader/idreader/terminal"
@@ -70,7 +71,7 @@ func reportTap(stdout, stderr io.Writer, name string, out *terminal.Outcome, err
 			return exitUsage
 		}
 	case err != nil:
-		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
+		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %s\n", terminal.ErrorCode(err), printsafe.Clip(err.Error(), verify.MaxDetail))
 	default:
 		if header != nil {
 			header(stdout)

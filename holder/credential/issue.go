@@ -67,6 +67,10 @@ type IssueOptions struct {
 	// Decoys adds this many random digests per namespace to the MSO,
 	// under digest IDs no item uses.
 	Decoys int
+	// KeyAuthorizations, when set, is written into the MSO deviceKeyInfo
+	// (18013-5 9.1.2.4): the namespaces and elements the device key may
+	// sign as device-signed elements.
+	KeyAuthorizations *mdoc.KeyAuthorizations
 }
 
 // issuerSignedItem is IssuerSignedItem (18013-5 8.3.2.1.2.2).
@@ -88,7 +92,8 @@ type mobileSecurityObject struct {
 }
 
 type deviceKeyInfo struct {
-	DeviceKey cbor.RawMessage `cbor:"deviceKey"`
+	DeviceKey         cbor.RawMessage         `cbor:"deviceKey"`
+	KeyAuthorizations *mdoc.KeyAuthorizations `cbor:"keyAuthorizations,omitempty"`
 }
 
 type validityInfo struct {
@@ -231,7 +236,7 @@ func Issue(opts IssueOptions) (*Credential, error) {
 		Version:         "1.0",
 		DigestAlgorithm: algName,
 		ValueDigests:    digests,
-		DeviceKeyInfo:   deviceKeyInfo{DeviceKey: deviceKey},
+		DeviceKeyInfo:   deviceKeyInfo{DeviceKey: deviceKey, KeyAuthorizations: opts.KeyAuthorizations},
 		DocType:         opts.DocType,
 		ValidityInfo:    vi,
 	})
