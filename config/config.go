@@ -149,6 +149,11 @@ type Profile struct {
 	RequirePortrait bool       `yaml:"require_portrait"`
 	Display         Display    `yaml:"display"`
 	Identity        string     `yaml:"identity"`
+	// AllowIndividualNumber lets the profile request the Japanese
+	// Individual Number (individual_number, individual_number_unicode).
+	// Japan's My Number Act restricts collecting it to the procedures it
+	// lists; without this setting such a profile is refused at load.
+	AllowIndividualNumber bool `yaml:"allow_individual_number"`
 }
 
 // Document is one accepted doc type and what to request of it.
@@ -396,6 +401,7 @@ func policyProfile(name string, p Profile) *policy.Profile {
 		Name: name, RequirePresent: p.RequirePresent, RequireTrue: p.RequireTrue,
 		NotExpired: p.NotExpired, IssuerCountries: p.IssuerCountries, RequirePortrait: p.RequirePortrait,
 		Display: policy.Display{Portrait: p.Display.Portrait, Name: p.Display.Name}, ReaderIdentity: p.Identity,
+		AllowIndividualNumber: p.AllowIndividualNumber,
 	}
 	for _, d := range p.Documents {
 		dr := policy.DocumentRequest{DocType: docTypeOf(d.DocType)}
