@@ -3,8 +3,8 @@ package terminal
 import (
 	"context"
 	"errors"
-	"github.com/idreader/idreader/internal/printsafe"
 
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/reader"

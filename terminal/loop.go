@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/internal/printsafe"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/idreader/idreader/hardware"
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/verify"

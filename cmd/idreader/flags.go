@@ -5,9 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/idreader/idreader/internal/printsafe"
 	"io"
 
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )

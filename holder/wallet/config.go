@@ -130,6 +130,9 @@ type Faults struct {
 	Vanish bool
 	// Garbage replaces the encrypted DeviceResponse with a broken reply.
 	Garbage Garbage
+	// Hostile replaces the DeviceResponse with an attack made inside the
+	// valid session (see [Hostile]).
+	Hostile Hostile
 }
 
 // Config configures a Wallet. Only Credentials is required.
