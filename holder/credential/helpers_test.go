@@ -216,4 +216,3 @@ func checkDeviceMAC(t testing.TB, doc wireDocument, readerPriv *ecdh.PrivateKey,
 	m.Write(ms)
 	return hmac.Equal(m.Sum(nil), tag)
 }
-
