@@ -42,7 +42,7 @@ func init() {
 		MaxMapPairs:      maxMapPairs,
 		IndefLength:      cbor.IndefLengthForbidden,
 		UTF8:             cbor.UTF8RejectInvalid,
-		IntDec:           cbor.IntDecConvertSigned,
+		IntDec:           cbor.IntDecConvertSignedOrFail,
 		DefaultMapType:   nil,
 		// 18013-5 map keys are case-sensitive: "DOCTYPE" is not "docType".
 		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,

@@ -59,7 +59,11 @@ func checkIssued(t *testing.T, w *testWallet, alg cose.Algorithm, newHash func()
 		}
 	}
 	kx, _ := m.DeviceKeyInfo.DeviceKey[-2].([]byte)
-	if kx == nil || !bytes.Equal(kx, w.dev.PublicKey.X.FillBytes(make([]byte, 32))) {
+	devPub, err := w.dev.PublicKey.Bytes() // 04 ‖ X ‖ Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kx == nil || !bytes.Equal(kx, devPub[1:33]) {
 		t.Error("MSO deviceKey is not the device key")
 	}
 	n := 0

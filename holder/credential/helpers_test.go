@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,10 +215,4 @@ func checkDeviceMAC(t testing.TB, doc wireDocument, readerPriv *ecdh.PrivateKey,
 	m := hmac.New(sha256.New, k)
 	m.Write(ms)
 	return hmac.Equal(m.Sum(nil), tag)
-}
-
-// rawSig splits a raw r‖s signature.
-func rawSig(sig []byte) (r, s *big.Int) {
-	n := len(sig) / 2
-	return new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
 }
