@@ -38,6 +38,11 @@ const (
 	// CodeUnsupported: an algorithm, MSO version or curve this reader does
 	// not implement.
 	CodeUnsupported Code = "unsupported"
+	// CodeNotReturned: the wallet answered status 0 without any document and
+	// listed the requested doc types in documentErrors (ISO/IEC 18013-5
+	// clause 8.3.2.1.2.3): it does not hold them or declined to return
+	// them. The response is well formed; nothing was proven.
+	CodeNotReturned Code = "not_returned"
 )
 
 // Sentinel errors, one per [Code]. Every failure in a [Result] wraps one.
@@ -52,6 +57,7 @@ var (
 	ErrDocTypeMismatch     = errors.New("verify: doctype mismatch")
 	ErrDeviceAuth          = errors.New("verify: device authentication failed")
 	ErrUnsupported         = errors.New("verify: unsupported")
+	ErrNotReturned         = errors.New("verify: document not returned")
 )
 
 var codeErrs = []struct {
@@ -68,6 +74,7 @@ var codeErrs = []struct {
 	{CodeDocTypeMismatch, ErrDocTypeMismatch},
 	{CodeDeviceAuth, ErrDeviceAuth},
 	{CodeUnsupported, ErrUnsupported},
+	{CodeNotReturned, ErrNotReturned},
 }
 
 // Err returns the sentinel error of the code, or nil for an unknown code.

@@ -27,6 +27,7 @@ var reasonTexts = map[string]Text{
 	"doctype_mismatch":     {"The document data does not match its type", "書類データが一致しません"},
 	"device_auth":          {"The phone could not prove the document is its own", "端末の認証に失敗しました"},
 	"unsupported":          {"This phone or wallet is not supported", "この端末・ウォレットには対応していません"},
+	"not_returned":         {"The wallet did not share the requested document", "ウォレットから書類が提供されませんでした"},
 	// Tap codes (package terminal).
 	"removed":       {"The phone was moved away too soon. Please tap again", "読み取り中に離れました。もう一度かざしてください"},
 	"timeout":       {"Reading took too long. Please tap again", "時間切れです。もう一度かざしてください"},
