@@ -237,7 +237,7 @@ func TestReasonTexts(t *testing.T) {
 		string(verify.CodeValueDigest), string(verify.CodeDocTypeMismatch), string(verify.CodeDeviceAuth),
 		string(verify.CodeUnsupported), string(verify.CodeNotReturned),
 		string(terminal.CodeRemoved), string(terminal.CodeTimeout), string(terminal.CodeWalletStatus),
-		string(terminal.CodeSession), string(terminal.CodeTransport)}
+		string(terminal.CodeSession), string(terminal.CodeTransport), string(terminal.CodeReaderUnavailable)}
 	for _, c := range codes {
 		if tx, ok := reasonTexts[c]; !ok || tx.En == "" || tx.Ja == "" {
 			t.Errorf("no text for %q", c)

@@ -29,11 +29,12 @@ var reasonTexts = map[string]Text{
 	"unsupported":          {"This phone or wallet is not supported", "この端末・ウォレットには対応していません"},
 	"not_returned":         {"The wallet did not share the requested document", "ウォレットから書類が提供されませんでした"},
 	// Tap codes (package terminal).
-	"removed":       {"The phone was moved away too soon. Please tap again", "読み取り中に離れました。もう一度かざしてください"},
-	"timeout":       {"Reading took too long. Please tap again", "時間切れです。もう一度かざしてください"},
-	"wallet_status": {"The wallet stopped the exchange", "ウォレットが読み取りを中止しました"},
-	"session":       {"The secure connection failed. Please tap again", "暗号化通信に失敗しました。もう一度かざしてください"},
-	"transport":     {"Reading failed. Please tap again", "読み取りに失敗しました。もう一度かざしてください"},
+	"removed":            {"The phone was moved away too soon. Please tap again", "読み取り中に離れました。もう一度かざしてください"},
+	"timeout":            {"Reading took too long. Please tap again", "時間切れです。もう一度かざしてください"},
+	"wallet_status":      {"The wallet stopped the exchange", "ウォレットが読み取りを中止しました"},
+	"session":            {"The secure connection failed. Please tap again", "暗号化通信に失敗しました。もう一度かざしてください"},
+	"transport":          {"Reading failed. Please tap again", "読み取りに失敗しました。もう一度かざしてください"},
+	"reader_unavailable": {"The reader is not available. Please ask staff", "リーダーが使用できません。係員にお知らせください"},
 }
 
 // unknownReason is shown for a code without a sentence of its own.

@@ -76,8 +76,11 @@ func listReaders(c *scard.Context) ([]string, error) {
 
 // Open opens the reader called name, or the first reader when name is
 // empty. It waits, watching the PnP pseudo-reader, until the reader is
-// plugged in or ctx ends; then the error wraps reader.ErrNoReader (and
-// reader.ErrServiceUnavailable when pcscd was unreachable).
+// plugged in or ctx ends; then the error wraps reader.ErrNoReader, or
+// reader.ErrServiceUnavailable when pcscd was unreachable, and is a
+// reader.UnavailableError naming the cause (pcscd not running; no reader of
+// that name, with the ones present). With Options.FailFast it does not wait
+// for either.
 func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error) {
 	what := "pcsc: opening the first reader"
 	if name != "" {
@@ -85,13 +88,21 @@ func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error)
 	}
 	closed, closeFn := context.WithCancel(context.Background())
 	r := &pcscReader{opts: p.opts, ws: freshWatch(), closed: closed, closeFn: closeFn}
+	var present []string // the readers pcscd listed last; nil before it answered
 	for {
 		if ctx.Err() != nil {
 			r.Close()
-			return nil, fmt.Errorf("%w: %w", reader.ErrNoReader, reader.CtxErr(ctx, what))
+			err := fmt.Errorf("%w: %w", reader.ErrNoReader, reader.CtxErr(ctx, what))
+			if present != nil {
+				err = errNoSuchReader(name, present, err)
+			}
+			return nil, err
 		}
 		if err := r.ensure(ctx); err != nil {
 			r.Close()
+			if reader.Unavailable(err) != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%s: %w: %w", what, reader.ErrNoReader, err)
 		}
 		names, err := listReaders(r.watch)
@@ -113,6 +124,11 @@ func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error)
 			r.name = found
 			r.limits = p.opts.limitsFor(found)
 			return r, nil
+		}
+		present = names
+		if p.opts.FailFast {
+			r.Close()
+			return nil, errNoSuchReader(name, names, reader.ErrNoReader)
 		}
 		r.waitPnP(ctx)
 	}
@@ -157,7 +173,8 @@ func (r *pcscReader) drop() {
 }
 
 // ensure establishes the watch context, retrying with backoff while pcscd is
-// unreachable, until ctx ends or the reader is closed.
+// unreachable (not with Options.FailFast), until ctx ends or the reader is
+// closed. pcscd unreachable is a reader.UnavailableError.
 func (r *pcscReader) ensure(ctx context.Context) error {
 	if r.watch != nil {
 		return nil
@@ -174,9 +191,12 @@ func (r *pcscReader) ensure(ctx context.Context) error {
 		if !isServiceErr(err) {
 			return mapErr("establishing a context", err)
 		}
+		if r.opts.FailFast {
+			return errNoService(mapErr("establishing a context", err))
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", mapErr("establishing a context", err), reader.CtxErr(ctx, "waiting for pcscd"))
+			return errNoService(fmt.Errorf("%w: %w", mapErr("establishing a context", err), reader.CtxErr(ctx, "waiting for pcscd")))
 		case <-r.closed.Done():
 			return reader.ErrClosed
 		case <-time.After(delay):
@@ -238,6 +258,9 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 			return nil, err
 		}
 		if err := r.ensure(ctx); err != nil {
+			if reader.Unavailable(err) != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if r.gone {
@@ -249,6 +272,8 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 				return nil, fmt.Errorf("%s: %w", what, mapErr("listing readers", err))
 			case slices.Contains(names, r.name):
 				r.gone, r.ws.state = false, stateUnaware
+			case r.opts.FailFast:
+				return nil, errUnplugged(r.name, reader.ErrNoReader)
 			default:
 				r.waitPnP(ctx)
 			}
@@ -268,7 +293,7 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 			continue
 		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
 			r.gone = true
-			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
+			return nil, errUnplugged(r.name, mapErr("watching the reader", err))
 		default:
 			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
 		}
@@ -277,7 +302,7 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		var act action
 		if r.ws, act = r.ws.onEvent(ev); act == actGone {
 			r.gone = true
-			return nil, fmt.Errorf("%s: reader %q vanished: %w", what, r.name, reader.ErrNoReader)
+			return nil, errUnplugged(r.name, reader.ErrNoReader)
 		}
 		if act != actConnect {
 			continue
