@@ -25,7 +25,7 @@ type Options struct {
 	// stops it.
 	Metrics *Metrics
 	// Display, when set, is mounted at "/" for local clients (and remote
-	// ones with the token): the kiosk page of hardware/display.
+	// ones with the token): the kiosk page of api/display.
 	Display http.Handler
 	// DefaultTimeout is a check's timeout when the request gives none
 	// (30s); MaxTimeout the longest a request may ask for (5m).

@@ -2,7 +2,7 @@
 // start a check with a profile and wait for its result, read the last
 // result, stream events, cancel the waiting check, list readers, plus
 // /healthz and Prometheus /metrics. It consumes a terminal.Service and may
-// mount the kiosk display (hardware/display) at "/".
+// mount the kiosk display (api/display) at "/".
 //
 // # Routes
 //

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/hardware/display"
+	"github.com/idreader/idreader/api/display"
 	"github.com/idreader/idreader/terminal"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/idreader/idreader/config"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/hardware/console"
-	"github.com/idreader/idreader/hardware/display"
+	"github.com/idreader/idreader/api/display"
 	"github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
@@ -329,7 +329,7 @@ func (a *app) listeners(ctx context.Context, token string) ([]net.Listener, erro
 }
 
 // serveHTTP serves the point-of-sale API, /metrics, /healthz and the kiosk
-// display (hardware/display) until ctx ends.
+// display (api/display) until ctx ends.
 func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) error {
 	m := api.NewMetrics(a.d)
 	m.Start()

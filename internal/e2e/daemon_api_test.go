@@ -28,7 +28,7 @@ import (
 
 	"github.com/idreader/idreader/api"
 	"github.com/idreader/idreader/hardware"
-	"github.com/idreader/idreader/hardware/display"
+	"github.com/idreader/idreader/api/display"
 	hwgpio "github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/hardware/hardwaretest"
 	"github.com/idreader/idreader/holder/credential"
