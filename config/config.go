@@ -29,7 +29,7 @@ const (
 	DriverQR                 = "qr"
 	// AdapterSimulated is the BLE adapter name of the in-memory link
 	// between a simulated reader and its simulated wallets (package
-	// ble/bletest): BLE without a radio, for demonstrations and tests.
+	// ble/memlink): BLE without a radio, for demonstrations and tests.
 	AdapterSimulated = "simulated"
 	// DeviceStdin is the device of a QR reader that reads standard input
 	// (a keyboard-wedge scanner typing into the daemon's terminal).

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/policy"
@@ -21,9 +21,9 @@ import (
 )
 
 // linkRadio gives spec an in-memory BLE radio.
-func linkRadio(t *testing.T) (*bletest.Link, func(context.Context) (terminal.BLEConfig, error)) {
+func linkRadio(t *testing.T) (*memlink.Link, func(context.Context) (terminal.BLEConfig, error)) {
 	t.Helper()
-	link, err := bletest.New(bletest.Config{MTU: 185})
+	link, err := memlink.New(memlink.Config{MTU: 185})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func linkRadio(t *testing.T) (*bletest.Link, func(context.Context) (terminal.BLE
 }
 
 // serveBLE runs the wallet's BLE side until the test ends.
-func serveBLE(t *testing.T, w *wallet.Wallet, link *bletest.Link) {
+func serveBLE(t *testing.T, w *wallet.Wallet, link *memlink.Link) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -103,7 +103,7 @@ func TestLoopBLE(t *testing.T) {
 // TestLoopPreference checks that each reader follows its own preference
 // order when the wallet selects both NFC and BLE (static handover).
 func TestLoopPreference(t *testing.T) {
-	links := map[string]*bletest.Link{}
+	links := map[string]*memlink.Link{}
 	h := startWith(t, "age-21", terminal.Timeouts{}, func(s *terminal.ReaderSpec) {
 		link, radio := linkRadio(t)
 		links[s.Name], s.BLE = link, radio

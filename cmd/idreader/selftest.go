@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
@@ -188,7 +188,7 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 		}
 	}()
 	if useBLE {
-		link, err := bletest.New(bletest.Config{MTU: o.mtu})
+		link, err := memlink.New(memlink.Config{MTU: o.mtu})
 		if err != nil {
 			return nil, err
 		}

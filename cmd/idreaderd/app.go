@@ -15,10 +15,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idreader/idreader/api"
+	"github.com/idreader/idreader/api/display"
 	"github.com/idreader/idreader/config"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/hardware/console"
-	"github.com/idreader/idreader/api/display"
 	"github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"

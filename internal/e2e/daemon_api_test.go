@@ -27,8 +27,8 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/idreader/idreader/api"
-	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/hardware"
 	hwgpio "github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/hardware/hardwaretest"
 	"github.com/idreader/idreader/holder/credential"
