@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/internal/keyfile"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -731,7 +731,7 @@ func loadIdentity(certPath, keyPath string) (*terminal.ReaderIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := pki.ParseKeyPEM(kb)
+	key, err := keyfile.ParseECDSA(kb)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", keyPath, err)
 	}
