@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/idreader/idreader/daemon"
 	"net"
 	"os"
 	"path/filepath"
@@ -673,9 +674,9 @@ func (c *Config) Profile(name string) (*policy.Profile, bool) {
 // Settings loads the trust anchors and reader identities and returns the
 // terminal's settings. extraTrust (the demo issuers) is added to the trust
 // store.
-func (c *Config) Settings(extraTrust ...*x509.Certificate) (*terminal.Settings, error) {
+func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, error) {
 	e := &errList{c: c}
-	s := &terminal.Settings{
+	s := &daemon.Settings{
 		Profiles:         map[string]*policy.Profile{},
 		Identities:       map[string]*terminal.ReaderIdentity{},
 		ReaderProfiles:   map[string]string{},

@@ -83,11 +83,7 @@ func newFixture() (*fixture, error) {
 
 func (f *fixture) config(t testing.TB) terminal.Config {
 	t.Helper()
-	p, err := terminal.LookupProfile("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return terminal.Config{Trust: f.trust, Profile: p, ReaderAuth: f.reader}
+	return terminal.Config{Trust: f.trust, Request: terminal.DefaultRequestProfile(), ReaderAuth: f.reader}
 }
 
 // run is one exchange between the terminal and the simulated wallet: NFC

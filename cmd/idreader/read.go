@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"github.com/idreader/idreader/daemon"
 	"io"
 	"os"
 	"path/filepath"
@@ -64,7 +65,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *timeout <= 0 {
 		return usageErr("--timeout must be positive")
 	}
-	profile, err := terminal.LookupProfile(*profileName)
+	profile, err := daemon.LookupRequestProfile(*profileName)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -73,7 +74,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "idreader read: %v\n", err)
 		return exitUsage
 	}
-	cfg := terminal.Config{Trust: store, Profile: profile}
+	cfg := terminal.Config{Trust: store, Request: profile}
 	if *certDir != "" {
 		if cfg.ReaderAuth, err = loadReaderIdentity(*certDir); err != nil {
 			fmt.Fprintf(stderr, "idreader read: %v\n", err)

@@ -38,7 +38,7 @@ func newRadio(adapter string) *radio {
 }
 
 // get returns the adapter's GATT roles with the reader's connection
-// timeout; it is a terminal.ReaderSpec.BLE.
+// timeout; it is a daemon.ReaderSpec.BLE.
 func (r *radio) get(ctx context.Context, connect time.Duration) (terminal.BLEConfig, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

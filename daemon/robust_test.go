@@ -1,9 +1,10 @@
-package terminal_test
+package daemon_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/idreader/idreader/daemon"
 	"runtime"
 	"slices"
 	"sync"
@@ -30,12 +31,12 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 		{name: "timeout", timeout: 400 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, "age-21", terminal.Timeouts{Exchange: 10 * time.Second}, "desk")
+			h := start(t, "age-21", daemon.Timeouts{Exchange: 10 * time.Second}, "desk")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			errc := make(chan error, 1)
 			go func() {
-				_, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity", Timeout: tc.timeout})
+				_, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity", Timeout: tc.timeout})
 				errc <- err
 			}()
 			waitArmed(t, h.d, "desk")
@@ -43,7 +44,7 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 			w := h.wallet(t, wallet.Config{Faults: wallet.Faults{Stall: 1500 * time.Millisecond}}, h.w.Adult)
 			target := h.readers["desk"].Put(w)
 			defer target.Remove()
-			if e := h.next(t, "desk", terminal.EventReading); e.Profile != "identity" {
+			if e := h.next(t, "desk", daemon.EventReading); e.Profile != "identity" {
 				t.Fatalf("reading with %q", e.Profile)
 			}
 			if tc.cancel {
@@ -54,8 +55,8 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 			if err == nil || (!errors.Is(err, context.Canceled) && !errors.Is(err, terminal.ErrTimeout)) {
 				t.Fatalf("Check: %v", err)
 			}
-			e := h.next(t, "desk", terminal.EventDecision)
-			if e.Decision != terminal.DecisionReject || !slices.Equal(e.Reasons, []string{"cancelled"}) || e.Personal != nil {
+			e := h.next(t, "desk", daemon.EventDecision)
+			if e.Decision != daemon.DecisionReject || !slices.Equal(e.Reasons, []string{"cancelled"}) || e.Personal != nil {
 				t.Errorf("abandoned tap: %s %v personal=%v, want reject [cancelled] without personal data", e.Decision, e.Reasons, e.Personal != nil)
 			}
 			if last, ok := h.d.LastResult(); ok && len(last.Documents) > 0 {
@@ -71,7 +72,7 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 // TestTapsLeakNoGoroutines: 200 taps (accepted, rejected, failed, some
 // answering checks, some cancelled) leave the goroutine count where it was.
 func TestTapsLeakNoGoroutines(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Exchange: 200 * time.Millisecond, Removal: 50 * time.Millisecond}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{Exchange: 200 * time.Millisecond, Removal: 50 * time.Millisecond}, "counter")
 	good := h.wallet(t, wallet.Config{}, h.w.Adult)
 	minor := h.wallet(t, wallet.Config{}, h.w.Minor)
 	garbage := h.wallet(t, wallet.Config{Faults: wallet.Faults{Garbage: wallet.GarbageNotCBOR}}, h.w.Adult)
@@ -85,7 +86,7 @@ func TestTapsLeakNoGoroutines(t *testing.T) {
 			errc = make(chan error, 1)
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
-				_, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity"})
+				_, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity"})
 				errc <- err
 			}()
 			waitArmed(t, h.d, "counter")
@@ -126,7 +127,7 @@ func TestTapsLeakNoGoroutines(t *testing.T) {
 // and Readers calls at once on a busy reader neither deadlock nor leave a
 // check armed.
 func TestConcurrentChecksAndCancels(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Removal: 20 * time.Millisecond}, "a", "b")
+	h := start(t, "age-21", daemon.Timeouts{Removal: 20 * time.Millisecond}, "a", "b")
 	good := h.wallet(t, wallet.Config{}, h.w.Adult)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -145,7 +146,7 @@ func TestConcurrentChecksAndCancels(t *testing.T) {
 					cancel()
 				default:
 					c, cancel := context.WithTimeout(ctx, time.Duration(1+i%20)*time.Millisecond)
-					h.d.Check(c, terminal.CheckRequest{Profile: "identity", Reader: rd})
+					h.d.Check(c, daemon.CheckRequest{Profile: "identity", Reader: rd})
 					cancel()
 				}
 			}
@@ -177,7 +178,7 @@ func TestConcurrentChecksAndCancels(t *testing.T) {
 	// The daemon still serves taps and checks.
 	errc := make(chan error, 1)
 	go func() {
-		_, err := h.d.Check(context.Background(), terminal.CheckRequest{Profile: "age-21", Reader: "b", Timeout: 10 * time.Second})
+		_, err := h.d.Check(context.Background(), daemon.CheckRequest{Profile: "age-21", Reader: "b", Timeout: 10 * time.Second})
 		errc <- err
 	}()
 	waitArmed(t, h.d, "b")
@@ -205,7 +206,7 @@ func (closedReader) Wait(context.Context) (reader.Target, error) {
 // the event stream with ready events.
 func TestClosedReaderBacksOff(t *testing.T) {
 	var opens atomic.Int64
-	h := launch(t, "age-21", terminal.Timeouts{BackoffMax: time.Second}, func(spec *terminal.ReaderSpec) {
+	h := launch(t, "age-21", daemon.Timeouts{BackoffMax: time.Second}, func(spec *daemon.ReaderSpec) {
 		spec.Open = func(context.Context) (reader.Reader, error) {
 			opens.Add(1)
 			return closedReader{}, nil
