@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/terminal"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -170,6 +170,11 @@ type Config struct {
 	// which holds the disclosed personal data; default 2 minutes. After it
 	// the result is dropped from memory.
 	ResultRetention time.Duration
+	// Clock times the loops' backoff and holds, check timeouts and the
+	// result retention; nil means hardware.SystemClock(). Tests pass a
+	// fake (hardwaretest.Clock) so that no test waits for real time to
+	// pass. The taps' verification time is Now, not Clock.
+	Clock hardware.Clock
 }
 
 // Daemon runs one loop per reader and implements Service.
@@ -206,6 +211,9 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = hardware.SystemClock()
 	}
 	if cfg.ResultRetention <= 0 {
 		cfg.ResultRetention = 2 * time.Minute
@@ -346,7 +354,7 @@ func (d *Daemon) Readers() []ReaderStatus {
 func (d *Daemon) LastResult() (*CheckResult, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.last != nil && d.cfg.Now().Sub(d.lastAt) > d.cfg.ResultRetention {
+	if d.last != nil && d.cfg.Clock.Now().Sub(d.lastAt) > d.cfg.ResultRetention {
 		d.last = nil
 	}
 	return d.last, d.last != nil
@@ -403,7 +411,8 @@ func (d *Daemon) Check(ctx context.Context, req CheckRequest) (*CheckResult, err
 	if err := l.arm(c); err != nil {
 		return nil, err
 	}
-	timer := time.NewTimer(timeout)
+	expired := make(chan struct{})
+	timer := d.cfg.Clock.AfterFunc(timeout, func() { close(expired) })
 	defer timer.Stop()
 	// A caller that stops waiting (timeout, ctx, cancel) abandons the
 	// check: a tap already answering it is cut short like CancelCurrent
@@ -414,7 +423,7 @@ func (d *Daemon) Check(ctx context.Context, req CheckRequest) (*CheckResult, err
 	case <-c.cancel:
 		l.abandon(c)
 		return nil, ErrCancelled
-	case <-timer.C:
+	case <-expired:
 		l.abandon(c)
 		return nil, fmt.Errorf("%w: no result within %s", terminal.ErrTimeout, timeout)
 	case <-ctx.Done():
@@ -451,14 +460,30 @@ func (d *Daemon) Armed(reader string) bool {
 // holds) once ResultRetention has passed.
 func (d *Daemon) finish(r *CheckResult) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.last = r
-	d.lastAt = d.cfg.Now()
-	d.mu.Unlock()
-	time.AfterFunc(d.cfg.ResultRetention, func() {
+	d.lastAt = d.cfg.Clock.Now()
+	// The timer is set under the lock so that whoever sees r as the last
+	// result also sees its expiry scheduled.
+	d.cfg.Clock.AfterFunc(d.cfg.ResultRetention, func() {
 		d.mu.Lock()
+		defer d.mu.Unlock()
 		if d.last == r {
 			d.last = nil
 		}
-		d.mu.Unlock()
 	})
+}
+
+// sleep waits dur on the daemon's clock or until ctx ends; it reports
+// whether ctx is still alive.
+func (d *Daemon) sleep(ctx context.Context, dur time.Duration) bool {
+	done := make(chan struct{})
+	t := d.cfg.Clock.AfterFunc(dur, func() { close(done) })
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-done:
+		return true
+	}
 }

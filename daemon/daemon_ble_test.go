@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"io"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/ble/memlink"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/policy"

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/daemon/simulated"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/credential"
@@ -78,6 +78,13 @@ func (o *recOutput) seen() []hardware.Signal {
 // (a duration in nanoseconds).
 var clockSkew atomic.Int64
 
+// skewClock is the real clock moved forward by clockSkew.
+type skewClock struct{}
+
+func (skewClock) Now() time.Time { return time.Now().Add(time.Duration(clockSkew.Load())) }
+
+func (skewClock) AfterFunc(d time.Duration, f func()) hardware.Timer { return time.AfterFunc(d, f) }
+
 type harness struct {
 	w       *simulated.World
 	d       *daemon.Daemon
@@ -112,6 +119,13 @@ func startWith(t *testing.T, profile string, to daemon.Timeouts, edit func(spec 
 // launch is startWith without waiting for the readers to be ready.
 func launch(t *testing.T, profile string, to daemon.Timeouts, edit func(spec *daemon.ReaderSpec), names ...string) *harness {
 	t.Helper()
+	return launchOn(t, skewClock{}, profile, to, edit, names...)
+}
+
+// launchOn is launch with the daemon's clock (backoff, holds, check timeouts,
+// retention) set to clock.
+func launchOn(t *testing.T, clock hardware.Clock, profile string, to daemon.Timeouts, edit func(spec *daemon.ReaderSpec), names ...string) *harness {
+	t.Helper()
 	w := world(t)
 	h := &harness{w: w, readers: map[string]*simreader.Reader{}, outputs: map[string]*recOutput{},
 		log: &syncBuffer{}, audit: &syncBuffer{}, done: make(chan error, 1)}
@@ -139,7 +153,8 @@ func launch(t *testing.T, profile string, to daemon.Timeouts, edit func(spec *da
 		Settings: w.Settings(profile, names...),
 		Log:      zerolog.New(h.log),
 		Audit:    h.audit,
-		Now:      func() time.Time { return time.Now().Add(time.Duration(clockSkew.Load())) },
+		Now:      skewClock{}.Now,
+		Clock:    clock,
 	})
 	if err != nil {
 		t.Fatal(err)

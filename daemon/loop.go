@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/terminal"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -199,18 +199,8 @@ func (l *loop) shutdown() error {
 	return errors.Join(errs...)
 }
 
-// sleep waits d or until ctx ends; it reports whether ctx is still alive.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
+// nextBackoff is the delay after d before the next attempt to open or wait
+// on a reader: 100 ms, then doubling up to limit.
 func nextBackoff(d, limit time.Duration) time.Duration {
 	if d <= 0 {
 		return 100 * time.Millisecond
@@ -233,7 +223,7 @@ func (l *loop) run(ctx context.Context) {
 			}
 			l.setUp(false, err)
 			backoff = nextBackoff(backoff, to.BackoffMax)
-			sleep(ctx, backoff)
+			l.d.sleep(ctx, backoff)
 			continue
 		}
 		l.mu.Lock()
@@ -253,7 +243,7 @@ func (l *loop) run(ctx context.Context) {
 			backoff = 0
 		} else if ctx.Err() == nil {
 			backoff = nextBackoff(backoff, to.BackoffMax)
-			sleep(ctx, backoff)
+			l.d.sleep(ctx, backoff)
 		}
 	}
 }
@@ -275,7 +265,7 @@ func (l *loop) serve(ctx context.Context, rd reader.Reader) (tapped bool) {
 			// back off and wait again (a later Wait waits for it).
 			l.setUp(false, err)
 			backoff = nextBackoff(backoff, to.BackoffMax)
-			sleep(ctx, backoff)
+			l.d.sleep(ctx, backoff)
 			continue
 		}
 		backoff = 0
@@ -303,7 +293,7 @@ func (l *loop) runQR(ctx context.Context) {
 		}
 		l.setUp(false, err)
 		backoff = nextBackoff(backoff, to.BackoffMax)
-		sleep(ctx, backoff)
+		l.d.sleep(ctx, backoff)
 	}
 }
 
@@ -475,6 +465,7 @@ func (l *loop) handle(ctx context.Context, src source) {
 		}
 	}
 	rec.finished = time.Now()
+	decided := l.d.cfg.Clock.Now()
 
 	decision := DecisionReject
 	signal := hardware.SignalReject
@@ -515,8 +506,8 @@ func (l *loop) handle(ctx context.Context, src source) {
 			l.log.Info().Err(err).Msg("phone left in the field; going idle")
 		}
 	}
-	if rest := to.Hold - time.Since(rec.finished); rest > 0 {
-		sleep(ctx, rest)
+	if rest := to.Hold - l.d.cfg.Clock.Now().Sub(decided); rest > 0 {
+		l.d.sleep(ctx, rest)
 	}
 }
 

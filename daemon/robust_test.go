@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"runtime"
 	"slices"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/hardware/hardwaretest"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/terminal"
@@ -202,20 +203,81 @@ func (closedReader) Wait(context.Context) (reader.Target, error) {
 }
 
 // TestClosedReaderBacksOff: a reader that opens but whose Wait reports it
-// closed at once is reopened with backoff, not in a tight loop flooding
-// the event stream with ready events.
+// closed at once is reopened with backoff (100 ms, doubling up to
+// BackoffMax), not in a tight loop flooding the event stream with ready
+// events. The daemon runs on a fake clock: no real time has to pass.
 func TestClosedReaderBacksOff(t *testing.T) {
+	clock := hardwaretest.NewClock()
 	var opens atomic.Int64
-	h := launch(t, "age-21", daemon.Timeouts{BackoffMax: time.Second}, func(spec *daemon.ReaderSpec) {
+	launchOn(t, clock, "age-21", daemon.Timeouts{BackoffMax: time.Second}, func(spec *daemon.ReaderSpec) {
 		spec.Open = func(context.Context) (reader.Reader, error) {
 			opens.Add(1)
 			return closedReader{}, nil
 		}
 	}, "counter")
-	time.Sleep(500 * time.Millisecond)
-	h.cancel()
-	// 100 ms, 200 ms, 400 ms...: a handful of attempts in half a second.
-	if n := opens.Load(); n > 10 {
-		t.Errorf("%d opens in 500 ms: the loop spins", n)
+	// waitBackoff waits for the loop to have opened the reader n times and
+	// to be waiting out its backoff on the fake clock.
+	waitBackoff := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for opens.Load() != n || clock.Pending() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d opens, %d timers pending; want %d opens and a backoff", opens.Load(), clock.Pending(), n)
+			}
+			runtime.Gosched()
+		}
+	}
+	n := int64(1)
+	for _, backoff := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		backoff *= time.Millisecond
+		waitBackoff(n)
+		clock.Advance(backoff - time.Millisecond)
+		if got := opens.Load(); got != n || clock.Pending() != 1 {
+			t.Fatalf("reopened (%d opens) before its %v backoff had passed", got, backoff)
+		}
+		clock.Advance(time.Millisecond)
+		n++
+	}
+	waitBackoff(n)
+}
+
+// TestResultRetention: the last check result, which holds personal data,
+// is dropped when ResultRetention has passed on the daemon's clock.
+func TestResultRetention(t *testing.T) {
+	clock := hardwaretest.NewClock()
+	h := launchOn(t, clock, "age-21", daemon.Timeouts{}, nil, "counter")
+	h.next(t, "", daemon.EventReady)
+	got := make(chan *daemon.CheckResult, 1)
+	go func() {
+		r, err := h.d.Check(context.Background(), daemon.CheckRequest{Profile: "identity"})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r
+	}()
+	waitArmed(t, h.d, "counter")
+	target := h.readers["counter"].Put(h.wallet(t, wallet.Config{}, h.w.Adult))
+	h.next(t, "counter", daemon.EventDecision)
+	r := <-got
+	target.Remove()
+	// The loop records the result as the last one just after answering.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		last, ok := h.d.LastResult()
+		if ok && last.ID == r.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("last result %v %v, want %s", last, ok, r.ID)
+		}
+		runtime.Gosched()
+	}
+	clock.Advance(2*time.Minute - time.Millisecond)
+	if _, ok := h.d.LastResult(); !ok {
+		t.Error("last result dropped before its retention passed")
+	}
+	clock.Advance(time.Millisecond)
+	if last, ok := h.d.LastResult(); ok {
+		t.Errorf("last result %s still kept after its retention", last.ID)
 	}
 }

@@ -3,9 +3,9 @@ package daemon
 import (
 	"context"
 	"errors"
-	"github.com/idreader/idreader/terminal"
 	"time"
 
+	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 

@@ -3,10 +3,11 @@ package daemontest
 import (
 	"context"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/idreader/idreader/daemon"
 )
 
 // Service is a scripted daemon.Service. The zero value is not usable;

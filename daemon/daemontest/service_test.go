@@ -3,9 +3,10 @@ package daemontest
 import (
 	"context"
 	"errors"
-	"github.com/idreader/idreader/daemon"
 	"testing"
 	"time"
+
+	"github.com/idreader/idreader/daemon"
 )
 
 func TestService(t *testing.T) {
