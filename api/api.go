@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"mime"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/terminal"
 )
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/daemon/daemontest"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"

@@ -1,11 +1,11 @@
 package api
 
 import (
-	"github.com/idreader/idreader/daemon"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/terminal"
 )
 

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/idreader/idreader/daemon"
 )
 
 // checkBody is the JSON body of POST /v1/checks.

@@ -2,13 +2,13 @@ package api
 
 import (
 	"context"
-	"github.com/idreader/idreader/daemon"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 )
 
 // TestDisplayMounted: with the kiosk display mounted, the same decision

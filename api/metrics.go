@@ -1,13 +1,14 @@
 package api
 
 import (
-	"github.com/idreader/idreader/daemon"
 	"net/http"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/idreader/idreader/daemon"
 )
 
 // Metrics counts taps and decisions from the Service's events into a

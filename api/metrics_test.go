@@ -1,13 +1,13 @@
 package api
 
 import (
-	"github.com/idreader/idreader/daemon"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/terminal"
 )
 

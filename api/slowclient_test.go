@@ -3,13 +3,13 @@ package api
 import (
 	"context"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 )
 
 // TestStreamClientThatNeverReads: an event-stream client (point of sale or

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/internal/keyfile"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/terminal"

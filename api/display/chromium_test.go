@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/daemon/daemontest"
 )
 

@@ -5,10 +5,11 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/idreader/idreader/daemon"
 	"io/fs"
 	"net/http"
 	"time"
+
+	"github.com/idreader/idreader/daemon"
 )
 
 //go:embed static

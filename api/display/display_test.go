@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/idreader/idreader/daemon"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/daemon/daemontest"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"

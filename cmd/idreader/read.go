@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/ble/bluez"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/reader/pcsc"
 	"github.com/idreader/idreader/terminal"

@@ -7,12 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"io"
 	"time"
 
 	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/ble/memlink"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"github.com/idreader/idreader/daemon"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble/bluez"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 )
 

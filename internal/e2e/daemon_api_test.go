@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/idreader/idreader/daemon"
 	"io"
 	"maps"
 	"net"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/idreader/idreader/api"
 	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/hardware"
 	hwgpio "github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/hardware/hardwaretest"

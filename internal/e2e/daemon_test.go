@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"flag"
-	"github.com/idreader/idreader/daemon"
 	"os"
 	"runtime"
 	"slices"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/vpcd"

@@ -7,11 +7,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
-	"github.com/idreader/idreader/daemon"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
