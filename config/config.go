@@ -131,7 +131,7 @@ func (r Reader) UsesBLE() bool {
 	return r.BLE.Adapter != "" && slices.ContainsFunc(r.TransportList(), func(t terminal.Transport) bool { return t != terminal.TransportNFC })
 }
 
-// Timeouts of the reader loop; zero takes the terminal's defaults.
+// Timeouts of the reader loop; zero takes the daemon's defaults.
 type Timeouts struct {
 	Engagement Duration `yaml:"engagement"`
 	Exchange   Duration `yaml:"exchange"`
@@ -672,7 +672,7 @@ func (c *Config) Profile(name string) (*policy.Profile, bool) {
 }
 
 // Settings loads the trust anchors and reader identities and returns the
-// terminal's settings. extraTrust (the demo issuers) is added to the trust
+// daemon's settings. extraTrust (the demo issuers) is added to the trust
 // store.
 func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, error) {
 	e := &errList{c: c}
