@@ -12,7 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/internal/keyfile"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -29,7 +30,7 @@ const (
 	DriverQR                 = "qr"
 	// AdapterSimulated is the BLE adapter name of the in-memory link
 	// between a simulated reader and its simulated wallets (package
-	// ble/bletest): BLE without a radio, for demonstrations and tests.
+	// ble/memlink): BLE without a radio, for demonstrations and tests.
 	AdapterSimulated = "simulated"
 	// DeviceStdin is the device of a QR reader that reads standard input
 	// (a keyboard-wedge scanner typing into the daemon's terminal).
@@ -130,7 +131,7 @@ func (r Reader) UsesBLE() bool {
 	return r.BLE.Adapter != "" && slices.ContainsFunc(r.TransportList(), func(t terminal.Transport) bool { return t != terminal.TransportNFC })
 }
 
-// Timeouts of the reader loop; zero takes the terminal's defaults.
+// Timeouts of the reader loop; zero takes the daemon's defaults.
 type Timeouts struct {
 	Engagement Duration `yaml:"engagement"`
 	Exchange   Duration `yaml:"exchange"`
@@ -671,11 +672,11 @@ func (c *Config) Profile(name string) (*policy.Profile, bool) {
 }
 
 // Settings loads the trust anchors and reader identities and returns the
-// terminal's settings. extraTrust (the demo issuers) is added to the trust
+// daemon's settings. extraTrust (the demo issuers) is added to the trust
 // store.
-func (c *Config) Settings(extraTrust ...*x509.Certificate) (*terminal.Settings, error) {
+func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, error) {
 	e := &errList{c: c}
-	s := &terminal.Settings{
+	s := &daemon.Settings{
 		Profiles:         map[string]*policy.Profile{},
 		Identities:       map[string]*terminal.ReaderIdentity{},
 		ReaderProfiles:   map[string]string{},
@@ -731,7 +732,7 @@ func loadIdentity(certPath, keyPath string) (*terminal.ReaderIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := pki.ParseKeyPEM(kb)
+	key, err := keyfile.ParseECDSA(kb)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", keyPath, err)
 	}

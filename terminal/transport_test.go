@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/nfc"
@@ -117,7 +117,7 @@ func benchBLE(b *testing.B, name string, cfg terminal.Config, wcfg wallet.Config
 	b.Run(name, func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			link, err := bletest.New(bletest.Config{MTU: mtu})
+			link, err := memlink.New(memlink.Config{MTU: mtu})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/ble/bluez"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/reader/pcsc"
 	"github.com/idreader/idreader/terminal"
@@ -64,7 +65,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *timeout <= 0 {
 		return usageErr("--timeout must be positive")
 	}
-	profile, err := terminal.LookupProfile(*profileName)
+	profile, err := daemon.LookupRequestProfile(*profileName)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -73,7 +74,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "idreader read: %v\n", err)
 		return exitUsage
 	}
-	cfg := terminal.Config{Trust: store, Profile: profile}
+	cfg := terminal.Config{Trust: store, Request: profile}
 	if *certDir != "" {
 		if cfg.ReaderAuth, err = loadReaderIdentity(*certDir); err != nil {
 			fmt.Fprintf(stderr, "idreader read: %v\n", err)

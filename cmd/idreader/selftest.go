@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
@@ -53,7 +54,7 @@ type selftestOptions struct {
 	handover   wallet.HandoverMode
 	docType    string
 	auth       wallet.DeviceAuth
-	profile    terminal.Profile
+	profile    terminal.RequestProfile
 	mtu        int
 	faults     wallet.Faults
 	timeout    time.Duration
@@ -101,7 +102,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if o.auth, err = wallet.ParseDeviceAuth(*auth); err != nil {
 		return usageErr("--auth: %v", err)
 	}
-	if o.profile, err = terminal.LookupProfile(*profile); err != nil {
+	if o.profile, err = daemon.LookupRequestProfile(*profile); err != nil {
 		return usageErr("%v", err)
 	}
 	if o.mtu < ble.MinMTU || o.mtu > ble.MaxMTU {
@@ -174,7 +175,7 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 	defer w.Close()
 	tcfg := terminal.Config{
 		Trust:      verify.NewTrustStore(p.IACA),
-		Profile:    o.profile,
+		Request:    o.profile,
 		ReaderAuth: &terminal.ReaderIdentity{Key: p.ReaderKey, Chain: []*x509.Certificate{p.Reader}},
 		Transports: []terminal.Transport{o.transport},
 	}
@@ -188,7 +189,7 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 		}
 	}()
 	if useBLE {
-		link, err := bletest.New(bletest.Config{MTU: o.mtu})
+		link, err := memlink.New(memlink.Config{MTU: o.mtu})
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
@@ -173,13 +174,13 @@ func (s *station) tap(t *testing.T, cfg wallet.Config, tcfg terminal.Config) tap
 
 func (f *fixture) terminalConfig(t testing.TB, profile string) terminal.Config {
 	t.Helper()
-	p, err := terminal.LookupProfile(profile)
+	p, err := daemon.LookupRequestProfile(profile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return terminal.Config{
 		Trust:      f.trust,
-		Profile:    p,
+		Request:    p,
 		ReaderAuth: &terminal.ReaderIdentity{Key: f.pki.ReaderKey, Chain: []*x509.Certificate{f.pki.Reader}},
 	}
 }

@@ -1,4 +1,4 @@
-package terminal_test
+package daemon_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/hardware/hardwaretest"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/terminal"
@@ -30,12 +32,12 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 		{name: "timeout", timeout: 400 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, "age-21", terminal.Timeouts{Exchange: 10 * time.Second}, "desk")
+			h := start(t, "age-21", daemon.Timeouts{Exchange: 10 * time.Second}, "desk")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			errc := make(chan error, 1)
 			go func() {
-				_, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity", Timeout: tc.timeout})
+				_, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity", Timeout: tc.timeout})
 				errc <- err
 			}()
 			waitArmed(t, h.d, "desk")
@@ -43,7 +45,7 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 			w := h.wallet(t, wallet.Config{Faults: wallet.Faults{Stall: 1500 * time.Millisecond}}, h.w.Adult)
 			target := h.readers["desk"].Put(w)
 			defer target.Remove()
-			if e := h.next(t, "desk", terminal.EventReading); e.Profile != "identity" {
+			if e := h.next(t, "desk", daemon.EventReading); e.Profile != "identity" {
 				t.Fatalf("reading with %q", e.Profile)
 			}
 			if tc.cancel {
@@ -54,8 +56,8 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 			if err == nil || (!errors.Is(err, context.Canceled) && !errors.Is(err, terminal.ErrTimeout)) {
 				t.Fatalf("Check: %v", err)
 			}
-			e := h.next(t, "desk", terminal.EventDecision)
-			if e.Decision != terminal.DecisionReject || !slices.Equal(e.Reasons, []string{"cancelled"}) || e.Personal != nil {
+			e := h.next(t, "desk", daemon.EventDecision)
+			if e.Decision != daemon.DecisionReject || !slices.Equal(e.Reasons, []string{"cancelled"}) || e.Personal != nil {
 				t.Errorf("abandoned tap: %s %v personal=%v, want reject [cancelled] without personal data", e.Decision, e.Reasons, e.Personal != nil)
 			}
 			if last, ok := h.d.LastResult(); ok && len(last.Documents) > 0 {
@@ -71,7 +73,7 @@ func TestAbandonedCheckStopsItsTap(t *testing.T) {
 // TestTapsLeakNoGoroutines: 200 taps (accepted, rejected, failed, some
 // answering checks, some cancelled) leave the goroutine count where it was.
 func TestTapsLeakNoGoroutines(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Exchange: 200 * time.Millisecond, Removal: 50 * time.Millisecond}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{Exchange: 200 * time.Millisecond, Removal: 50 * time.Millisecond}, "counter")
 	good := h.wallet(t, wallet.Config{}, h.w.Adult)
 	minor := h.wallet(t, wallet.Config{}, h.w.Minor)
 	garbage := h.wallet(t, wallet.Config{Faults: wallet.Faults{Garbage: wallet.GarbageNotCBOR}}, h.w.Adult)
@@ -85,7 +87,7 @@ func TestTapsLeakNoGoroutines(t *testing.T) {
 			errc = make(chan error, 1)
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
-				_, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity"})
+				_, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity"})
 				errc <- err
 			}()
 			waitArmed(t, h.d, "counter")
@@ -126,7 +128,7 @@ func TestTapsLeakNoGoroutines(t *testing.T) {
 // and Readers calls at once on a busy reader neither deadlock nor leave a
 // check armed.
 func TestConcurrentChecksAndCancels(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Removal: 20 * time.Millisecond}, "a", "b")
+	h := start(t, "age-21", daemon.Timeouts{Removal: 20 * time.Millisecond}, "a", "b")
 	good := h.wallet(t, wallet.Config{}, h.w.Adult)
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -145,7 +147,7 @@ func TestConcurrentChecksAndCancels(t *testing.T) {
 					cancel()
 				default:
 					c, cancel := context.WithTimeout(ctx, time.Duration(1+i%20)*time.Millisecond)
-					h.d.Check(c, terminal.CheckRequest{Profile: "identity", Reader: rd})
+					h.d.Check(c, daemon.CheckRequest{Profile: "identity", Reader: rd})
 					cancel()
 				}
 			}
@@ -177,7 +179,7 @@ func TestConcurrentChecksAndCancels(t *testing.T) {
 	// The daemon still serves taps and checks.
 	errc := make(chan error, 1)
 	go func() {
-		_, err := h.d.Check(context.Background(), terminal.CheckRequest{Profile: "age-21", Reader: "b", Timeout: 10 * time.Second})
+		_, err := h.d.Check(context.Background(), daemon.CheckRequest{Profile: "age-21", Reader: "b", Timeout: 10 * time.Second})
 		errc <- err
 	}()
 	waitArmed(t, h.d, "b")
@@ -201,20 +203,81 @@ func (closedReader) Wait(context.Context) (reader.Target, error) {
 }
 
 // TestClosedReaderBacksOff: a reader that opens but whose Wait reports it
-// closed at once is reopened with backoff, not in a tight loop flooding
-// the event stream with ready events.
+// closed at once is reopened with backoff (100 ms, doubling up to
+// BackoffMax), not in a tight loop flooding the event stream with ready
+// events. The daemon runs on a fake clock: no real time has to pass.
 func TestClosedReaderBacksOff(t *testing.T) {
+	clock := hardwaretest.NewClock()
 	var opens atomic.Int64
-	h := launch(t, "age-21", terminal.Timeouts{BackoffMax: time.Second}, func(spec *terminal.ReaderSpec) {
+	launchOn(t, clock, "age-21", daemon.Timeouts{BackoffMax: time.Second}, func(spec *daemon.ReaderSpec) {
 		spec.Open = func(context.Context) (reader.Reader, error) {
 			opens.Add(1)
 			return closedReader{}, nil
 		}
 	}, "counter")
-	time.Sleep(500 * time.Millisecond)
-	h.cancel()
-	// 100 ms, 200 ms, 400 ms...: a handful of attempts in half a second.
-	if n := opens.Load(); n > 10 {
-		t.Errorf("%d opens in 500 ms: the loop spins", n)
+	// waitBackoff waits for the loop to have opened the reader n times and
+	// to be waiting out its backoff on the fake clock.
+	waitBackoff := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for opens.Load() != n || clock.Pending() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d opens, %d timers pending; want %d opens and a backoff", opens.Load(), clock.Pending(), n)
+			}
+			runtime.Gosched()
+		}
+	}
+	n := int64(1)
+	for _, backoff := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
+		backoff *= time.Millisecond
+		waitBackoff(n)
+		clock.Advance(backoff - time.Millisecond)
+		if got := opens.Load(); got != n || clock.Pending() != 1 {
+			t.Fatalf("reopened (%d opens) before its %v backoff had passed", got, backoff)
+		}
+		clock.Advance(time.Millisecond)
+		n++
+	}
+	waitBackoff(n)
+}
+
+// TestResultRetention: the last check result, which holds personal data,
+// is dropped when ResultRetention has passed on the daemon's clock.
+func TestResultRetention(t *testing.T) {
+	clock := hardwaretest.NewClock()
+	h := launchOn(t, clock, "age-21", daemon.Timeouts{}, nil, "counter")
+	h.next(t, "", daemon.EventReady)
+	got := make(chan *daemon.CheckResult, 1)
+	go func() {
+		r, err := h.d.Check(context.Background(), daemon.CheckRequest{Profile: "identity"})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r
+	}()
+	waitArmed(t, h.d, "counter")
+	target := h.readers["counter"].Put(h.wallet(t, wallet.Config{}, h.w.Adult))
+	h.next(t, "counter", daemon.EventDecision)
+	r := <-got
+	target.Remove()
+	// The loop records the result as the last one just after answering.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		last, ok := h.d.LastResult()
+		if ok && last.ID == r.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("last result %v %v, want %s", last, ok, r.ID)
+		}
+		runtime.Gosched()
+	}
+	clock.Advance(2*time.Minute - time.Millisecond)
+	if _, ok := h.d.LastResult(); !ok {
+		t.Error("last result dropped before its retention passed")
+	}
+	clock.Advance(time.Millisecond)
+	if last, ok := h.d.LastResult(); ok {
+		t.Errorf("last result %s still kept after its retention", last.ID)
 	}
 }

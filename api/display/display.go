@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/daemon"
 )
 
 //go:embed static
@@ -27,7 +27,7 @@ const (
 // Options configure the display.
 type Options struct {
 	// Service is the running daemon; required.
-	Service terminal.Service
+	Service daemon.Service
 	// ClearAfter is how long a decision (and the holder's name and
 	// portrait) stays on screen before the page returns to ready (8s).
 	ClearAfter time.Duration
@@ -57,7 +57,7 @@ type State struct {
 // Handler serves the kiosk page at "/", its assets under /display/ and
 // the state stream at /display/events.
 type Handler struct {
-	svc        terminal.Service
+	svc        daemon.Service
 	clearAfter time.Duration
 	reader     string
 	heartbeat  time.Duration
@@ -142,7 +142,7 @@ func idle(up bool) State {
 
 // decisionState is the screen for a decision event, with the personal
 // data the Service attached.
-func (h *Handler) decisionState(ev terminal.Event) State {
+func (h *Handler) decisionState(ev daemon.Event) State {
 	st := State{
 		State:        StateReject,
 		Reader:       ev.Reader,
@@ -242,19 +242,19 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			}
 			ok = true
 			switch ev.Kind {
-			case terminal.EventReaderDown:
+			case daemon.EventReaderDown:
 				up = h.readerUp()
 				if !up {
 					clearT.Stop()
 					holding = false
 					ok = send(idle(false))
 				}
-			case terminal.EventReading:
+			case daemon.EventReading:
 				up = true
 				clearT.Stop()
 				holding = false
 				ok = send(State{State: StateReading, Reader: ev.Reader, Profile: ev.Profile})
-			case terminal.EventDecision:
+			case daemon.EventDecision:
 				up = true
 				holding = true
 				ok = send(h.decisionState(ev))

@@ -1,4 +1,4 @@
-package terminal_test
+package daemon_test
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/daemon/simulated"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
@@ -25,7 +27,6 @@ import (
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/simreader"
 	"github.com/idreader/idreader/terminal"
-	"github.com/idreader/idreader/terminal/simulated"
 )
 
 var (
@@ -77,12 +78,19 @@ func (o *recOutput) seen() []hardware.Signal {
 // (a duration in nanoseconds).
 var clockSkew atomic.Int64
 
+// skewClock is the real clock moved forward by clockSkew.
+type skewClock struct{}
+
+func (skewClock) Now() time.Time { return time.Now().Add(time.Duration(clockSkew.Load())) }
+
+func (skewClock) AfterFunc(d time.Duration, f func()) hardware.Timer { return time.AfterFunc(d, f) }
+
 type harness struct {
 	w       *simulated.World
-	d       *terminal.Daemon
+	d       *daemon.Daemon
 	readers map[string]*simreader.Reader
 	outputs map[string]*recOutput
-	events  <-chan terminal.Event
+	events  <-chan daemon.Event
 	log     *syncBuffer
 	audit   *syncBuffer
 	cancel  context.CancelFunc
@@ -91,7 +99,7 @@ type harness struct {
 
 // start runs a daemon over simulated readers named names, each reading with
 // profile by default.
-func start(t *testing.T, profile string, to terminal.Timeouts, names ...string) *harness {
+func start(t *testing.T, profile string, to daemon.Timeouts, names ...string) *harness {
 	t.Helper()
 	return startWith(t, profile, to, nil, names...)
 }
@@ -99,17 +107,24 @@ func start(t *testing.T, profile string, to terminal.Timeouts, names ...string) 
 // startWith is start with a hook that may change each reader's spec before
 // the daemon is made (transports, BLE radio, a QR scanner instead of the
 // simulated reader).
-func startWith(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *terminal.ReaderSpec), names ...string) *harness {
+func startWith(t *testing.T, profile string, to daemon.Timeouts, edit func(spec *daemon.ReaderSpec), names ...string) *harness {
 	t.Helper()
 	h := launch(t, profile, to, edit, names...)
 	for range names {
-		h.next(t, "", terminal.EventReady)
+		h.next(t, "", daemon.EventReady)
 	}
 	return h
 }
 
 // launch is startWith without waiting for the readers to be ready.
-func launch(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *terminal.ReaderSpec), names ...string) *harness {
+func launch(t *testing.T, profile string, to daemon.Timeouts, edit func(spec *daemon.ReaderSpec), names ...string) *harness {
+	t.Helper()
+	return launchOn(t, skewClock{}, profile, to, edit, names...)
+}
+
+// launchOn is launch with the daemon's clock (backoff, holds, check timeouts,
+// retention) set to clock.
+func launchOn(t *testing.T, clock hardware.Clock, profile string, to daemon.Timeouts, edit func(spec *daemon.ReaderSpec), names ...string) *harness {
 	t.Helper()
 	w := world(t)
 	h := &harness{w: w, readers: map[string]*simreader.Reader{}, outputs: map[string]*recOutput{},
@@ -117,12 +132,12 @@ func launch(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *
 	if to.Hold == 0 {
 		to.Hold = time.Millisecond
 	}
-	var specs []terminal.ReaderSpec
+	var specs []daemon.ReaderSpec
 	for _, n := range names {
 		rd := simreader.New(n, reader.Limits{})
 		out := &recOutput{}
 		h.readers[n], h.outputs[n] = rd, out
-		spec := terminal.ReaderSpec{
+		spec := daemon.ReaderSpec{
 			Name:     n,
 			Open:     func(context.Context) (reader.Reader, error) { return rd, nil },
 			Outputs:  []hardware.Output{out},
@@ -133,12 +148,13 @@ func launch(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *
 		}
 		specs = append(specs, spec)
 	}
-	d, err := terminal.NewDaemon(terminal.DaemonConfig{
+	d, err := daemon.New(daemon.Config{
 		Readers:  specs,
 		Settings: w.Settings(profile, names...),
 		Log:      zerolog.New(h.log),
 		Audit:    h.audit,
-		Now:      func() time.Time { return time.Now().Add(time.Duration(clockSkew.Load())) },
+		Now:      skewClock{}.Now,
+		Clock:    clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +181,7 @@ func launch(t *testing.T, profile string, to terminal.Timeouts, edit func(spec *
 }
 
 // next returns the next event of kind on reader (any reader when empty).
-func (h *harness) next(t *testing.T, rd string, kind terminal.EventKind) terminal.Event {
+func (h *harness) next(t *testing.T, rd string, kind daemon.EventKind) daemon.Event {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -185,12 +201,12 @@ func (h *harness) next(t *testing.T, rd string, kind terminal.EventKind) termina
 
 // tap puts the wallet on reader rd, waits for the decision, takes it away
 // and waits for the reader to be ready again.
-func (h *harness) tap(t *testing.T, rd string, w *wallet.Wallet) terminal.Event {
+func (h *harness) tap(t *testing.T, rd string, w *wallet.Wallet) daemon.Event {
 	t.Helper()
 	target := h.readers[rd].Put(w)
-	e := h.next(t, rd, terminal.EventDecision)
+	e := h.next(t, rd, daemon.EventDecision)
 	target.Remove()
-	h.next(t, rd, terminal.EventReady)
+	h.next(t, rd, daemon.EventReady)
 	return e
 }
 
@@ -205,7 +221,7 @@ func (h *harness) wallet(t *testing.T, cfg wallet.Config, creds ...*credential.C
 }
 
 func TestLoopAcceptAndReject(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{}, "counter")
 	cases := []struct {
 		name     string
 		cred     *credential.Credential
@@ -245,7 +261,7 @@ func TestLoopAcceptAndReject(t *testing.T) {
 	if n := strings.Count(h.audit.String(), "\n"); n != len(cases) {
 		t.Errorf("%d audit records for %d taps", n, len(cases))
 	}
-	var rec terminal.AuditRecord
+	var rec daemon.AuditRecord
 	first, _, _ := strings.Cut(h.audit.String(), "\n")
 	if err := json.Unmarshal([]byte(first), &rec); err != nil {
 		t.Fatal(err)
@@ -257,7 +273,7 @@ func TestLoopAcceptAndReject(t *testing.T) {
 }
 
 func TestLoopIdentityShowsPersonal(t *testing.T) {
-	h := start(t, "identity", terminal.Timeouts{}, "desk")
+	h := start(t, "identity", daemon.Timeouts{}, "desk")
 	e := h.tap(t, "desk", h.wallet(t, wallet.Config{}, h.w.Adult))
 	if e.Decision != "accept" {
 		t.Fatalf("decision %s %v", e.Decision, e.Reasons)
@@ -277,14 +293,14 @@ func TestLoopIdentityShowsPersonal(t *testing.T) {
 // TestLoopRemovedMidTap: the phone leaves during a stalled exchange; the tap
 // ends with "removed" long before the exchange timeout and the next tap works.
 func TestLoopRemovedMidTap(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Exchange: 20 * time.Second}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{Exchange: 20 * time.Second}, "counter")
 	w := h.wallet(t, wallet.Config{Faults: wallet.Faults{Stall: time.Minute}}, h.w.Adult)
 	target := h.readers["counter"].Put(w)
-	h.next(t, "counter", terminal.EventReading)
+	h.next(t, "counter", daemon.EventReading)
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	target.Remove()
-	e := h.next(t, "counter", terminal.EventDecision)
+	e := h.next(t, "counter", daemon.EventDecision)
 	if e.Decision != "reject" || !slices.Equal(e.Reasons, []string{"removed"}) {
 		t.Fatalf("decision %s %v", e.Decision, e.Reasons)
 	}
@@ -294,7 +310,7 @@ func TestLoopRemovedMidTap(t *testing.T) {
 	if sigs := h.outputs["counter"].seen(); sigs[len(sigs)-1] != hardware.SignalFault && !slices.Contains(sigs, hardware.SignalFault) {
 		t.Errorf("signals %v: want fault", sigs)
 	}
-	h.next(t, "counter", terminal.EventReady)
+	h.next(t, "counter", daemon.EventReady)
 	if e := h.tap(t, "counter", h.wallet(t, wallet.Config{}, h.w.Adult)); e.Decision != "accept" {
 		t.Fatalf("next tap: %s %v", e.Decision, e.Reasons)
 	}
@@ -304,7 +320,7 @@ func TestLoopRemovedMidTap(t *testing.T) {
 // reason; the phone stays in the field past the removal timeout and the
 // next phone is served.
 func TestLoopStallAndGarbage(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Exchange: 300 * time.Millisecond, Removal: 200 * time.Millisecond}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{Exchange: 300 * time.Millisecond, Removal: 200 * time.Millisecond}, "counter")
 	for _, tc := range []struct {
 		name   string
 		faults wallet.Faults
@@ -317,13 +333,13 @@ func TestLoopStallAndGarbage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := h.readers["counter"].Put(h.wallet(t, wallet.Config{Faults: tc.faults}, h.w.Adult))
-			e := h.next(t, "counter", terminal.EventDecision)
+			e := h.next(t, "counter", daemon.EventDecision)
 			if e.Decision != "reject" || !slices.Equal(e.Reasons, []string{tc.code}) {
 				t.Fatalf("decision %s %v, want reject %s", e.Decision, e.Reasons, tc.code)
 			}
 			// The phone is left lying on the reader: the loop goes idle
 			// after the removal timeout anyway.
-			h.next(t, "counter", terminal.EventReady)
+			h.next(t, "counter", daemon.EventReady)
 			if e := h.tap(t, "counter", h.wallet(t, wallet.Config{}, h.w.Adult)); e.Decision != "accept" {
 				t.Fatalf("next tap: %s %v", e.Decision, e.Reasons)
 			}
@@ -334,10 +350,10 @@ func TestLoopStallAndGarbage(t *testing.T) {
 
 // TestLoopTwoReaders: a stalled tap on one reader does not slow the other.
 func TestLoopTwoReaders(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{Exchange: 3 * time.Second}, "left", "right")
+	h := start(t, "age-21", daemon.Timeouts{Exchange: 3 * time.Second}, "left", "right")
 	slow := h.readers["left"].Put(h.wallet(t, wallet.Config{Faults: wallet.Faults{Stall: time.Minute}}, h.w.Adult))
 	defer slow.Remove()
-	h.next(t, "left", terminal.EventReading)
+	h.next(t, "left", daemon.EventReading)
 	began := time.Now()
 	for i := range 3 {
 		e := h.tap(t, "right", h.wallet(t, wallet.Config{}, h.w.Adult))
@@ -348,7 +364,7 @@ func TestLoopTwoReaders(t *testing.T) {
 	if d := time.Since(began); d >= 3*time.Second {
 		t.Errorf("three taps on the right took %s while the left stalled", d)
 	}
-	e := h.next(t, "left", terminal.EventDecision)
+	e := h.next(t, "left", daemon.EventDecision)
 	if !slices.Equal(e.Reasons, []string{"timeout"}) {
 		t.Errorf("left: %v", e.Reasons)
 	}
@@ -359,33 +375,33 @@ func TestLoopTwoReaders(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{}, "counter", "second")
+	h := start(t, "age-21", daemon.Timeouts{}, "counter", "second")
 	if _, ok := h.d.LastResult(); ok {
 		t.Error("a last result before any check")
 	}
 	ctx := context.Background()
-	if _, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "nope"}); !errors.Is(err, terminal.ErrUnknownProfile) {
+	if _, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "nope"}); !errors.Is(err, daemon.ErrUnknownProfile) {
 		t.Errorf("unknown profile: %v", err)
 	}
-	if _, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity", Reader: "nope"}); !errors.Is(err, terminal.ErrUnknownReader) {
+	if _, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity", Reader: "nope"}); !errors.Is(err, daemon.ErrUnknownReader) {
 		t.Errorf("unknown reader: %v", err)
 	}
-	if _, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity", Timeout: 50 * time.Millisecond}); !errors.Is(err, terminal.ErrTimeout) {
+	if _, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity", Timeout: 50 * time.Millisecond}); !errors.Is(err, terminal.ErrTimeout) {
 		t.Errorf("timeout: %v", err)
 	}
 
 	// A check arms the reader with its profile for the next tap only.
 	type answer struct {
-		r   *terminal.CheckResult
+		r   *daemon.CheckResult
 		err error
 	}
 	got := make(chan answer, 1)
 	go func() {
-		r, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "identity", Timeout: 10 * time.Second})
+		r, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "identity", Timeout: 10 * time.Second})
 		got <- answer{r, err}
 	}()
 	waitArmed(t, h.d, "counter")
-	if _, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "age-20", Reader: "counter"}); !errors.Is(err, terminal.ErrBusy) {
+	if _, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "age-20", Reader: "counter"}); !errors.Is(err, daemon.ErrBusy) {
 		t.Errorf("second check: %v", err)
 	}
 	e := h.tap(t, "counter", h.wallet(t, wallet.Config{}, h.w.Adult))
@@ -417,7 +433,7 @@ func TestCheck(t *testing.T) {
 
 	// A failed tap answers the check with an error report.
 	go func() {
-		r, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "age-21", Reader: "second"})
+		r, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "age-21", Reader: "second"})
 		got <- answer{r, err}
 	}()
 	waitArmed(t, h.d, "second")
@@ -432,27 +448,27 @@ func TestCheck(t *testing.T) {
 		t.Error("CancelCurrent with nothing armed")
 	}
 	go func() {
-		r, err := h.d.Check(ctx, terminal.CheckRequest{Profile: "age-20"})
+		r, err := h.d.Check(ctx, daemon.CheckRequest{Profile: "age-20"})
 		got <- answer{r, err}
 	}()
 	waitArmed(t, h.d, "counter")
 	if !h.d.CancelCurrent() {
 		t.Error("CancelCurrent found nothing")
 	}
-	if a := <-got; !errors.Is(a.err, terminal.ErrCancelled) {
+	if a := <-got; !errors.Is(a.err, daemon.ErrCancelled) {
 		t.Errorf("cancelled check: %v", a.err)
 	}
 	// The caller's context ends a check too.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if _, err := h.d.Check(cctx, terminal.CheckRequest{Profile: "age-20"}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := h.d.Check(cctx, daemon.CheckRequest{Profile: "age-20"}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("context: %v", err)
 	}
 }
 
 // waitArmed waits until a check is armed on reader rd (a second check
 // reports ErrBusy).
-func waitArmed(t *testing.T, d *terminal.Daemon, rd string) {
+func waitArmed(t *testing.T, d *daemon.Daemon, rd string) {
 	t.Helper()
 	for range 500 {
 		if d.Armed(rd) {
@@ -464,7 +480,7 @@ func waitArmed(t *testing.T, d *terminal.Daemon, rd string) {
 }
 
 func TestReload(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{}, "counter")
 	// age-21 refuses the My Number card's doc type, age-20 accepts it.
 	if e := h.tap(t, "counter", h.wallet(t, wallet.Config{}, h.w.MNC)); e.Decision != "reject" {
 		t.Fatalf("before reload: %s", e.Decision)
@@ -480,13 +496,13 @@ func TestReload(t *testing.T) {
 	s.Profiles["age-20"] = custom
 	// A tap in progress keeps the old settings.
 	stall := h.readers["counter"].Put(h.wallet(t, wallet.Config{Faults: wallet.Faults{Stall: 300 * time.Millisecond}}, h.w.MNC))
-	h.next(t, "counter", terminal.EventReading)
+	h.next(t, "counter", daemon.EventReading)
 	if err := h.d.Reload(s); err != nil {
 		t.Fatal(err)
 	}
-	e := h.next(t, "counter", terminal.EventDecision)
+	e := h.next(t, "counter", daemon.EventDecision)
 	stall.Remove()
-	h.next(t, "counter", terminal.EventReady)
+	h.next(t, "counter", daemon.EventReady)
 	if e.Profile != "age-21" || e.Decision != "reject" {
 		t.Errorf("tap in progress during reload: %s %s %v", e.Profile, e.Decision, e.Reasons)
 	}
@@ -501,17 +517,17 @@ func TestReload(t *testing.T) {
 // TestNoPersonalDataInLogs runs taps with every built-in profile and scans
 // the logs, the audit file and the events' JSON for the disclosed values.
 func TestNoPersonalDataInLogs(t *testing.T) {
-	h := start(t, "identity", terminal.Timeouts{Exchange: 300 * time.Millisecond}, "desk")
+	h := start(t, "identity", daemon.Timeouts{Exchange: 300 * time.Millisecond}, "desk")
 	var events bytes.Buffer
-	record := func(e terminal.Event) {
+	record := func(e daemon.Event) {
 		b, _ := json.Marshal(e)
 		events.Write(append(b, '\n'))
 	}
 	for _, p := range []string{"identity", "age-20", "age-21"} {
 		for _, c := range []*credential.Credential{h.w.Adult, h.w.MNC, h.w.Minor} {
-			res := make(chan *terminal.CheckResult, 1)
+			res := make(chan *daemon.CheckResult, 1)
 			go func() {
-				r, _ := h.d.Check(context.Background(), terminal.CheckRequest{Profile: p})
+				r, _ := h.d.Check(context.Background(), daemon.CheckRequest{Profile: p})
 				res <- r
 			}()
 			waitArmed(t, h.d, "desk")
@@ -553,7 +569,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 }
 
 func TestShutdownTurnsOutputsOff(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{}, "counter")
+	h := start(t, "age-21", daemon.Timeouts{}, "counter")
 	h.cancel()
 	select {
 	case err := <-h.done:
@@ -571,7 +587,7 @@ func TestShutdownTurnsOutputsOff(t *testing.T) {
 // TestCycleDemo runs the simulated reader's own cycle: alternating accept
 // and reject, as `idreaderd --demo` does.
 func TestCycleDemo(t *testing.T) {
-	h := start(t, "age-21", terminal.Timeouts{}, "demo")
+	h := start(t, "age-21", daemon.Timeouts{}, "demo")
 	wallets, err := h.w.DemoWallets()
 	if err != nil {
 		t.Fatal(err)
@@ -585,7 +601,7 @@ func TestCycleDemo(t *testing.T) {
 	go h.readers["demo"].Cycle(ctx, simreader.CycleOptions{Interval: 10 * time.Millisecond, Linger: 200 * time.Millisecond}, cards...)
 	var got []string
 	for range 4 {
-		e := h.next(t, "demo", terminal.EventDecision)
+		e := h.next(t, "demo", daemon.EventDecision)
 		got = append(got, e.Decision+fmt.Sprint(e.Reasons))
 	}
 	if !slices.Equal(got, []string{"accept[]", "reject[age_not_met]", "accept[]", "reject[age_not_met]"}) {

@@ -1,4 +1,4 @@
-package bletest
+package memlink
 
 import (
 	"bytes"

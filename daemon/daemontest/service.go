@@ -1,4 +1,4 @@
-package terminaltest
+package daemontest
 
 import (
 	"context"
@@ -7,22 +7,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/daemon"
 )
 
-// Service is a scripted terminal.Service. The zero value is not usable;
+// Service is a scripted daemon.Service. The zero value is not usable;
 // call New. It is safe for concurrent use.
 type Service struct {
 	// Now stamps events and results; time.Now when nil. Set before use.
 	Now func() time.Time
 
 	mu       sync.Mutex
-	readers  []terminal.ReaderStatus
+	readers  []daemon.ReaderStatus
 	profiles []string
-	last     *terminal.CheckResult
+	last     *daemon.CheckResult
 	pending  map[string]*pendingCheck // by reader name
-	armed    chan terminal.CheckRequest
-	subs     map[int]chan terminal.Event
+	armed    chan daemon.CheckRequest
+	subs     map[int]chan daemon.Event
 	nextSub  int
 	seq      uint64
 	checks   int
@@ -30,16 +30,16 @@ type Service struct {
 
 type pendingCheck struct {
 	id   string
-	req  terminal.CheckRequest
+	req  daemon.CheckRequest
 	done chan outcome
 }
 
 type outcome struct {
-	res *terminal.CheckResult
+	res *daemon.CheckResult
 	err error
 }
 
-var _ terminal.Service = (*Service)(nil)
+var _ daemon.Service = (*Service)(nil)
 
 // New returns a fake with the named readers, all up and ready, knowing the
 // given profiles (nil: any profile is accepted).
@@ -47,11 +47,11 @@ func New(readers []string, profiles []string) *Service {
 	s := &Service{
 		profiles: slices.Clone(profiles),
 		pending:  map[string]*pendingCheck{},
-		armed:    make(chan terminal.CheckRequest, 16),
-		subs:     map[int]chan terminal.Event{},
+		armed:    make(chan daemon.CheckRequest, 16),
+		subs:     map[int]chan daemon.Event{},
 	}
 	for _, r := range readers {
-		s.readers = append(s.readers, terminal.ReaderStatus{Name: r, Up: true, State: terminal.EventReady})
+		s.readers = append(s.readers, daemon.ReaderStatus{Name: r, Up: true, State: daemon.EventReady})
 	}
 	return s
 }
@@ -63,24 +63,24 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Check implements terminal.Service. It fails with ErrUnknownProfile,
+// Check implements daemon.Service. It fails with ErrUnknownProfile,
 // ErrUnknownReader or ErrBusy like the daemon, then announces the request
 // on Armed and waits for Answer, Fail, CancelCurrent, the request's timeout
 // (an error wrapping context.DeadlineExceeded) or ctx.
-func (s *Service) Check(ctx context.Context, req terminal.CheckRequest) (*terminal.CheckResult, error) {
+func (s *Service) Check(ctx context.Context, req daemon.CheckRequest) (*daemon.CheckResult, error) {
 	s.mu.Lock()
 	if s.profiles != nil && !slices.Contains(s.profiles, req.Profile) {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("%w %q", terminal.ErrUnknownProfile, req.Profile)
+		return nil, fmt.Errorf("%w %q", daemon.ErrUnknownProfile, req.Profile)
 	}
 	name, ok := s.resolveLocked(req.Reader)
 	if !ok {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("%w %q", terminal.ErrUnknownReader, req.Reader)
+		return nil, fmt.Errorf("%w %q", daemon.ErrUnknownReader, req.Reader)
 	}
 	if _, busy := s.pending[name]; busy {
 		s.mu.Unlock()
-		return nil, terminal.ErrBusy
+		return nil, daemon.ErrBusy
 	}
 	s.checks++
 	req.Reader = name
@@ -102,7 +102,7 @@ func (s *Service) Check(ctx context.Context, req terminal.CheckRequest) (*termin
 	select {
 	case o = <-p.done:
 	case <-timeout:
-		o.err = fmt.Errorf("terminal: no tap within %v: %w", req.Timeout, context.DeadlineExceeded)
+		o.err = fmt.Errorf("daemon: no tap within %v: %w", req.Timeout, context.DeadlineExceeded)
 	case <-ctx.Done():
 		o.err = ctx.Err()
 	}
@@ -137,12 +137,12 @@ func (s *Service) resolveLocked(reader string) (string, bool) {
 
 // Armed delivers each request that starts waiting for a tap (with Reader
 // resolved), so a test knows when to Answer.
-func (s *Service) Armed() <-chan terminal.CheckRequest { return s.armed }
+func (s *Service) Armed() <-chan daemon.CheckRequest { return s.armed }
 
 // Answer completes the check waiting on reader ("" for the first reader)
 // with res, filling ID, Reader, Profile and the times when empty, and makes
 // it the last result. It reports whether a check was waiting.
-func (s *Service) Answer(reader string, res terminal.CheckResult) bool {
+func (s *Service) Answer(reader string, res daemon.CheckResult) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	name, _ := s.resolveLocked(reader)
@@ -187,8 +187,8 @@ func (s *Service) Fail(reader string, err error) bool {
 	return true
 }
 
-// LastResult implements terminal.Service.
-func (s *Service) LastResult() (*terminal.CheckResult, bool) {
+// LastResult implements daemon.Service.
+func (s *Service) LastResult() (*daemon.CheckResult, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == nil {
@@ -199,33 +199,33 @@ func (s *Service) LastResult() (*terminal.CheckResult, bool) {
 }
 
 // SetLast sets the result LastResult returns (nil: none).
-func (s *Service) SetLast(res *terminal.CheckResult) {
+func (s *Service) SetLast(res *daemon.CheckResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last = res
 }
 
-// CancelCurrent implements terminal.Service: every waiting check ends with
-// terminal.ErrCancelled.
+// CancelCurrent implements daemon.Service: every waiting check ends with
+// daemon.ErrCancelled.
 func (s *Service) CancelCurrent() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	had := len(s.pending) > 0
 	for name, p := range s.pending {
 		delete(s.pending, name)
-		p.done <- outcome{err: terminal.ErrCancelled}
+		p.done <- outcome{err: daemon.ErrCancelled}
 	}
 	return had
 }
 
-// Subscribe implements terminal.Service: events beyond buffer are dropped
+// Subscribe implements daemon.Service: events beyond buffer are dropped
 // for that subscriber.
-func (s *Service) Subscribe(buffer int) (<-chan terminal.Event, func()) {
+func (s *Service) Subscribe(buffer int) (<-chan daemon.Event, func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.nextSub
 	s.nextSub++
-	ch := make(chan terminal.Event, max(buffer, 0))
+	ch := make(chan daemon.Event, max(buffer, 0))
 	s.subs[id] = ch
 	var once sync.Once
 	return ch, func() {
@@ -251,7 +251,7 @@ func (s *Service) Subscribers() int {
 // Emit stamps ev (Seq always, Time when zero), updates the reader's status
 // for reader events and sends it to every subscriber without blocking. It
 // returns the stamped event.
-func (s *Service) Emit(ev terminal.Event) terminal.Event {
+func (s *Service) Emit(ev daemon.Event) daemon.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
@@ -264,7 +264,7 @@ func (s *Service) Emit(ev terminal.Event) terminal.Event {
 			continue
 		}
 		switch ev.Kind {
-		case terminal.EventReaderDown:
+		case daemon.EventReaderDown:
 			s.readers[i].Up = false
 		default:
 			s.readers[i].Up = true
@@ -291,8 +291,8 @@ func (s *Service) CloseSubscriptions() {
 	}
 }
 
-// Readers implements terminal.Service.
-func (s *Service) Readers() []terminal.ReaderStatus {
+// Readers implements daemon.Service.
+func (s *Service) Readers() []daemon.ReaderStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.readers)

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/terminal"
-	"github.com/idreader/idreader/terminal/terminaltest"
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/daemon/daemontest"
 )
 
 // The kiosk page in a real browser: headless Chromium driven over the
@@ -256,7 +256,7 @@ func TestChromiumKiosk(t *testing.T) {
 		{"page clears on its own timer", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := terminaltest.New([]string{"counter-1"}, nil)
+			f := daemontest.New([]string{"counter-1"}, nil)
 			h := New(Options{Service: f, ClearAfter: 700 * time.Millisecond})
 			h.noServerClear = !tc.serverClear
 			srv := httptest.NewServer(h)
@@ -271,12 +271,12 @@ func TestChromiumKiosk(t *testing.T) {
 			}
 			waitFor(t, "the page's subscription", func() bool { return f.Subscribers() == 1 })
 
-			f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReading, Profile: "identity"})
+			f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReading, Profile: "identity"})
 			waitView(t, c, session, "reading", func(v pageView) bool { return v.State == StateReading })
 
-			f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "accept", Profile: "identity",
-				Personal: &terminal.Personal{Name: "YAMADA Hanako", Portrait: testJPEG(t)}})
-			f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventRemoved})
+			f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "accept", Profile: "identity",
+				Personal: &daemon.Personal{Name: "YAMADA Hanako", Portrait: testJPEG(t)}})
+			f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventRemoved})
 			v = waitView(t, c, session, "accept with the portrait", func(v pageView) bool {
 				return v.State == StateAccept && v.Portrait
 			})
@@ -288,7 +288,7 @@ func TestChromiumKiosk(t *testing.T) {
 				t.Errorf("personal data left after clearing: %+v", v)
 			}
 
-			f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "reject", Reasons: []string{"age_not_met"}})
+			f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "reject", Reasons: []string{"age_not_met"}})
 			v = waitView(t, c, session, "reject", func(v pageView) bool { return v.State == StateReject })
 			if !strings.Contains(v.Reasons, "Age requirement not met") || !strings.Contains(v.Reasons, "年齢確認できません") || v.Shown {
 				t.Errorf("reject view %+v", v)

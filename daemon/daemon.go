@@ -1,4 +1,4 @@
-package terminal
+package daemon
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -30,7 +31,7 @@ type Settings struct {
 	Trust *verify.TrustStore
 	// Identities are the reader-authentication certificates and keys by
 	// name (ISO/IEC 18013-5 clause 9.1.4).
-	Identities map[string]*ReaderIdentity
+	Identities map[string]*terminal.ReaderIdentity
 	// ReaderProfiles maps a reader's name to the profile it reads with when
 	// no check is armed.
 	ReaderProfiles map[string]string
@@ -44,24 +45,24 @@ func (s *Settings) Validate() error {
 	var errs []error
 	for name, p := range s.Profiles {
 		if p == nil || p.Name != name {
-			errs = append(errs, fmt.Errorf("terminal: profile %q is nil or misnamed", name))
+			errs = append(errs, fmt.Errorf("daemon: profile %q is nil or misnamed", name))
 			continue
 		}
 		if err := p.Validate(); err != nil {
 			errs = append(errs, err)
 		}
 		if p.ReaderIdentity != "" && s.Identities[p.ReaderIdentity] == nil {
-			errs = append(errs, fmt.Errorf("terminal: profile %q: unknown reader identity %q", name, p.ReaderIdentity))
+			errs = append(errs, fmt.Errorf("daemon: profile %q: unknown reader identity %q", name, p.ReaderIdentity))
 		}
 	}
 	for rd, p := range s.ReaderProfiles {
 		if s.Profiles[p] == nil {
-			errs = append(errs, fmt.Errorf("terminal: reader %q: %w %q", rd, ErrUnknownProfile, p))
+			errs = append(errs, fmt.Errorf("daemon: reader %q: %w %q", rd, ErrUnknownProfile, p))
 		}
 	}
 	for rd, id := range s.ReaderIdentities {
 		if id != "" && s.Identities[id] == nil {
-			errs = append(errs, fmt.Errorf("terminal: reader %q: unknown reader identity %q", rd, id))
+			errs = append(errs, fmt.Errorf("daemon: reader %q: unknown reader identity %q", rd, id))
 		}
 	}
 	return errors.Join(errs...)
@@ -77,17 +78,17 @@ type ReaderSpec struct {
 	Open func(ctx context.Context) (reader.Reader, error)
 	// OpenQR, set instead of Open, makes the reader a QR reader (ISO/IEC
 	// 18013-5 clause 8.2.2.3): its loop waits for a scanned mdoc: code
-	// (QRScanner.NextScan) instead of an NFC target and runs TapQR, whose
+	// (terminal.QRScanner.NextScan) instead of an NFC target and runs terminal.TapQR, whose
 	// data retrieval goes over BLE, so BLE must be set too. Scanner lines
 	// without the mdoc: scheme are ignored; a code that does not decode is
 	// a rejected tap (reason malformed). When the scanner fails or reaches
 	// the end of its input the reader is reported down and the loop opens
 	// it again with backoff.
-	OpenQR func(ctx context.Context) (*QRScanner, error)
+	OpenQR func(ctx context.Context) (*terminal.QRScanner, error)
 	// Transports is the reader's preference order of data retrieval
-	// methods (Config.Transports); nil means DefaultTransports(). A BLE
+	// methods (terminal.Config.Transports); nil means terminal.DefaultTransports(). A BLE
 	// transport is used only when BLE gives its GATT role.
-	Transports []Transport
+	Transports []terminal.Transport
 	// BLE, if set, returns the reader's Bluetooth LE radio. The loop asks
 	// for it when the reader opens and at the start of every tap, so the
 	// function should be cheap after its first success (cmd/idreaderd
@@ -95,7 +96,7 @@ type ReaderSpec struct {
 	// few seconds). An error means the radio is unavailable now: an NFC tap
 	// then offers NFC only, and a QR reader is down until it comes back.
 	// The reason is logged once and shown in ReaderStatus.BLE.
-	BLE func(ctx context.Context) (BLEConfig, error)
+	BLE func(ctx context.Context) (terminal.BLEConfig, error)
 	// Probe, if set, reports whether the reader is reachable now (for
 	// PC/SC: pcscd answers and lists the reader). The loop polls it while
 	// idle, so a pcscd restart shows as reader_down and reader_up.
@@ -109,7 +110,7 @@ type ReaderSpec struct {
 // Timeouts bound the steps of the reader loop.
 type Timeouts struct {
 	// Engagement bounds the handover and the session set-up, Exchange the
-	// request and response (Config.EngagementTimeout, ExchangeTimeout);
+	// request and response (terminal.Config.EngagementTimeout, ExchangeTimeout);
 	// defaults 5 s and 30 s.
 	Engagement, Exchange time.Duration
 	// Tap bounds the whole tap; default Engagement*3 + Exchange.
@@ -150,15 +151,15 @@ func (t Timeouts) withDefaults() Timeouts {
 	return t
 }
 
-// DaemonConfig configures a Daemon.
-type DaemonConfig struct {
+// Config configures a Daemon.
+type Config struct {
 	Readers  []ReaderSpec
 	Settings *Settings
 	// Log receives operational logs; it never gets personal data.
 	Log zerolog.Logger
 	// Audit, if set, receives one JSON line per tap (AuditRecord).
 	Audit io.Writer
-	// Rand, Now and Sleep are passed to every tap (see Config); nil means
+	// Rand, Now and Sleep are passed to every tap (see terminal.Config); nil means
 	// crypto/rand, time.Now and nfc.Sleep.
 	Rand  io.Reader
 	Now   func() time.Time
@@ -169,11 +170,16 @@ type DaemonConfig struct {
 	// which holds the disclosed personal data; default 2 minutes. After it
 	// the result is dropped from memory.
 	ResultRetention time.Duration
+	// Clock times the loops' backoff and holds, check timeouts and the
+	// result retention; nil means hardware.SystemClock(). Tests pass a
+	// fake (hardwaretest.Clock) so that no test waits for real time to
+	// pass. The taps' verification time is Now, not Clock.
+	Clock hardware.Clock
 }
 
 // Daemon runs one loop per reader and implements Service.
 type Daemon struct {
-	cfg      DaemonConfig
+	cfg      Config
 	settings atomic.Pointer[Settings]
 	loops    []*loop
 	seq      atomic.Uint64
@@ -189,13 +195,13 @@ type Daemon struct {
 
 var _ Service = (*Daemon)(nil)
 
-// NewDaemon checks cfg and returns a daemon ready to Run.
-func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
+// New checks cfg and returns a daemon ready to Run.
+func New(cfg Config) (*Daemon, error) {
 	if len(cfg.Readers) == 0 {
-		return nil, errors.New("terminal: no readers configured")
+		return nil, errors.New("daemon: no readers configured")
 	}
 	if cfg.Settings == nil {
-		return nil, errors.New("terminal: no settings")
+		return nil, errors.New("daemon: no settings")
 	}
 	if err := cfg.Settings.Validate(); err != nil {
 		return nil, err
@@ -205,6 +211,9 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = hardware.SystemClock()
 	}
 	if cfg.ResultRetention <= 0 {
 		cfg.ResultRetention = 2 * time.Minute
@@ -217,21 +226,21 @@ func NewDaemon(cfg DaemonConfig) (*Daemon, error) {
 	seen := map[string]bool{}
 	for _, spec := range cfg.Readers {
 		if spec.Name == "" || seen[spec.Name] {
-			return nil, fmt.Errorf("terminal: reader name %q empty or used twice", spec.Name)
+			return nil, fmt.Errorf("daemon: reader name %q empty or used twice", spec.Name)
 		}
 		if (spec.Open == nil) == (spec.OpenQR == nil) {
-			return nil, fmt.Errorf("terminal: reader %q: set one of Open and OpenQR", spec.Name)
+			return nil, fmt.Errorf("daemon: reader %q: set one of Open and OpenQR", spec.Name)
 		}
 		if spec.OpenQR != nil && spec.BLE == nil {
-			return nil, fmt.Errorf("terminal: QR reader %q: no BLE radio (QR engagement retrieves over BLE)", spec.Name)
+			return nil, fmt.Errorf("daemon: QR reader %q: no BLE radio (QR engagement retrieves over BLE)", spec.Name)
 		}
 		for _, t := range spec.Transports {
-			if _, err := ParseTransport(string(t)); err != nil {
-				return nil, fmt.Errorf("terminal: reader %q: %w", spec.Name, err)
+			if _, err := terminal.ParseTransport(string(t)); err != nil {
+				return nil, fmt.Errorf("daemon: reader %q: %w", spec.Name, err)
 			}
 		}
 		if cfg.Settings.ReaderProfiles[spec.Name] == "" {
-			return nil, fmt.Errorf("terminal: reader %q: no default profile", spec.Name)
+			return nil, fmt.Errorf("daemon: reader %q: no default profile", spec.Name)
 		}
 		seen[spec.Name] = true
 		spec.Timeouts = spec.Timeouts.withDefaults()
@@ -275,14 +284,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 // the old settings stay.
 func (d *Daemon) Reload(s *Settings) error {
 	if s == nil {
-		return errors.New("terminal: no settings")
+		return errors.New("daemon: no settings")
 	}
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	for _, l := range d.loops {
 		if s.ReaderProfiles[l.spec.Name] == "" {
-			return fmt.Errorf("terminal: reader %q: no default profile", l.spec.Name)
+			return fmt.Errorf("daemon: reader %q: no default profile", l.spec.Name)
 		}
 	}
 	d.settings.Store(s)
@@ -345,7 +354,7 @@ func (d *Daemon) Readers() []ReaderStatus {
 func (d *Daemon) LastResult() (*CheckResult, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.last != nil && d.cfg.Now().Sub(d.lastAt) > d.cfg.ResultRetention {
+	if d.last != nil && d.cfg.Clock.Now().Sub(d.lastAt) > d.cfg.ResultRetention {
 		d.last = nil
 	}
 	return d.last, d.last != nil
@@ -384,8 +393,8 @@ func newCheckID(r io.Reader) string {
 
 // Check implements Service: it arms the reader with the profile for its
 // next tap and waits for that tap's result. The timeout (req.Timeout, or
-// DaemonConfig.CheckTimeout) covers the wait for the tap and the tap; on
-// timeout the error wraps ErrTimeout, on CancelCurrent ErrCancelled.
+// Config.CheckTimeout) covers the wait for the tap and the tap; on
+// timeout the error wraps terminal.ErrTimeout, on CancelCurrent ErrCancelled.
 func (d *Daemon) Check(ctx context.Context, req CheckRequest) (*CheckResult, error) {
 	if d.settings.Load().Profiles[req.Profile] == nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownProfile, req.Profile)
@@ -402,7 +411,8 @@ func (d *Daemon) Check(ctx context.Context, req CheckRequest) (*CheckResult, err
 	if err := l.arm(c); err != nil {
 		return nil, err
 	}
-	timer := time.NewTimer(timeout)
+	expired := make(chan struct{})
+	timer := d.cfg.Clock.AfterFunc(timeout, func() { close(expired) })
 	defer timer.Stop()
 	// A caller that stops waiting (timeout, ctx, cancel) abandons the
 	// check: a tap already answering it is cut short like CancelCurrent
@@ -413,9 +423,9 @@ func (d *Daemon) Check(ctx context.Context, req CheckRequest) (*CheckResult, err
 	case <-c.cancel:
 		l.abandon(c)
 		return nil, ErrCancelled
-	case <-timer.C:
+	case <-expired:
 		l.abandon(c)
-		return nil, fmt.Errorf("%w: no result within %s", ErrTimeout, timeout)
+		return nil, fmt.Errorf("%w: no result within %s", terminal.ErrTimeout, timeout)
 	case <-ctx.Done():
 		l.abandon(c)
 		return nil, ctx.Err()
@@ -450,14 +460,30 @@ func (d *Daemon) Armed(reader string) bool {
 // holds) once ResultRetention has passed.
 func (d *Daemon) finish(r *CheckResult) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.last = r
-	d.lastAt = d.cfg.Now()
-	d.mu.Unlock()
-	time.AfterFunc(d.cfg.ResultRetention, func() {
+	d.lastAt = d.cfg.Clock.Now()
+	// The timer is set under the lock so that whoever sees r as the last
+	// result also sees its expiry scheduled.
+	d.cfg.Clock.AfterFunc(d.cfg.ResultRetention, func() {
 		d.mu.Lock()
+		defer d.mu.Unlock()
 		if d.last == r {
 			d.last = nil
 		}
-		d.mu.Unlock()
 	})
+}
+
+// sleep waits dur on the daemon's clock or until ctx ends; it reports
+// whether ctx is still alive.
+func (d *Daemon) sleep(ctx context.Context, dur time.Duration) bool {
+	done := make(chan struct{})
+	t := d.cfg.Clock.AfterFunc(dur, func() { close(done) })
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-done:
+		return true
+	}
 }

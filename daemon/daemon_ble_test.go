@@ -1,4 +1,4 @@
-package terminal_test
+package daemon_test
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/policy"
@@ -21,9 +22,9 @@ import (
 )
 
 // linkRadio gives spec an in-memory BLE radio.
-func linkRadio(t *testing.T) (*bletest.Link, func(context.Context) (terminal.BLEConfig, error)) {
+func linkRadio(t *testing.T) (*memlink.Link, func(context.Context) (terminal.BLEConfig, error)) {
 	t.Helper()
-	link, err := bletest.New(bletest.Config{MTU: 185})
+	link, err := memlink.New(memlink.Config{MTU: 185})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func linkRadio(t *testing.T) (*bletest.Link, func(context.Context) (terminal.BLE
 }
 
 // serveBLE runs the wallet's BLE side until the test ends.
-func serveBLE(t *testing.T, w *wallet.Wallet, link *bletest.Link) {
+func serveBLE(t *testing.T, w *wallet.Wallet, link *memlink.Link) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -49,11 +50,11 @@ func serveBLE(t *testing.T, w *wallet.Wallet, link *bletest.Link) {
 }
 
 // auditRecords parses the audit lines written so far.
-func auditRecords(t *testing.T, h *harness) []terminal.AuditRecord {
+func auditRecords(t *testing.T, h *harness) []daemon.AuditRecord {
 	t.Helper()
-	var out []terminal.AuditRecord
+	var out []daemon.AuditRecord
 	for line := range strings.Lines(h.audit.String()) {
-		var rec terminal.AuditRecord
+		var rec daemon.AuditRecord
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("audit line %q: %v", line, err)
 		}
@@ -68,7 +69,7 @@ func auditRecords(t *testing.T, h *harness) []terminal.AuditRecord {
 // the event and the audit record.
 func TestLoopBLE(t *testing.T) {
 	link, radio := linkRadio(t)
-	h := startWith(t, "age-21", terminal.Timeouts{}, func(s *terminal.ReaderSpec) { s.BLE = radio }, "counter")
+	h := startWith(t, "age-21", daemon.Timeouts{}, func(s *daemon.ReaderSpec) { s.BLE = radio }, "counter")
 	cases := []struct {
 		mode ble.Mode
 		want terminal.Transport
@@ -81,7 +82,7 @@ func TestLoopBLE(t *testing.T) {
 			w := h.wallet(t, wallet.Config{Handover: wallet.HandoverNegotiated, OfferBLE: true, BLEOnly: true, BLEMode: tc.mode}, h.w.Adult)
 			serveBLE(t, w, link)
 			e := h.tap(t, "counter", w)
-			if e.Decision != terminal.DecisionAccept || e.Transport != tc.want || e.Engagement != terminal.EngagementNFC {
+			if e.Decision != daemon.DecisionAccept || e.Transport != tc.want || e.Engagement != terminal.EngagementNFC {
 				t.Fatalf("decision %s %v over %q (%s), want accept over %s", e.Decision, e.Reasons, e.Transport, e.Engagement, tc.want)
 			}
 		})
@@ -91,7 +92,7 @@ func TestLoopBLE(t *testing.T) {
 		t.Fatalf("%d audit records, want 2", len(recs))
 	}
 	for i, rec := range recs {
-		if rec.Transport != cases[i].want || rec.Engagement != terminal.EngagementNFC || rec.Decision != terminal.DecisionAccept || rec.StepsMS["connect"] <= 0 {
+		if rec.Transport != cases[i].want || rec.Engagement != terminal.EngagementNFC || rec.Decision != daemon.DecisionAccept || rec.StepsMS["connect"] <= 0 {
 			t.Errorf("audit record %d: %+v", i, rec)
 		}
 	}
@@ -103,8 +104,8 @@ func TestLoopBLE(t *testing.T) {
 // TestLoopPreference checks that each reader follows its own preference
 // order when the wallet selects both NFC and BLE (static handover).
 func TestLoopPreference(t *testing.T) {
-	links := map[string]*bletest.Link{}
-	h := startWith(t, "age-21", terminal.Timeouts{}, func(s *terminal.ReaderSpec) {
+	links := map[string]*memlink.Link{}
+	h := startWith(t, "age-21", daemon.Timeouts{}, func(s *daemon.ReaderSpec) {
 		link, radio := linkRadio(t)
 		links[s.Name], s.BLE = link, radio
 		if s.Name == "ble-first" {
@@ -118,7 +119,7 @@ func TestLoopPreference(t *testing.T) {
 			w := h.wallet(t, wallet.Config{OfferBLE: true}, h.w.Adult)
 			serveBLE(t, w, links[rd])
 			e := h.tap(t, rd, w)
-			if e.Decision != terminal.DecisionAccept || e.Transport != want {
+			if e.Decision != daemon.DecisionAccept || e.Transport != want {
 				t.Fatalf("decision %s %v over %q, want accept over %s", e.Decision, e.Reasons, e.Transport, want)
 			}
 		})
@@ -130,17 +131,17 @@ func TestLoopPreference(t *testing.T) {
 // in its status and the log, once.
 func TestLoopRadioDown(t *testing.T) {
 	down := errors.New("bluez: no system D-Bus")
-	h := startWith(t, "age-21", terminal.Timeouts{}, func(s *terminal.ReaderSpec) {
+	h := startWith(t, "age-21", daemon.Timeouts{}, func(s *daemon.ReaderSpec) {
 		s.BLE = func(context.Context) (terminal.BLEConfig, error) { return terminal.BLEConfig{}, down }
 	}, "counter")
 	e := h.tap(t, "counter", h.wallet(t, wallet.Config{OfferBLE: true}, h.w.Adult))
-	if e.Decision != terminal.DecisionAccept || e.Transport != terminal.TransportNFC {
+	if e.Decision != daemon.DecisionAccept || e.Transport != terminal.TransportNFC {
 		t.Fatalf("decision %s %v over %q, want accept over nfc", e.Decision, e.Reasons, e.Transport)
 	}
 	// The Handover Request offers no BLE, so even a wallet that prefers BLE
 	// only stays on NFC.
 	e = h.tap(t, "counter", h.wallet(t, wallet.Config{Handover: wallet.HandoverNegotiated, OfferBLE: true, BLEOnly: true}, h.w.Adult))
-	if e.Decision != terminal.DecisionAccept || e.Transport != terminal.TransportNFC {
+	if e.Decision != daemon.DecisionAccept || e.Transport != terminal.TransportNFC {
 		t.Fatalf("negotiated BLE-first wallet without a radio: %s %v over %q", e.Decision, e.Reasons, e.Transport)
 	}
 	st := h.d.Readers()[0]
@@ -190,7 +191,7 @@ func scan(t *testing.T, w io.Writer, line string) {
 func TestLoopQR(t *testing.T) {
 	link, radio := linkRadio(t)
 	p := &pipes{t: t, writers: make(chan *io.PipeWriter, 4)}
-	h := startWith(t, "age-21", terminal.Timeouts{BackoffMax: 10 * time.Millisecond}, func(s *terminal.ReaderSpec) {
+	h := startWith(t, "age-21", daemon.Timeouts{BackoffMax: 10 * time.Millisecond}, func(s *daemon.ReaderSpec) {
 		s.Open, s.OpenQR, s.BLE = nil, p.open, radio
 	}, "kiosk")
 	pw := p.next(t)
@@ -208,25 +209,25 @@ func TestLoopQR(t *testing.T) {
 		// Noise first: another barcode and a stray key; then the code
 		// with an AIM symbology prefix, CR LF as some scanners end lines.
 		scan(t, pw, "4901234567894\n\n x\r\n]Q1"+text+"\r\n")
-		e := h.next(t, "kiosk", terminal.EventDecision)
+		e := h.next(t, "kiosk", daemon.EventDecision)
 		want := terminal.TransportBLECentralClient
 		if mode == ble.ModePeripheralServer {
 			want = terminal.TransportBLEPeripheralServer
 		}
-		if e.Decision != terminal.DecisionAccept || e.Engagement != terminal.EngagementQR || e.Transport != want {
+		if e.Decision != daemon.DecisionAccept || e.Engagement != terminal.EngagementQR || e.Transport != want {
 			t.Fatalf("%s: decision %s %v over %q (%s)", mode, e.Decision, e.Reasons, e.Transport, e.Engagement)
 		}
-		h.next(t, "kiosk", terminal.EventReady)
+		h.next(t, "kiosk", daemon.EventReady)
 	}
 
 	// A damaged code and one that is not base64url.
 	for _, garbage := range []string{"mdoc:owBjMS4wAYIB2BhYS6QBAiABIVgg\n", "MDOC:!!!\n"} {
 		scan(t, pw, garbage)
-		e := h.next(t, "kiosk", terminal.EventDecision)
-		if e.Decision != terminal.DecisionReject || !slices.Equal(e.Reasons, []string{string(verify.CodeMalformed)}) || e.Transport != "" {
+		e := h.next(t, "kiosk", daemon.EventDecision)
+		if e.Decision != daemon.DecisionReject || !slices.Equal(e.Reasons, []string{string(verify.CodeMalformed)}) || e.Transport != "" {
 			t.Fatalf("garbage %q: %s %v over %q", garbage, e.Decision, e.Reasons, e.Transport)
 		}
-		h.next(t, "kiosk", terminal.EventReady)
+		h.next(t, "kiosk", daemon.EventReady)
 	}
 	sigs := h.outputs["kiosk"].seen()
 	if i := slices.Index(sigs, hardware.SignalFault); i < 1 || sigs[i-1] != hardware.SignalReading {
@@ -238,17 +239,17 @@ func TestLoopQR(t *testing.T) {
 		t.Fatalf("%d audit records, want 4 (noise is not a tap)", len(recs))
 	}
 	for i, rec := range recs {
-		if rec.Engagement != terminal.EngagementQR || (i < 2) != (rec.Decision == terminal.DecisionAccept) || (i < 2) != (rec.Transport != "") {
+		if rec.Engagement != terminal.EngagementQR || (i < 2) != (rec.Decision == daemon.DecisionAccept) || (i < 2) != (rec.Transport != "") {
 			t.Errorf("audit record %d: %+v", i, rec)
 		}
 	}
 
 	// The scanner goes away: reader_down, then the loop opens it again.
 	pw.Close()
-	h.next(t, "kiosk", terminal.EventReaderDown)
+	h.next(t, "kiosk", daemon.EventReaderDown)
 	pw = p.next(t)
-	h.next(t, "kiosk", terminal.EventReaderUp)
-	h.next(t, "kiosk", terminal.EventReady)
+	h.next(t, "kiosk", daemon.EventReaderUp)
+	h.next(t, "kiosk", daemon.EventReady)
 
 	// An armed check is answered by the next scan.
 	w := h.wallet(t, wallet.Config{}, h.w.Minor)
@@ -257,9 +258,9 @@ func TestLoopQR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := make(chan *terminal.CheckResult, 1)
+	res := make(chan *daemon.CheckResult, 1)
 	go func() {
-		r, err := h.d.Check(context.Background(), terminal.CheckRequest{Profile: "age-21", Timeout: 10 * time.Second})
+		r, err := h.d.Check(context.Background(), daemon.CheckRequest{Profile: "age-21", Timeout: 10 * time.Second})
 		if err != nil {
 			t.Error(err)
 		}
@@ -268,7 +269,7 @@ func TestLoopQR(t *testing.T) {
 	waitArmed(t, h.d, "kiosk")
 	scan(t, pw, text+"\n")
 	r := <-res
-	if r == nil || r.Decision != terminal.DecisionReject || !slices.Equal(r.Reasons, []string{policy.CodeAgeNotMet}) {
+	if r == nil || r.Decision != daemon.DecisionReject || !slices.Equal(r.Reasons, []string{policy.CodeAgeNotMet}) {
 		t.Fatalf("check result %+v", r)
 	}
 }
@@ -280,15 +281,15 @@ func TestQRReaderNeedsRadio(t *testing.T) {
 	open := func(context.Context) (*terminal.QRScanner, error) {
 		return terminal.NewQRScanner(strings.NewReader("")), nil
 	}
-	_, err := terminal.NewDaemon(terminal.DaemonConfig{
-		Readers:  []terminal.ReaderSpec{{Name: "qr", OpenQR: open}},
+	_, err := daemon.New(daemon.Config{
+		Readers:  []daemon.ReaderSpec{{Name: "qr", OpenQR: open}},
 		Settings: w.Settings("age-21", "qr"),
 	})
 	if err == nil {
 		t.Fatal("a QR reader without a BLE radio was accepted")
 	}
 	opened := make(chan struct{}, 1)
-	h := launch(t, "age-21", terminal.Timeouts{}, func(s *terminal.ReaderSpec) {
+	h := launch(t, "age-21", daemon.Timeouts{}, func(s *daemon.ReaderSpec) {
 		s.Open = nil
 		s.OpenQR = func(ctx context.Context) (*terminal.QRScanner, error) {
 			opened <- struct{}{}
@@ -298,7 +299,7 @@ func TestQRReaderNeedsRadio(t *testing.T) {
 			return terminal.BLEConfig{}, errors.New("bluez: no adapter hci0")
 		}
 	}, "qr")
-	h.next(t, "qr", terminal.EventReaderDown)
+	h.next(t, "qr", daemon.EventReaderDown)
 	if st := h.d.Readers()[0]; st.Up || st.BLE != "bluez: no adapter hci0" {
 		t.Errorf("status %+v", st)
 	}

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/daemon/daemontest"
 	"github.com/idreader/idreader/terminal"
-	"github.com/idreader/idreader/terminal/terminaltest"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -85,7 +86,7 @@ func open(t *testing.T, ctx context.Context, url string) (*http.Response, *state
 }
 
 func TestPageAndAssets(t *testing.T) {
-	h := New(Options{Service: terminaltest.New([]string{"r"}, nil)})
+	h := New(Options{Service: daemontest.New([]string{"r"}, nil)})
 	for _, tc := range []struct {
 		path, ctype, contains string
 		status                int
@@ -124,7 +125,7 @@ func TestPageAndAssets(t *testing.T) {
 }
 
 func TestStreamTapAndClear(t *testing.T) {
-	f := terminaltest.New([]string{"counter-1", "counter-2"}, nil)
+	f := daemontest.New([]string{"counter-1", "counter-2"}, nil)
 	srv := httptest.NewServer(New(Options{Service: f, Reader: "counter-1", ClearAfter: 150 * time.Millisecond, Heartbeat: 30 * time.Millisecond}))
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -135,17 +136,17 @@ func TestStreamTapAndClear(t *testing.T) {
 		t.Fatalf("first state %+v", st)
 	}
 	portrait := testJPEG(t)
-	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventReading}) // another reader
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReading, Profile: "identity"})
+	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventReading}) // another reader
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReading, Profile: "identity"})
 	if st := s.next(t); st.State != StateReading || st.Profile != "identity" {
 		t.Fatalf("reading %+v", st)
 	}
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "accept", Profile: "identity",
-		Personal: &terminal.Personal{Name: "山田 花子", Portrait: portrait}})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "accept", Profile: "identity",
+		Personal: &daemon.Personal{Name: "山田 花子", Portrait: portrait}})
 	start := time.Now()
 	// Removal and ready do not cut the decision short.
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventRemoved})
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReady})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventRemoved})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReady})
 	st := s.next(t)
 	if st.State != StateAccept || st.Name != "山田 花子" || st.ClearAfterMS != 150 ||
 		st.Portrait != dataURL(portrait) || !strings.HasPrefix(st.Portrait, "data:image/jpeg;base64,/9j/") {
@@ -160,21 +161,21 @@ func TestStreamTapAndClear(t *testing.T) {
 	}
 
 	// A reject shows its reasons in both languages.
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "reject", Reasons: []string{"age_not_met", "no_such_code"}})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "reject", Reasons: []string{"age_not_met", "no_such_code"}})
 	st = s.next(t)
 	if st.State != StateReject || len(st.Messages) != 2 || st.Messages[0] != (Text{"Age requirement not met", "年齢確認できません"}) || st.Messages[1] != unknownReason {
 		t.Fatalf("reject %+v", st)
 	}
 	// A new tap supersedes the held decision at once.
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReading})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReading})
 	if st := s.next(t); st.State != StateReading {
 		t.Fatalf("reading over decision %+v", st)
 	}
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReaderDown})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReaderDown})
 	if st := s.next(t); st.State != StateDown {
 		t.Fatalf("down %+v", st)
 	}
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReaderUp})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReaderUp})
 	if st := s.next(t); st.State != StateReady {
 		t.Fatalf("up %+v", st)
 	}
@@ -196,12 +197,12 @@ func TestStreamTapAndClear(t *testing.T) {
 // TestStreamLateJoiner: a page that connects after a decision never sees
 // the earlier holder's data; a reader that is down shows as down.
 func TestStreamLateJoiner(t *testing.T) {
-	f := terminaltest.New([]string{"counter-1"}, nil)
+	f := daemontest.New([]string{"counter-1"}, nil)
 	srv := httptest.NewServer(New(Options{Service: f}))
 	defer srv.Close()
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "accept",
-		Personal: &terminal.Personal{Name: "YAMADA Hanako"}})
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReaderDown})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "accept",
+		Personal: &daemon.Personal{Name: "YAMADA Hanako"}})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReaderDown})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, s := open(t, ctx, srv.URL+"/display/events")

@@ -5,7 +5,7 @@
 // server-sent events from /display/events.
 //
 // Unlike the point-of-sale event stream, /display/events carries
-// terminal.Event.Personal (the holder's name and portrait, for profiles
+// daemon.Event.Personal (the holder's name and portrait, for profiles
 // that allow the clerk to compare faces): serve it only to the kiosk on the
 // same box (the api package mounts it for loopback and Unix-socket clients,
 // and for others only with the bearer token). The personal data is cleared

@@ -1,10 +1,11 @@
-package terminal
+package daemon
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -43,14 +44,14 @@ type Event struct {
 	// its holder.
 	DocType       string `json:"docType,omitempty"`
 	IssuerCountry string `json:"issuerCountry,omitempty"`
-	// Engagement is EngagementNFC or EngagementQR, and Transport the data
+	// Engagement is terminal.EngagementNFC or terminal.EngagementQR, and Transport the data
 	// retrieval the tap used (empty when it failed before choosing one).
-	Engagement string    `json:"engagement,omitempty"`
-	Transport  Transport `json:"transport,omitempty"`
+	Engagement string             `json:"engagement,omitempty"`
+	Transport  terminal.Transport `json:"transport,omitempty"`
 	// Steps are the durations of the tap's steps (engagement, session,
 	// request, verify, decide), and Total the time from tap to decision.
-	Steps []StepTime    `json:"-"`
-	Total time.Duration `json:"-"`
+	Steps []terminal.StepTime `json:"-"`
+	Total time.Duration       `json:"-"`
 	// Personal is for the kiosk display only (never logged or streamed).
 	Personal *Personal `json:"-"`
 }
@@ -90,7 +91,7 @@ type ReaderStatus struct {
 	Name  string    `json:"name"`
 	Up    bool      `json:"up"`
 	State EventKind `json:"state"`
-	// Engagement is how a tap starts: EngagementNFC or EngagementQR.
+	// Engagement is how a tap starts: terminal.EngagementNFC or terminal.EngagementQR.
 	Engagement string `json:"engagement"`
 	// BLE is empty when the reader has no Bluetooth LE radio, "ok" when it
 	// had one at its last use, and otherwise why it is unavailable (an NFC
@@ -98,18 +99,12 @@ type ReaderStatus struct {
 	BLE string `json:"ble,omitempty"`
 }
 
-// Engagements of a tap (ISO/IEC 18013-5 clause 8.2.2).
-const (
-	EngagementNFC = "nfc" // NFC handover, static or negotiated
-	EngagementQR  = "qr"  // a scanned mdoc: QR code
-)
-
 // Errors of the Service.
 var (
-	ErrUnknownProfile = errors.New("terminal: unknown profile")
-	ErrUnknownReader  = errors.New("terminal: unknown reader")
-	ErrBusy           = errors.New("terminal: a check is already waiting on this reader")
-	ErrCancelled      = errors.New("terminal: check cancelled")
+	ErrUnknownProfile = errors.New("daemon: unknown profile")
+	ErrUnknownReader  = errors.New("daemon: unknown reader")
+	ErrBusy           = errors.New("daemon: a check is already waiting on this reader")
+	ErrCancelled      = errors.New("daemon: check cancelled")
 )
 
 // Service is what the running daemon offers the point-of-sale API and the

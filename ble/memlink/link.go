@@ -1,9 +1,4 @@
-// Package bletest provides an in-memory GATT link that implements both roles
-// of the ble GATT abstraction ([ble.Peripheral] / [ble.ServerConn] and
-// [ble.Central] / [ble.ClientConn]) in one process, with a configurable ATT
-// MTU, zero latency, and fault hooks (drop the connection, stall, rewrite
-// values) for testing the ISO/IEC 18013-5 BLE transport.
-package bletest
+package memlink
 
 import (
 	"bytes"
@@ -82,7 +77,7 @@ func New(cfg Config) (*Link, error) {
 		cfg.MTU = ble.MaxMTU
 	}
 	if cfg.MTU < ble.MinMTU || cfg.MTU > ble.MaxMTU {
-		return nil, fmt.Errorf("bletest: mtu %d outside %d..%d", cfg.MTU, ble.MinMTU, ble.MaxMTU)
+		return nil, fmt.Errorf("memlink: mtu %d outside %d..%d", cfg.MTU, ble.MinMTU, ble.MaxMTU)
 	}
 	cfg.Faults = slices.Clone(cfg.Faults)
 	return &Link{cfg: cfg, advCh: make(chan struct{}), accepted: make(chan *conn, 1)}, nil
@@ -119,7 +114,7 @@ func (p peripheral) Accept(ctx context.Context, svc ble.Service) (ble.ServerConn
 	l.mu.Lock()
 	if l.adv != nil {
 		l.mu.Unlock()
-		return nil, errors.New("bletest: already advertising")
+		return nil, errors.New("memlink: already advertising")
 	}
 	l.setAdv(&svc)
 	l.mu.Unlock()
@@ -176,7 +171,7 @@ func (c central) Connect(ctx context.Context, adv ble.Advertisement) (ble.Client
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.adv == nil || adv.Address != l.cfg.Address {
-		return nil, fmt.Errorf("bletest: connecting to %v: %w", adv.Address, ble.ErrNotFound)
+		return nil, fmt.Errorf("memlink: connecting to %v: %w", adv.Address, ble.ErrNotFound)
 	}
 	cn := &conn{
 		link:       l,
@@ -230,7 +225,7 @@ func (q *queue) pop(ctx context.Context, done <-chan struct{}) (ble.CharValue, e
 			n := len(q.items)
 			q.mu.Unlock()
 			if n == 0 {
-				return ble.CharValue{}, fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
+				return ble.CharValue{}, fmt.Errorf("memlink: link down: %w", ble.ErrDisconnected)
 			}
 		case <-ctx.Done():
 			return ble.CharValue{}, ctx.Err()
@@ -280,10 +275,10 @@ func (c *conn) cross(ctx context.Context, dir Direction, char ble.UUID, value []
 		return nil, 0, err
 	}
 	if c.isDown() {
-		return nil, 0, fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
+		return nil, 0, fmt.Errorf("memlink: link down: %w", ble.ErrDisconnected)
 	}
 	if max := c.mtu() - 3; len(value) > max {
-		return nil, 0, fmt.Errorf("bletest: %d-byte value exceeds MTU %d − 3", len(value), c.mtu())
+		return nil, 0, fmt.Errorf("memlink: %d-byte value exceeds MTU %d − 3", len(value), c.mtu())
 	}
 	v := bytes.Clone(value)
 	if v == nil {
@@ -301,7 +296,7 @@ func (c *conn) cross(ctx context.Context, dir Direction, char ble.UUID, value []
 	}
 	if act == Disconnect {
 		c.disconnect()
-		return nil, act, fmt.Errorf("bletest: link dropped by fault: %w", ble.ErrDisconnected)
+		return nil, act, fmt.Errorf("memlink: link dropped by fault: %w", ble.ErrDisconnected)
 	}
 	return v, act, nil
 }
@@ -318,13 +313,13 @@ func (s serverConn) Notify(ctx context.Context, char ble.UUID, value []byte) err
 	c := s.c
 	sp, ok := c.spec(char)
 	if !ok || sp.Properties&ble.PropNotify == 0 {
-		return fmt.Errorf("bletest: characteristic %v does not notify", char)
+		return fmt.Errorf("memlink: characteristic %v does not notify", char)
 	}
 	c.mu.Lock()
 	sub := c.subscribed[char]
 	c.mu.Unlock()
 	if !sub {
-		return fmt.Errorf("bletest: notify on %v without subscription", char)
+		return fmt.Errorf("memlink: notify on %v without subscription", char)
 	}
 	v, act, err := c.cross(ctx, ToClient, char, value)
 	if err != nil || act == Drop {
@@ -352,14 +347,14 @@ func (cc clientConn) Discover(ctx context.Context, service ble.UUID, chars []ble
 		return err
 	}
 	if c.isDown() {
-		return fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
+		return fmt.Errorf("memlink: link down: %w", ble.ErrDisconnected)
 	}
 	if c.svc.UUID != service {
-		return fmt.Errorf("bletest: service %v: %w", service, ble.ErrNotFound)
+		return fmt.Errorf("memlink: service %v: %w", service, ble.ErrNotFound)
 	}
 	for _, u := range chars {
 		if _, ok := c.spec(u); !ok {
-			return fmt.Errorf("bletest: characteristic %v: %w", u, ble.ErrNotFound)
+			return fmt.Errorf("memlink: characteristic %v: %w", u, ble.ErrNotFound)
 		}
 	}
 	c.mu.Lock()
@@ -374,14 +369,14 @@ func (cc clientConn) discovered(char ble.UUID, prop ble.Property) (ble.Character
 	d := c.discovered
 	c.mu.Unlock()
 	if !d {
-		return ble.CharacteristicSpec{}, errors.New("bletest: service not discovered")
+		return ble.CharacteristicSpec{}, errors.New("memlink: service not discovered")
 	}
 	sp, ok := c.spec(char)
 	if !ok {
-		return sp, fmt.Errorf("bletest: characteristic %v: %w", char, ble.ErrNotFound)
+		return sp, fmt.Errorf("memlink: characteristic %v: %w", char, ble.ErrNotFound)
 	}
 	if sp.Properties&prop == 0 {
-		return sp, fmt.Errorf("bletest: characteristic %v lacks property %#x", char, prop)
+		return sp, fmt.Errorf("memlink: characteristic %v lacks property %#x", char, prop)
 	}
 	return sp, nil
 }
@@ -395,7 +390,7 @@ func (cc clientConn) Subscribe(ctx context.Context, char ble.UUID) error {
 		return err
 	}
 	if cc.c.isDown() {
-		return fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
+		return fmt.Errorf("memlink: link down: %w", ble.ErrDisconnected)
 	}
 	cc.c.mu.Lock()
 	cc.c.subscribed[char] = true
@@ -437,7 +432,7 @@ func (cc clientConn) Read(ctx context.Context, char ble.UUID) ([]byte, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-cc.c.done:
-			return nil, fmt.Errorf("bletest: link down: %w", ble.ErrDisconnected)
+			return nil, fmt.Errorf("memlink: link down: %w", ble.ErrDisconnected)
 		}
 	}
 	return v, nil

@@ -1,4 +1,4 @@
-package terminal
+package daemon
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -54,25 +55,25 @@ type loop struct {
 func (l *loop) status() ReaderStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	eng := EngagementNFC
+	eng := terminal.EngagementNFC
 	if l.spec.OpenQR != nil {
-		eng = EngagementQR
+		eng = terminal.EngagementQR
 	}
 	return ReaderStatus{Name: l.spec.Name, Up: l.up, State: l.state, Engagement: eng, BLE: l.ble}
 }
 
-// radio returns the reader's BLE radio (the zero BLEConfig when it has
+// radio returns the reader's BLE radio (the zero terminal.BLEConfig when it has
 // none), logging a change of its availability once.
-func (l *loop) radio(ctx context.Context) (BLEConfig, error) {
+func (l *loop) radio(ctx context.Context) (terminal.BLEConfig, error) {
 	if l.spec.BLE == nil {
-		return BLEConfig{}, nil
+		return terminal.BLEConfig{}, nil
 	}
 	bctx, cancel := context.WithTimeout(ctx, l.spec.Timeouts.Open)
 	cfg, err := l.spec.BLE(bctx)
 	cancel()
 	state := "ok"
 	if err != nil {
-		cfg, state = BLEConfig{}, err.Error()
+		cfg, state = terminal.BLEConfig{}, err.Error()
 	}
 	l.mu.Lock()
 	changed := l.ble != state
@@ -198,18 +199,8 @@ func (l *loop) shutdown() error {
 	return errors.Join(errs...)
 }
 
-// sleep waits d or until ctx ends; it reports whether ctx is still alive.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
+// nextBackoff is the delay after d before the next attempt to open or wait
+// on a reader: 100 ms, then doubling up to limit.
 func nextBackoff(d, limit time.Duration) time.Duration {
 	if d <= 0 {
 		return 100 * time.Millisecond
@@ -232,7 +223,7 @@ func (l *loop) run(ctx context.Context) {
 			}
 			l.setUp(false, err)
 			backoff = nextBackoff(backoff, to.BackoffMax)
-			sleep(ctx, backoff)
+			l.d.sleep(ctx, backoff)
 			continue
 		}
 		l.mu.Lock()
@@ -252,7 +243,7 @@ func (l *loop) run(ctx context.Context) {
 			backoff = 0
 		} else if ctx.Err() == nil {
 			backoff = nextBackoff(backoff, to.BackoffMax)
-			sleep(ctx, backoff)
+			l.d.sleep(ctx, backoff)
 		}
 	}
 }
@@ -274,7 +265,7 @@ func (l *loop) serve(ctx context.Context, rd reader.Reader) (tapped bool) {
 			// back off and wait again (a later Wait waits for it).
 			l.setUp(false, err)
 			backoff = nextBackoff(backoff, to.BackoffMax)
-			sleep(ctx, backoff)
+			l.d.sleep(ctx, backoff)
 			continue
 		}
 		backoff = 0
@@ -302,7 +293,7 @@ func (l *loop) runQR(ctx context.Context) {
 		}
 		l.setUp(false, err)
 		backoff = nextBackoff(backoff, to.BackoffMax)
-		sleep(ctx, backoff)
+		l.d.sleep(ctx, backoff)
 	}
 }
 
@@ -310,7 +301,7 @@ func (l *loop) runQR(ctx context.Context) {
 // was scanned and why it stopped.
 func (l *loop) serveQR(ctx context.Context) (scanned bool, err error) {
 	if _, err := l.radio(ctx); err != nil {
-		return false, fmt.Errorf("terminal: bluetooth LE radio: %w", err)
+		return false, fmt.Errorf("daemon: bluetooth LE radio: %w", err)
 	}
 	octx, cancel := context.WithTimeout(ctx, l.spec.Timeouts.Open)
 	sc, err := l.spec.OpenQR(octx)
@@ -325,7 +316,7 @@ func (l *loop) serveQR(ctx context.Context) (scanned bool, err error) {
 		l.event(Event{Kind: EventReady})
 		text, err := sc.NextScan(ctx)
 		if err != nil {
-			return scanned, fmt.Errorf("terminal: reading qr scanner: %w", err)
+			return scanned, fmt.Errorf("daemon: reading qr scanner: %w", err)
 		}
 		scanned = true
 		l.handle(ctx, qrSource(text))
@@ -337,7 +328,7 @@ func (l *loop) serveQR(ctx context.Context) (scanned bool, err error) {
 // of a scanned QR code.
 type source interface {
 	// tap runs the exchange with cfg (its Limits are filled in here).
-	tap(ctx context.Context, cfg Config) (*Outcome, error)
+	tap(ctx context.Context, cfg terminal.Config) (*terminal.Outcome, error)
 	engagement() string
 }
 
@@ -345,21 +336,21 @@ type source interface {
 // picks (NFC or BLE).
 type nfcSource struct{ t reader.Target }
 
-func (s nfcSource) tap(ctx context.Context, cfg Config) (*Outcome, error) {
-	cfg.Limits = NFCLimits(s.t.Limits())
-	return Tap(ctx, s.t, cfg)
+func (s nfcSource) tap(ctx context.Context, cfg terminal.Config) (*terminal.Outcome, error) {
+	cfg.Limits = terminal.NFCLimits(s.t.Limits())
+	return terminal.Tap(ctx, s.t, cfg)
 }
 
-func (nfcSource) engagement() string { return EngagementNFC }
+func (nfcSource) engagement() string { return terminal.EngagementNFC }
 
 // qrSource is a scanned mdoc: code: QR engagement, BLE retrieval.
 type qrSource string
 
-func (s qrSource) tap(ctx context.Context, cfg Config) (*Outcome, error) {
-	return TapQR(ctx, string(s), cfg)
+func (s qrSource) tap(ctx context.Context, cfg terminal.Config) (*terminal.Outcome, error) {
+	return terminal.TapQR(ctx, string(s), cfg)
 }
 
-func (qrSource) engagement() string { return EngagementQR }
+func (qrSource) engagement() string { return terminal.EngagementQR }
 
 // wait runs rd.Wait while probing the reader's reachability, if a probe is
 // configured.
@@ -407,7 +398,7 @@ type tapRecord struct {
 	engagement string
 	profile    string
 	check      *check
-	outcome    *Outcome
+	outcome    *terminal.Outcome
 	err        error
 	decision   policy.Decision
 	result     *verify.Result
@@ -462,7 +453,7 @@ func (l *loop) handle(ctx context.Context, src source) {
 	case cancelled:
 		rec.decision = policy.Decision{Document: -1, Reasons: []string{string(CodeCancelled)}}
 	case rec.err != nil:
-		rec.decision = policy.Decision{Document: -1, Reasons: []string{string(ErrorCode(rec.err))}}
+		rec.decision = policy.Decision{Document: -1, Reasons: []string{string(terminal.ErrorCode(rec.err))}}
 	default:
 		rec.result = rec.outcome.Result
 		rec.decision = policy.Decide(prof, rec.result, l.d.cfg.Now())
@@ -474,6 +465,7 @@ func (l *loop) handle(ctx context.Context, src source) {
 		}
 	}
 	rec.finished = time.Now()
+	decided := l.d.cfg.Clock.Now()
 
 	decision := DecisionReject
 	signal := hardware.SignalReject
@@ -484,8 +476,8 @@ func (l *loop) handle(ctx context.Context, src source) {
 		signal = hardware.SignalFault
 	}
 	l.show(ctx, signal, rec.decision.Reasons...)
-	var steps []StepTime
-	var transport Transport
+	var steps []terminal.StepTime
+	var transport terminal.Transport
 	if rec.outcome != nil {
 		steps, transport = rec.outcome.Steps, rec.outcome.Transport
 	}
@@ -514,8 +506,8 @@ func (l *loop) handle(ctx context.Context, src source) {
 			l.log.Info().Err(err).Msg("phone left in the field; going idle")
 		}
 	}
-	if rest := to.Hold - time.Since(rec.finished); rest > 0 {
-		sleep(ctx, rest)
+	if rest := to.Hold - l.d.cfg.Clock.Now().Sub(decided); rest > 0 {
+		l.d.sleep(ctx, rest)
 	}
 }
 
@@ -528,31 +520,31 @@ func isClosed(ch chan struct{}) bool {
 	}
 }
 
-// tapConfig builds the Config of one tap from the settings in force and the
+// tapConfig builds the terminal.Config of one tap from the settings in force and the
 // reader's transports and radio (without the radio when it is unavailable:
 // the tap then offers what is left).
-func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (Config, error) {
+func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (terminal.Config, error) {
 	if p == nil {
-		return Config{}, fmt.Errorf("%w %q", ErrUnknownProfile, s.ReaderProfiles[l.spec.Name])
+		return terminal.Config{}, fmt.Errorf("%w %q", ErrUnknownProfile, s.ReaderProfiles[l.spec.Name])
 	}
 	idName := p.ReaderIdentity
 	if idName == "" {
 		idName = s.ReaderIdentities[l.spec.Name]
 	}
-	var id *ReaderIdentity
+	var id *terminal.ReaderIdentity
 	if idName != "" {
 		if id = s.Identities[idName]; id == nil {
-			return Config{}, fmt.Errorf("terminal: unknown reader identity %q", idName)
+			return terminal.Config{}, fmt.Errorf("daemon: unknown reader identity %q", idName)
 		}
 	}
 	radio, _ := l.radio(ctx)
-	return Config{
+	return terminal.Config{
 		Rand:              l.d.cfg.Rand,
 		Now:               l.d.cfg.Now,
 		Trust:             s.Trust,
 		Transports:        l.spec.Transports,
 		BLE:               radio,
-		Profile:           RequestProfile(p),
+		Request:           RequestFor(p),
 		ReaderAuth:        id,
 		Sleep:             l.d.cfg.Sleep,
 		EngagementTimeout: l.spec.Timeouts.Engagement,
@@ -571,7 +563,7 @@ func (l *loop) answer(rec *tapRecord, decision string) {
 	case rec.result != nil:
 		res.Report = rec.result.Report()
 	case rec.err != nil:
-		res.Report = ErrorReport(rec.err)
+		res.Report = terminal.ErrorReport(rec.err)
 	default:
 		res.Report = verify.Report{Verdict: verify.VerdictReject, Documents: []verify.DocumentReport{},
 			Errors: []verify.ErrorReport{{Code: verify.Code(rec.decision.Reasons[0]), Detail: "check cancelled"}}}
@@ -607,7 +599,7 @@ type AuditRecord struct {
 	// ble-central, ble-peripheral; empty when the tap failed before one was
 	// chosen).
 	Engagement string             `json:"engagement"`
-	Transport  Transport          `json:"transport,omitempty"`
+	Transport  terminal.Transport `json:"transport,omitempty"`
 	StepsMS    map[string]float64 `json:"stepsMs,omitempty"`
 	TotalMS    float64            `json:"totalMs"`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
@@ -88,8 +89,8 @@ func (w *World) Wallet(cfg wallet.Config, creds ...*credential.Credential) (*wal
 // Settings returns daemon settings with the built-in profiles, the world's
 // trust anchors and reader identity (IdentityName), and profile as the
 // default of each reader in readers.
-func (w *World) Settings(profile string, readers ...string) *terminal.Settings {
-	s := &terminal.Settings{
+func (w *World) Settings(profile string, readers ...string) *daemon.Settings {
+	s := &daemon.Settings{
 		Profiles:         policy.Builtin(),
 		Trust:            w.Trust,
 		Identities:       map[string]*terminal.ReaderIdentity{IdentityName: w.Identity},
