@@ -14,6 +14,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/idreader/idreader/cose"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
@@ -326,7 +327,7 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 
 	// Issuer data authentication, clause 9.1.2.4: issuerAuth is a COSE_Sign1
 	// with the DS certificate in x5chain and the MSO as payload.
-	sign1, err := parseCOSE(doc.IssuerSigned.IssuerAuth, tagCOSESign1)
+	sign1, err := parseSign1(doc.IssuerSigned.IssuerAuth)
 	var ds *x509.Certificate
 	if err == nil {
 		ds, err = dsCertificate(sign1)
@@ -379,10 +380,10 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	err = nil
 	if sign1.Detached {
 		err = fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed)
-	} else if err = verifySign1(sign1, sign1.Payload, ds.PublicKey); err != nil && CodeOf(err) == "" {
+	} else if err = coseErr(sign1.VerifySignature(ds.PublicKey, sign1.Payload)); err != nil && CodeOf(err) == "" {
 		err = fmt.Errorf("%w: %w", ErrIssuerSignature, err)
 	}
-	v.result(CheckIssuerSignature, err, algName(sign1.Alg)+" by the DS key")
+	v.result(CheckIssuerSignature, err, sign1.Alg.String()+" by the DS key")
 
 	mso, h, err := parseMSO(sign1)
 	if !v.result(CheckMSO, err, "MSO "+msoVersion(mso)+", "+msoAlg(mso)) {
@@ -446,28 +447,12 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 	return out
 }
 
-func algName(alg int64) string {
-	switch alg {
-	case algES256:
-		return "ES256"
-	case algES384:
-		return "ES384"
-	case algES512:
-		return "ES512"
-	case algEdDSA:
-		return "EdDSA"
-	case algHMAC256:
-		return "HMAC 256/256"
-	}
-	return fmt.Sprintf("alg %d", alg)
-}
-
 // dsCertificate returns the first x5chain certificate: Annex B NOTE 1, only
 // the DS certificate is used; the IACA comes from the trust store.
-func dsCertificate(m *coseMessage) (*x509.Certificate, error) {
-	chain, err := m.x5chain()
+func dsCertificate(m *cose.Message) (*x509.Certificate, error) {
+	chain, err := m.X5Chain()
 	if err != nil {
-		return nil, err
+		return nil, coseErr(err)
 	}
 	c, err := x509.ParseCertificate(chain[0])
 	if err != nil {
@@ -478,7 +463,7 @@ func dsCertificate(m *coseMessage) (*x509.Certificate, error) {
 
 // parseMSO decodes the issuerAuth payload and checks version and digest
 // algorithm (clause 9.1.2.4).
-func parseMSO(m *coseMessage) (*mdoc.MSO, func() hash.Hash, error) {
+func parseMSO(m *cose.Message) (*mdoc.MSO, func() hash.Hash, error) {
 	if m.Detached {
 		return nil, nil, fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed)
 	}
@@ -642,7 +627,7 @@ func (v *docVerifier) deviceAuth(mso *mdoc.MSO, tr *transcript) error {
 	ds := &v.doc.DeviceSigned
 	dab := mdoc.DeviceAuthenticationBytes(tr.bare, v.doc.DocType, ds.NameSpaces.Raw)
 	if ds.DeviceSignature != nil {
-		m, err := parseCOSE(ds.DeviceSignature, tagCOSESign1)
+		m, err := parseSign1(ds.DeviceSignature)
 		if err != nil {
 			return fmt.Errorf("%w: deviceSignature: %w", ErrDeviceAuth, err)
 		}
@@ -653,12 +638,12 @@ func (v *docVerifier) deviceAuth(mso *mdoc.MSO, tr *transcript) error {
 		if err != nil {
 			return fmt.Errorf("%w: device key: %w", ErrDeviceAuth, err)
 		}
-		if err := verifySign1(m, dab, pub); err != nil {
+		if err := coseErr(m.VerifySignature(pub, dab)); err != nil {
 			return fmt.Errorf("%w: deviceSignature: %w", ErrDeviceAuth, err)
 		}
 		return nil
 	}
-	m, err := parseCOSE(ds.DeviceMac, tagCOSEMac0)
+	m, err := parseMac0(ds.DeviceMac)
 	if err != nil {
 		return fmt.Errorf("%w: deviceMac: %w", ErrDeviceAuth, err)
 	}
@@ -682,7 +667,7 @@ func (v *docVerifier) deviceAuth(mso *mdoc.MSO, tr *transcript) error {
 	if err != nil {
 		return fmt.Errorf("%w: deriving EMacKey: %v", ErrDeviceAuth, err)
 	}
-	if err := verifyMac0(m, dab, key); err != nil {
+	if err := coseErr(m.VerifyMAC(key, dab)); err != nil {
 		return fmt.Errorf("%w: deviceMac: %w", ErrDeviceAuth, err)
 	}
 	return nil
