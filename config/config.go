@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -383,9 +384,9 @@ func (c *Config) ProfileNames() []string {
 func docTypeOf(s string) string {
 	switch strings.ToLower(s) {
 	case "mdl":
-		return policy.DocTypeMDL
+		return mdoc.DocTypeMDL
 	case "mnc", "my-number-card", "mynumbercard":
-		return policy.DocTypeMyNumberCard
+		return mdoc.DocTypeMyNumberCard
 	}
 	return s
 }

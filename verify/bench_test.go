@@ -63,7 +63,7 @@ func newFloor(b *testing.B) *floorInputs {
 	f.macKey = vec(b, "emac_key")
 	f.macTBS = cose.ToBeSigned(cose.ContextMAC0, []byte{0xa1, 0x01, 0x05}, vec(b, "device_authentication_bytes"))
 	r, _ := mdoc.ParseDeviceResponse(vec(b, "device_response"))
-	for _, it := range r.Documents[0].IssuerSigned.NameSpaces[mdoc.NamespaceMDL] {
+	for _, it := range r.Documents[0].IssuerSigned.NameSpaces[mdoc.NameSpaceMDL] {
 		f.items = append(f.items, it.Bytes.Raw)
 	}
 	return f

@@ -562,7 +562,7 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 				// Proven by digest but not decodable here: shown as raw bytes.
 				val = []byte(it.ElementValue)
 			}
-			if ns == mdoc.NamespaceMDL && it.ElementIdentifier == mdoc.ElementIssuingCountry {
+			if ns == mdoc.NameSpaceMDL && it.ElementIdentifier == mdoc.ElementIssuingCountry {
 				s, _ := val.(string)
 				countryVal = &s
 			}
