@@ -124,6 +124,34 @@ func TestParseMSOAnnexD(t *testing.T) {
 	}
 }
 
+// TestParseMSOStatus: the optional status member is kept as received, for a
+// revocation checker to read; absent, it is nil.
+func TestParseMSOStatus(t *testing.T) {
+	m, err := ParseMobileSecurityObjectBytes(annexDHex(t, "mobile_security_object_bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != nil {
+		t.Errorf("Annex D MSO has no status, got %x", m.Status)
+	}
+	status, err := Marshal(map[string]any{"status_list": map[string]any{"idx": 412, "uri": "https://example.com/statuslists/1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Status = status
+	enc, err := m.MarshalCBOR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := ParseMSO(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(m2.Status, status) {
+		t.Errorf("status %x, want %x", m2.Status, status)
+	}
+}
+
 func TestParseMSORejects(t *testing.T) {
 	mso := annexDHex(t, "mobile_security_object")
 	cases := map[string][]byte{
