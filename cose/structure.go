@@ -20,15 +20,17 @@ const (
 //	Sig_structure = ["Signature1", body_protected, external_aad, payload]
 //	MAC_structure = ["MAC0", protected, external_aad, payload]
 func writeToBeSigned(w io.Writer, context string, protected, payload []byte) {
-	var hdr [16]byte
-	b := append(hdr[:0], 0x84)
-	b = mdoc.AppendHead(b, 0x60, uint64(len(context)))
-	w.Write(b)
-	io.WriteString(w, context)
-	w.Write(mdoc.AppendHead(hdr[:0], 0x40, uint64(len(protected))))
+	// One buffer for the CBOR heads (it escapes into w: one allocation).
+	buf := make([]byte, 0, 32+len(context))
+	buf = append(buf, 0x84)
+	buf = mdoc.AppendHead(buf, 0x60, uint64(len(context)))
+	buf = append(buf, context...)
+	buf = mdoc.AppendHead(buf, 0x40, uint64(len(protected)))
+	w.Write(buf)
 	w.Write(protected)
-	w.Write([]byte{0x40}) // external_aad = h''
-	w.Write(mdoc.AppendHead(hdr[:0], 0x40, uint64(len(payload))))
+	buf = append(buf[:0], 0x40) // external_aad = h''
+	buf = mdoc.AppendHead(buf, 0x40, uint64(len(payload)))
+	w.Write(buf)
 	w.Write(payload)
 }
 

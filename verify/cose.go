@@ -13,8 +13,15 @@ import (
 // here: the caller knows whose it was (issuer signature or device
 // authentication).
 func coseErr(err error) error {
+	if err == nil {
+		return nil // before the errors.As target exists: it would escape on every call
+	}
+	return categorize(err)
+}
+
+func categorize(err error) error {
 	var ce *cose.Error
-	if err == nil || !errors.As(err, &ce) {
+	if !errors.As(err, &ce) {
 		return err
 	}
 	switch ce.Kind {
