@@ -328,17 +328,6 @@ func (v *docVerifier) skip(name, why string) {
 	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: "not checked: " + why})
 }
 
-// result records a check: failed with err, or passed with the detail okDetail
-// (plain strings: formatting every detail costs measurably per verification).
-func (v *docVerifier) result(name string, err error, okDetail string) bool {
-	if err != nil {
-		v.fail(name, err)
-		return false
-	}
-	v.pass(name, okDetail)
-	return true
-}
-
 // dsCertificate returns the first x5chain certificate: Annex B NOTE 1, only
 // the DS certificate is used; the IACA comes from the trust store.
 func dsCertificate(m *cose.Message) (*x509.Certificate, error) {
