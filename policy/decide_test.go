@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -285,5 +286,16 @@ func TestHolderOnlyRequestedIssuerSigned(t *testing.T) {
 	d.Elements[0].DeviceSigned = true // the portrait too
 	if name, pic := Holder(p, &d); name != "" || pic != nil {
 		t.Errorf("Holder shows %q, %d bytes", name, len(pic))
+	}
+}
+
+// TestCodesInRegistry: the policy's codes are the policy codes of package
+// reason.
+func TestCodesInRegistry(t *testing.T) {
+	for _, c := range []string{CodeElementMissing, CodeAgeNotMet, CodeDocumentExpired, CodeDocTypeNotAllowed,
+		CodeIssuerNotAllowed, CodeConditionNotMet} {
+		if reason.Code(c).Category() != reason.CategoryPolicy {
+			t.Errorf("%s is not a policy code of the registry", c)
+		}
 	}
 }

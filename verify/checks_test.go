@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/reason"
 )
 
 // TestCheckNames pins the check list: names and order are part of the JSON
@@ -191,5 +192,18 @@ func TestLoadTrustStoreSource(t *testing.T) {
 	info, ok := s.Anchor(s.Certificates()[0])
 	if !ok || info.Source != "utopia.hex" || len(info.DocTypes) != 0 {
 		t.Errorf("%+v %v", info, ok)
+	}
+}
+
+// TestCodesInRegistry: every code with a sentinel error is a verification
+// code of package reason, with its display texts.
+func TestCodesInRegistry(t *testing.T) {
+	for _, ce := range codeErrs {
+		if ce.code.Category() != reason.CategoryVerification || ErrOf(ce.code) != ce.err || CodeOf(ce.err) != ce.code {
+			t.Errorf("%s: category %v", ce.code, ce.code.Category())
+		}
+	}
+	if ErrOf("removed") != nil {
+		t.Error("a transport code has no verification error")
 	}
 }
