@@ -14,6 +14,7 @@ import (
 
 	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/internal/keyfile"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -384,9 +385,9 @@ func (c *Config) ProfileNames() []string {
 func docTypeOf(s string) string {
 	switch strings.ToLower(s) {
 	case "mdl":
-		return policy.DocTypeMDL
+		return mdoc.DocTypeMDL
 	case "mnc", "my-number-card", "mynumbercard":
-		return policy.DocTypeMyNumberCard
+		return mdoc.DocTypeMyNumberCard
 	}
 	return s
 }

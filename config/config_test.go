@@ -9,7 +9,7 @@ import (
 
 	"github.com/idreader/idreader/config"
 	"github.com/idreader/idreader/holder/pki"
-	"github.com/idreader/idreader/policy"
+	"github.com/idreader/idreader/mdoc"
 )
 
 // setup writes a test PKI to dir/pki, as `idreader pki` does.
@@ -70,7 +70,7 @@ func TestExample(t *testing.T) {
 		t.Errorf("settings %+v", s)
 	}
 	bar := s.Profiles["bar-18"]
-	if bar == nil || len(bar.Documents) != 2 || bar.Documents[1].DocType != policy.DocTypeMyNumberCard || bar.ReaderIdentity != "counter" {
+	if bar == nil || len(bar.Documents) != 2 || bar.Documents[1].DocType != mdoc.DocTypeMyNumberCard || bar.ReaderIdentity != "counter" {
 		t.Fatalf("bar-18 %+v", bar)
 	}
 	for _, n := range []string{"age-20", "age-21", "identity"} {

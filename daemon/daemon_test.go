@@ -23,6 +23,7 @@ import (
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/simreader"
@@ -266,7 +267,7 @@ func TestLoopAcceptAndReject(t *testing.T) {
 	if err := json.Unmarshal([]byte(first), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Decision != "accept" || rec.Reader != "counter" || rec.DocType != credential.DocTypeMDL ||
+	if rec.Decision != "accept" || rec.Reader != "counter" || rec.DocType != mdoc.DocTypeMDL ||
 		rec.IssuerCountry != "US" || !rec.Negotiated || rec.StepsMS["verify"] <= 0 || rec.TotalMS <= 0 {
 		t.Errorf("audit record %+v", rec)
 	}
@@ -413,7 +414,7 @@ func TestCheck(t *testing.T) {
 	if r.Decision != "accept" || r.Profile != "identity" || r.Reader != "counter" || r.ID == "" || e.CheckID != r.ID {
 		t.Fatalf("result %+v (event %+v)", r, e)
 	}
-	if r.Verdict != "accept" || len(r.Documents) != 1 || r.Documents[0].Elements[policy.NameSpaceMDL]["given_name"] != "Robin" {
+	if r.Verdict != "accept" || len(r.Documents) != 1 || r.Documents[0].Elements[mdoc.NameSpaceMDL]["given_name"] != "Robin" {
 		t.Errorf("report %+v", r.Report)
 	}
 	if last, ok := h.d.LastResult(); !ok || last.ID != r.ID {

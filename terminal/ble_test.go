@@ -17,6 +17,7 @@ import (
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -64,11 +65,11 @@ func newFixture() (*fixture, error) {
 		c, err := credential.Issue(credential.IssueOptions{DocType: docType, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour)})
 		return p, c, err
 	}
-	pus, mdl, err := issue("US", credential.DocTypeMDL, credential.MDL)
+	pus, mdl, err := issue("US", mdoc.DocTypeMDL, credential.MDL)
 	if err != nil {
 		return nil, err
 	}
-	pjp, mnc, err := issue("JP", credential.DocTypeMyNumberCard, credential.MyNumberCard)
+	pjp, mnc, err := issue("JP", mdoc.DocTypeMyNumberCard, credential.MyNumberCard)
 	if err != nil {
 		return nil, err
 	}

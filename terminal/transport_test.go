@@ -12,6 +12,7 @@ import (
 	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/terminal"
 )
@@ -106,7 +107,7 @@ func bigPortraitMDL(b *testing.B, f *fixture, size int) *credential.Credential {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: f.us.DS, DSKey: f.us.DSKey, Signed: now.Add(-time.Hour)})
+	c, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: f.us.DS, DSKey: f.us.DSKey, Signed: now.Add(-time.Hour)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -135,10 +136,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // between the terminal and the simulated wallet.
 func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error) {
 	now := time.Now()
-	country, kind, sample := "US", credential.DocTypeMDL, credential.MDL
+	country, kind, sample := "US", mdoc.DocTypeMDL, credential.MDL
 	if o.docType == "mnc" {
 		// The My Number Card says issuing_country JP, so its PKI is Japanese.
-		country, kind, sample = "JP", credential.DocTypeMyNumberCard, credential.MyNumberCard
+		country, kind, sample = "JP", mdoc.DocTypeMyNumberCard, credential.MyNumberCard
 	}
 	p, err := pki.New(pki.Options{Now: now, Country: country})
 	if err != nil {

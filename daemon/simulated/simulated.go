@@ -13,6 +13,7 @@ import (
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -47,14 +48,14 @@ func New(now time.Time) (*World, error) {
 	}
 	w.Trust = verify.NewTrustStore(w.US.IACA, w.JP.IACA)
 	w.Identity = &terminal.ReaderIdentity{Key: w.US.ReaderKey, Chain: []*x509.Certificate{w.US.Reader}}
-	if w.Adult, err = w.issue(w.US, credential.DocTypeMDL, credential.MDL, credential.SampleOptions{Now: now, Country: "US"}); err != nil {
+	if w.Adult, err = w.issue(w.US, mdoc.DocTypeMDL, credential.MDL, credential.SampleOptions{Now: now, Country: "US"}); err != nil {
 		return nil, err
 	}
 	minor := credential.SampleOptions{Now: now, Country: "US", BirthDate: now.AddDate(-17, 0, 0)}
-	if w.Minor, err = w.issue(w.US, credential.DocTypeMDL, credential.MDL, minor); err != nil {
+	if w.Minor, err = w.issue(w.US, mdoc.DocTypeMDL, credential.MDL, minor); err != nil {
 		return nil, err
 	}
-	if w.MNC, err = w.issue(w.JP, credential.DocTypeMyNumberCard, credential.MyNumberCard, credential.SampleOptions{Now: now}); err != nil {
+	if w.MNC, err = w.issue(w.JP, mdoc.DocTypeMyNumberCard, credential.MyNumberCard, credential.SampleOptions{Now: now}); err != nil {
 		return nil, err
 	}
 	return w, nil

@@ -36,6 +36,7 @@ import (
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/verify"
 )
@@ -97,7 +98,7 @@ func newMNCHolders(t testing.TB, f *fixture) *mncHolders {
 			t.Fatal(err)
 		}
 		c, err := credential.Issue(credential.IssueOptions{
-			DocType: credential.DocTypeMyNumberCard, Elements: elems, DeviceKey: key,
+			DocType: mdoc.DocTypeMyNumberCard, Elements: elems, DeviceKey: key,
 			DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour),
 		})
 		if err != nil {
@@ -503,10 +504,10 @@ func TestDaemonRigAPI(t *testing.T) {
 		t.Errorf("age-20 adult: reasons not an empty array: %s", a.body)
 	}
 	wantElems := map[string]map[string]any{
-		policy.NameSpace23220:   {"age_over_20": true},
-		policy.NameSpace23220JP: {"portrait": base64.StdEncoding.EncodeToString(h.portrait)},
+		mdoc.NameSpace23220:   {"age_over_20": true},
+		mdoc.NameSpace23220JP: {"portrait": base64.StdEncoding.EncodeToString(h.portrait)},
 	}
-	if len(accepted.Documents) != 1 || accepted.Documents[0].DocType != credential.DocTypeMyNumberCard ||
+	if len(accepted.Documents) != 1 || accepted.Documents[0].DocType != mdoc.DocTypeMyNumberCard ||
 		!reflect.DeepEqual(accepted.Documents[0].Elements, wantElems) {
 		t.Errorf("age-20 adult: documents %+v, want only %v", accepted.Documents, slices.Collect(maps.Keys(wantElems)))
 	}
@@ -538,7 +539,7 @@ func TestDaemonRigAPI(t *testing.T) {
 		r.inspectPins(t, [4]gpio.Level{gpio.High, gpio.Low, gpio.High, gpio.High}))
 	identity := decodeCheck(t, "identity", <-ans, http.StatusOK)
 	if identity.Decision != "accept" || identity.ID != e.CheckID || len(identity.Documents) != 1 ||
-		identity.Documents[0].Elements[policy.NameSpaceMDL]["given_name"] == nil || e.Personal == nil {
+		identity.Documents[0].Elements[mdoc.NameSpaceMDL]["given_name"] == nil || e.Personal == nil {
 		t.Errorf("identity: %+v (personal in the event: %v)", identity, e.Personal != nil)
 	}
 	r.checkPins(t, "identity accept", acceptPins)

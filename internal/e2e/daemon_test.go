@@ -23,6 +23,7 @@ import (
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/internal/rig"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
@@ -200,7 +201,7 @@ func TestDaemonRig(t *testing.T) {
 	r := startRigDaemon(t, f, "age-21", zerolog.Nop())
 
 	e := r.tap(t, wallet.Config{Credentials: []*credential.Credential{f.mdl}, Handover: wallet.HandoverNegotiated})
-	if e.Decision != "accept" || e.DocType != credential.DocTypeMDL || e.IssuerCountry != "US" {
+	if e.Decision != "accept" || e.DocType != mdoc.DocTypeMDL || e.IssuerCountry != "US" {
 		t.Fatalf("adult mDL: %+v", e)
 	}
 	sigs := r.out.signals()

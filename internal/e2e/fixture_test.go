@@ -17,6 +17,7 @@ import (
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/internal/rig"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
 	"github.com/idreader/idreader/terminal"
@@ -66,7 +67,7 @@ func newFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	mdl, err := issue(credential.DocTypeMDL, mdlElems)
+	mdl, err := issue(mdoc.DocTypeMDL, mdlElems)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func newFixture() (*fixture, error) {
 		return nil, err
 	}
 	mnc, err := credential.Issue(credential.IssueOptions{
-		DocType: credential.DocTypeMyNumberCard, Elements: mncElems, DeviceKey: key,
+		DocType: mdoc.DocTypeMyNumberCard, Elements: mncElems, DeviceKey: key,
 		DSCert: pjp.DS, DSKey: pjp.DSKey, Signed: now.Add(-time.Hour),
 	})
 	if err != nil {
