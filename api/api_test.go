@@ -15,6 +15,7 @@ import (
 
 	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/daemon/daemontest"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -28,9 +29,9 @@ func acceptResult() daemon.CheckResult {
 		Report: verify.Report{
 			Verdict: verify.VerdictAccept,
 			Documents: []verify.DocumentReport{{
-				DocType:  terminal.DocTypeMDL,
+				DocType:  mdoc.DocTypeMDL,
 				Issuer:   verify.IssuerReport{Subject: "CN=Test IACA", Country: "JP"},
-				Elements: map[string]map[string]any{terminal.NameSpaceMDL: {"age_over_20": true, "family_name": "Yamada"}},
+				Elements: map[string]map[string]any{mdoc.NameSpaceMDL: {"age_over_20": true, "family_name": "Yamada"}},
 				Checks:   []verify.CheckReport{},
 			}},
 			Errors: []verify.ErrorReport{},
@@ -462,7 +463,7 @@ func TestEventsStream(t *testing.T) {
 	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventReading}) // filtered out
 	ev := f.Emit(daemon.Event{
 		Reader: "counter-1", Kind: daemon.EventDecision, Profile: "identity", CheckID: "chk-1",
-		Decision: "reject", Reasons: []string{"age_not_met"}, DocType: terminal.DocTypeMDL,
+		Decision: "reject", Reasons: []string{"age_not_met"}, DocType: mdoc.DocTypeMDL,
 		Steps: []terminal.StepTime{{Step: "verify", Duration: time.Millisecond}}, Total: time.Second,
 		Personal: &daemon.Personal{Name: "YAMADA Hanako", Portrait: []byte{0xff, 0xd8, 0xff, 0xe0}},
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkDecodeCheckRequest(b *testing.B) {
 func BenchmarkSSEEvent(b *testing.B) {
 	ev := daemon.Event{Seq: 42, Time: time.Now(), Reader: "counter-1", Kind: daemon.EventDecision,
 		Profile: "age-20", CheckID: "chk-1", Decision: "reject", Reasons: []string{"age_not_met"},
-		DocType: terminal.DocTypeMDL, IssuerCountry: "JP"}
+		DocType: mdoc.DocTypeMDL, IssuerCountry: "JP"}
 	b.ReportAllocs()
 	for b.Loop() {
 		sseEvent(ev)

@@ -13,8 +13,6 @@ import (
 var (
 	// oidMdlDS is id-mdl-kp-mdlDS, the document signer EKU (Annex B, DS profile).
 	oidMdlDS = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 2}
-	// oidVICALSigner is the VICAL signer EKU (Annex C).
-	oidVICALSigner = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 8}
 )
 
 // findIACA returns the IACA of the store that signed ds. Annex B NOTE 1: the

@@ -240,7 +240,7 @@ func TestReasonTexts(t *testing.T) {
 		string(terminal.CodeRemoved), string(terminal.CodeTimeout), string(terminal.CodeWalletStatus),
 		string(terminal.CodeSession), string(terminal.CodeTransport)}
 	for _, c := range codes {
-		if tx, ok := reasonTexts[c]; !ok || tx.En == "" || tx.Ja == "" {
+		if tx := ReasonText(c); tx == unknownReason || tx.En == "" || tx.Ja == "" {
 			t.Errorf("no text for %q", c)
 		}
 	}

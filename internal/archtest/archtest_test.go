@@ -15,7 +15,7 @@ import (
 
 const module = "github.com/idreader/idreader"
 
-var corePackages = []string{"mdoc", "nfc", "session", "verify", "policy", "ble"}
+var corePackages = []string{"mdoc", "cose", "nfc", "session", "verify", "policy", "reason", "ble"}
 
 var forbidden = []string{
 	module + "/reader",
