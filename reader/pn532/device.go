@@ -13,9 +13,11 @@ import (
 // DeviceOptions configure the command layer.
 type DeviceOptions struct {
 	// AckTimeout is how long the host waits for the ACK of a command
-	// before sending it again; zero means 50 ms (the chip acknowledges
-	// within about 1 ms of the end of the frame; at 115200 baud the longest
-	// frame takes 24 ms to arrive).
+	// before sending it again; zero means 100 ms. The chip acknowledges
+	// within a millisecond or so of the end of the frame; the margin is
+	// for the host's scheduler and, on the UART, the kernel's tty layer
+	// (the time the frame itself takes on the wire is added). Too short a
+	// timeout makes the host send a command twice.
 	AckTimeout time.Duration
 	// Retries is how often a command is sent before the chip is declared
 	// silent, and how often a damaged response is asked for again; zero
@@ -48,7 +50,7 @@ type Device struct {
 // NewDevice returns the command layer over t.
 func NewDevice(t Transport, opts DeviceOptions) *Device {
 	if opts.AckTimeout <= 0 {
-		opts.AckTimeout = 50 * time.Millisecond
+		opts.AckTimeout = 100 * time.Millisecond
 	}
 	if opts.Retries <= 0 {
 		opts.Retries = 3
@@ -103,6 +105,30 @@ func (d *Device) Wakeup(ctx context.Context) error {
 	return d.t.Wakeup(ctx)
 }
 
+// wireTimer is a transport slow enough that the time a frame takes on the
+// wire counts against the ACK timeout (the UART).
+type wireTimer interface {
+	wireTime(bytes int) time.Duration
+}
+
+// awaitACK reads frames until the ACK, a NACK or the error frame, or until
+// ctx ends. Late responses to earlier commands are skipped.
+func (d *Device) awaitACK(ctx context.Context) (acked bool, lastErr, syntax error) {
+	for {
+		f, err := d.read(ctx, ackReadBytes)
+		switch {
+		case err != nil:
+			return false, err, nil
+		case f.Kind == KindACK:
+			return true, nil, nil
+		case f.Kind == KindNACK:
+			return false, errors.New("pn532: chip answered with a NACK"), nil
+		case f.Kind == KindError:
+			return false, nil, ErrSyntax
+		}
+	}
+}
+
 // Call sends command cmd with params and returns the response parameters
 // (after the response code), waiting at most timeout for the response.
 //
@@ -137,21 +163,16 @@ func (d *Device) Call(ctx context.Context, timeout time.Duration, cmd byte, para
 			}
 			continue
 		}
-		actx, cancel := context.WithTimeout(ctx, d.opts.AckTimeout)
-		f, err := d.read(actx, ackReadBytes)
+		ackTimeout := d.opts.AckTimeout
+		if w, ok := d.t.(wireTimer); ok {
+			ackTimeout += w.wireTime(len(frame) + len(ackFrame))
+		}
+		actx, cancel := context.WithTimeout(ctx, ackTimeout)
+		var synErr error
+		acked, lastErr, synErr = d.awaitACK(actx)
 		cancel()
-		switch {
-		case ctx.Err() != nil:
-		case err != nil:
-			lastErr = err
-		case f.Kind == KindACK:
-			acked = true
-		case f.Kind == KindNACK:
-			lastErr = errors.New("pn532: chip answered with a NACK")
-		case f.Kind == KindError:
-			return nil, fmt.Errorf("pn532: command 0x%02X: %w", cmd, ErrSyntax)
-		default:
-			lastErr = fmt.Errorf("pn532: %v frame instead of an ACK", f.Kind)
+		if synErr != nil {
+			return nil, fmt.Errorf("pn532: command 0x%02X: %w", cmd, synErr)
 		}
 		if ctx.Err() != nil {
 			break
@@ -166,7 +187,7 @@ func (d *Device) Call(ctx context.Context, timeout time.Duration, cmd byte, para
 
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for nacks := 0; ; {
+	for nacks, stale := 0, 0; ; {
 		f, err := d.read(rctx, MaxFrameBytes)
 		if err != nil {
 			if rctx.Err() != nil {
@@ -193,9 +214,16 @@ func (d *Device) Call(ctx context.Context, timeout time.Duration, cmd byte, para
 		case f.Kind == KindError:
 			return nil, fmt.Errorf("pn532: command 0x%02X: %w", cmd, ErrSyntax)
 		case f.Kind != KindInfo:
-			continue // a repeated ACK
-		case f.TFI != TFIChip || len(f.Data) == 0 || f.Data[0] != cmd+1:
+			continue // the ACK of a command sent twice
+		case f.TFI != TFIChip || len(f.Data) == 0:
 			return nil, fmt.Errorf("pn532: response % X to command 0x%02X: %w", f.Data, cmd, ErrResponse)
+		case f.Data[0] != cmd+1:
+			// A late response to an earlier command (one sent again
+			// after its ACK came late); the right one follows.
+			if stale++; stale > d.opts.Retries {
+				return nil, fmt.Errorf("pn532: response % X to command 0x%02X: %w", f.Data, cmd, ErrResponse)
+			}
+			continue
 		}
 		return f.Data[1:], nil
 	}

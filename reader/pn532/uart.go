@@ -152,3 +152,9 @@ func (u *UART) Wakeup(ctx context.Context) error {
 // serialReadTimeout is how long one read of the serial port blocks; the
 // reader goroutine loops on it.
 const serialReadTimeout = 50 * time.Millisecond
+
+// wireTime is the time n bytes take at UARTBaud with 10 bits a byte (start,
+// 8 data, stop).
+func (u *UART) wireTime(n int) time.Duration {
+	return time.Duration(n) * 10 * time.Second / UARTBaud
+}
