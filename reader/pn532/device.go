@@ -190,7 +190,7 @@ func (d *Device) Call(ctx context.Context, timeout time.Duration, cmd byte, para
 	for nacks, stale := 0, 0; ; {
 		f, err := d.read(rctx, MaxFrameBytes)
 		if err != nil {
-			if rctx.Err() != nil {
+			if rctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 				// Abort the command so the chip takes the next one.
 				_ = d.write(context.Background(), ackFrame)
 				if ctx.Err() != nil {
