@@ -105,3 +105,24 @@ func Open(ctx context.Context, bus pn532.Bus, opts Options) (*pn532.Reader, io.C
 	}
 	return r, closer, nil
 }
+
+// busReader is a Reader that closes its bus with it.
+type busReader struct {
+	*pn532.Reader
+	bus io.Closer
+}
+
+// Close closes the reader and then its bus.
+func (r busReader) Close() error {
+	return errors.Join(r.Reader.Close(), r.bus.Close())
+}
+
+// OpenReader is Open for the reader loop: the returned reader closes the bus
+// when it is closed.
+func OpenReader(ctx context.Context, bus pn532.Bus, opts Options) (reader.Reader, error) {
+	r, c, err := Open(ctx, bus, opts)
+	if err != nil {
+		return nil, err
+	}
+	return busReader{Reader: r, bus: c}, nil
+}
