@@ -52,9 +52,10 @@ func (b BitRate) bitsPerSecond() float64 {
 // (ISO/IEC 14443-3 clause 6.2.1.1); the model counts it once per frame.
 const fdt = 1172 * time.Second / 13_560_000
 
-// Frame sizes of the model: the PN532 announces FSD 64 in its RATS (FSDI
-// 5), so a target answers in blocks of up to 64 bytes; the phone's FSC
-// (from its ATS, 256 bytes for current phones) sizes the blocks to it.
+// Frame sizes of the model: the target's answers go in blocks of up to
+// ModelFSD bytes, a conservative figure for the frame size a reader
+// announces in RATS (ISO/IEC 14443-4 allows 16 to 256); commands go in
+// blocks of the target's FSC, from its ATS (256 bytes for current phones).
 const (
 	ModelFSD = 64
 	ModelFSC = 256
