@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"periph.io/x/host/v3"
+
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
@@ -89,6 +91,9 @@ func openPN532(ctx context.Context, bus string) (*pn532.Reader, io.Closer, error
 	b, err := pn532.ParseBus(bus)
 	if err != nil {
 		return nil, nil, err
+	}
+	if _, err := host.Init(); err != nil {
+		return nil, nil, fmt.Errorf("initialising periph host drivers: %w", err)
 	}
 	return pn532host.Open(ctx, b, pn532host.Options{})
 }

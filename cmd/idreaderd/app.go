@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"periph.io/x/host/v3"
 
 	"github.com/idreader/idreader/api"
 	"github.com/idreader/idreader/config"
@@ -201,7 +202,12 @@ func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
 				return nil, c.Errorf(path+".bus", "%v", err)
 			}
 			opts := pn532host.Options{Reset: r.Reset, IRQ: r.IRQ, Reader: pn532.Options{Name: r.Name, Extended: r.Limits == config.LimitsExtended}}
-			spec.Open = func(ctx context.Context) (reader.Reader, error) { return pn532host.OpenReader(ctx, bus, opts) }
+			spec.Open = func(ctx context.Context) (reader.Reader, error) {
+				if _, err := host.Init(); err != nil {
+					return nil, fmt.Errorf("initialising periph host drivers: %w", err)
+				}
+				return pn532host.OpenReader(ctx, bus, opts)
+			}
 		default:
 			if prov == nil {
 				var err error

@@ -11,7 +11,6 @@ import (
 	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
 
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pn532"
@@ -31,12 +30,11 @@ type Options struct {
 }
 
 // Open opens the bus, configures the chip and returns the Reader and the
-// closer of the bus (close it after the Reader). An error wraps
-// reader.ErrNoReader when the bus or the chip is not there.
+// closer of the bus (close it after the Reader). periph's host drivers must
+// be registered first (host.Init, which cmd/ calls: only cmd/ and
+// hardware/gpio import periph.io/x/host). An error wraps reader.ErrNoReader
+// when the bus or the chip is not there.
 func Open(ctx context.Context, bus pn532.Bus, opts Options) (*pn532.Reader, io.Closer, error) {
-	if _, err := host.Init(); err != nil {
-		return nil, nil, fmt.Errorf("pn532: initialising periph host drivers: %w", err)
-	}
 	var irq gpio.PinIn
 	if opts.IRQ != "" {
 		p := gpioreg.ByName(opts.IRQ)
