@@ -209,11 +209,12 @@ func (r *Reader) isClosed() bool {
 	}
 }
 
-// silent reports whether err means the chip stopped answering: no ACK, or
-// no response in time to a command it acknowledged.
+// silent reports whether err means the chip stopped answering: it did not
+// acknowledge a command. A command acknowledged but not answered in time
+// is aborted and reported as a timeout: the chip may be waiting on a slow
+// target; if it is dead, the next command finds out.
 func silent(err error) bool {
-	var st Status
-	return errors.Is(err, ErrNoACK) || (errors.Is(err, reader.ErrTimeout) && !errors.As(err, &st))
+	return errors.Is(err, ErrNoACK)
 }
 
 // markSilent records that the chip must be configured again.

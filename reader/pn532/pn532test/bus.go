@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"time"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"
@@ -190,4 +191,36 @@ func (p *resetPin) Out(l gpio.Level) error {
 		p.c.Reset()
 	}
 	return nil
+}
+
+// IRQPin returns the chip's P70_IRQ line: low while a frame waits for the
+// host (PN532 User Manual clause 6.2.5), high otherwise.
+func (c *Chip) IRQPin() gpio.PinIn {
+	return &irqPin{Pin: gpiotest.Pin{N: "P70_IRQ", L: gpio.High}, c: c}
+}
+
+type irqPin struct {
+	gpiotest.Pin
+	c *Chip
+}
+
+// Read implements gpio.PinIn.
+func (p *irqPin) Read() gpio.Level {
+	if p.c.ready() {
+		return gpio.Low
+	}
+	return gpio.High
+}
+
+// WaitForEdge implements gpio.PinIn: it returns true when the line fell
+// (a frame became ready) within timeout.
+func (p *irqPin) WaitForEdge(timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.c.irq:
+		return true
+	case <-t.C:
+		return false
+	}
 }

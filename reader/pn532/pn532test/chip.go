@@ -85,6 +85,7 @@ type Chip struct {
 	rest    []byte // response data still to be fetched with MI
 	stats   Stats
 	notify  chan struct{}
+	irq     chan struct{} // signalled when a frame becomes ready
 	// corrupt damages the DCS of the next response (FaultBadChecksum).
 	corrupt bool
 }
@@ -103,7 +104,7 @@ func New(opts Options) *Chip {
 	if len(opts.ATQB) == 0 {
 		opts.ATQB = DefaultATQB
 	}
-	return &Chip{opts: opts, rate: pn532.Rate106, notify: make(chan struct{}, 1)}
+	return &Chip{opts: opts, rate: pn532.Rate106, notify: make(chan struct{}, 1), irq: make(chan struct{}, 1)}
 }
 
 // Put brings card into the field. The chip powers it when the field is on
@@ -168,9 +169,11 @@ func (c *Chip) setFieldLocked(on bool) {
 func (c *Chip) pushLocked(frame []byte) {
 	c.out = append(c.out, frame)
 	c.stats.Frames++
-	select {
-	case c.notify <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{c.notify, c.irq} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/idreader/idreader/reader/pn532"
 )
@@ -17,6 +18,13 @@ const (
 
 // Buses lists the bus names.
 var Buses = []string{BusI2C, BusSPI, BusUART}
+
+// EmulatedAckTimeout is the ACK timeout a Rig gives the driver unless told
+// otherwise: the emulated chip shares the CPU with the test (and its UART
+// goes through the kernel's pseudo-terminal), so on a loaded machine its
+// ACK can take far longer than a real chip's millisecond, and a command
+// sent again after a late ACK runs twice.
+const EmulatedAckTimeout = 300 * time.Millisecond
 
 // Rig is the driver connected to an emulated chip over one bus: I2C and
 // SPI in memory through periph.io's interfaces, the UART over a
@@ -59,6 +67,9 @@ func NewRig(ctx context.Context, bus string, chipOpts Options, opts pn532.Option
 	}
 	if opts.Name == "" {
 		opts.Name = "pn532:emulated:" + bus
+	}
+	if opts.Device.AckTimeout == 0 {
+		opts.Device.AckTimeout = EmulatedAckTimeout
 	}
 	rd, err := pn532.New(ctx, r.Transport, opts)
 	if err != nil {

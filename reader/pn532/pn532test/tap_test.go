@@ -93,7 +93,7 @@ func newWallet(tb testing.TB, kind string, handover wallet.HandoverMode) (*walle
 // testOptions make the driver quick to give up on a missing ACK.
 func testOptions() pn532.Options {
 	return pn532.Options{
-		Device:           pn532.DeviceOptions{},
+		Device:           pn532.DeviceOptions{AckTimeout: pn532test.EmulatedAckTimeout},
 		PollInterval:     5 * time.Millisecond,
 		PresenceInterval: 5 * time.Millisecond,
 	}
