@@ -142,6 +142,14 @@ func (r *Reader) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// ATR_RES timeout 102.4 ms, retry timeout 51.2 ms (the chip's
+	// defaults, set so a chip left configured otherwise is not slower).
+	if err := r.d.SetTimings(ctx, 0x0B, 0x0A); err != nil {
+		return err
+	}
+	// Retry ATR forever, PSL once, passive activation twice: a poll of an
+	// empty field comes back at once and the host decides when to poll
+	// again.
 	if err := r.d.SetMaxRetries(ctx, 0xFF, 0x01, 0x02); err != nil {
 		return err
 	}
