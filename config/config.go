@@ -16,6 +16,7 @@ import (
 	"github.com/idreader/idreader/internal/keyfile"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
+	"github.com/idreader/idreader/reader/pn532"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -29,6 +30,9 @@ const (
 	DriverPCSC               = "pcsc"
 	DriverSimulated          = "simulated"
 	DriverQR                 = "qr"
+	// DriverPN532 is an NXP PN532 on the host's I2C, SPI or UART (package
+	// reader/pn532), without pcscd.
+	DriverPN532 = "pn532"
 	// AdapterSimulated is the BLE adapter name of the in-memory link
 	// between a simulated reader and its simulated wallets (package
 	// ble/memlink): BLE without a radio, for demonstrations and tests.
@@ -80,6 +84,13 @@ type Reader struct {
 	// first reader pcscd lists; for a qr reader the scanner's tty
 	// (/dev/ttyACM0) or "-" for standard input.
 	Device string `yaml:"device"`
+	// Bus is where a pn532 reader's chip hangs: i2c:/dev/i2c-1,
+	// spi:/dev/spidev0.0 or uart:/dev/ttyAMA0.
+	Bus string `yaml:"bus"`
+	// Reset and IRQ name the GPIO pins wired to a pn532's RSTPDN and
+	// P70_IRQ lines (e.g. GPIO20, GPIO16); both optional.
+	Reset string `yaml:"reset"`
+	IRQ   string `yaml:"irq"`
 	// Transports is the preference order of the data retrieval methods
 	// (nfc, ble-central, ble-peripheral) when the wallet offers several;
 	// after loading it is never empty: by default nfc alone without a BLE
@@ -296,6 +307,11 @@ func (c *Config) applyDefaults() {
 		}
 		if r.Limits == "" {
 			r.Limits = LimitsExtended
+			if r.Driver == DriverPN532 {
+				// Every short APDU fits one PN532 frame; extended
+				// ones need MI chaining.
+				r.Limits = LimitsShort
+			}
 		}
 		if r.Name == "" {
 			r.Name = fmt.Sprintf("reader%d", i)
@@ -476,8 +492,20 @@ func (c *Config) validate() error {
 			if r.BLE.Adapter == "" {
 				e.add(path, "a qr reader needs a BLE radio (QR engagement retrieves over BLE): set ble.adapter here or at the top level")
 			}
+		case DriverPN532:
+			if r.Device != "" {
+				e.add(path+".device", "a pn532 reader has a bus, not a device")
+			}
+			if r.Bus == "" {
+				e.add(path, "bus missing: i2c:/dev/i2c-1, spi:/dev/spidev0.0 or uart:/dev/ttyAMA0")
+			} else if _, err := pn532.ParseBus(r.Bus); err != nil {
+				e.add(path+".bus", "%s", strings.TrimPrefix(err.Error(), "pn532: "))
+			}
 		default:
-			e.add(path+".driver", "unknown driver %q (pcsc, simulated or qr)", r.Driver)
+			e.add(path+".driver", "unknown driver %q (pcsc, simulated, qr or pn532)", r.Driver)
+		}
+		if r.Driver != DriverPN532 && (r.Bus != "" || r.Reset != "" || r.IRQ != "") {
+			e.add(path, "bus, reset and irq are settings of a pn532 reader")
 		}
 		c.validateTransports(e, path, r)
 		if r.Limits != LimitsExtended && r.Limits != LimitsShort {

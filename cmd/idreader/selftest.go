@@ -24,6 +24,7 @@ import (
 const selftestUsage = `usage: idreader selftest [--transport nfc|ble-central|ble-peripheral] [--engagement nfc|qr]
                          [--handover static|negotiated|apple] [--doctype mdl|mnc] [--auth signature|mac]
                          [--profile NAME] [--mtu N] [--fault NAME] [--timeout D] [--json]
+                         [--reader pn532 --bus i2c|spi|uart]
 
 Runs one full exchange in this process between the reader (terminal) and the
 simulated wallet, with a fresh test PKI and credential, no radio and no
@@ -44,6 +45,11 @@ It verifies the response and prints the same report as 'idreader verify'.
                      vanish, garbage or undecryptable
   --timeout D        limit for the whole exchange (default 30s)
   --json             print one JSON object
+  --reader pn532     carry the NFC exchange through the PN532 driver and an emulated
+                     PN532 (reader/pn532/pn532test) instead of straight to the wallet;
+                     frame count, bytes on the air and bit rate go to stderr
+  --bus B            the emulated chip's bus with --reader pn532: i2c (default), spi or
+                     uart (a pseudo-terminal opened as a serial port)
 
 Exit status: 0 accept, 1 reject, 2 error (exchange failed, bad usage).
 `
@@ -60,6 +66,10 @@ type selftestOptions struct {
 	faults     wallet.Faults
 	timeout    time.Duration
 	jsonOutput bool
+	// pn532Bus is the emulated PN532's bus with --reader pn532, empty
+	// without.
+	pn532Bus string
+	stderr   io.Writer
 }
 
 // runSelftest implements `idreader selftest`.
@@ -75,12 +85,17 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fault := fs.String("fault", "", "")
 	timeout := fs.Duration("timeout", 30*time.Second, "")
 	asJSON := fs.Bool("json", false, "")
+	readerKind := fs.String("reader", "", "")
+	bus := fs.String("bus", "", "")
 	usageErr := fs.usageErr
 	if code, ok := fs.parseOnly(args); !ok {
 		return code
 	}
-	o := selftestOptions{mtu: *mtu, timeout: *timeout, jsonOutput: *asJSON, docType: *docType}
 	var err error
+	o := selftestOptions{mtu: *mtu, timeout: *timeout, jsonOutput: *asJSON, docType: *docType, stderr: stderr}
+	if o.pn532Bus, err = selftestBus(*readerKind, *bus, *engagement); err != nil {
+		return usageErr("%v", err)
+	}
 	if o.transport, err = terminal.ParseTransport(*transport); err != nil {
 		return usageErr("--transport: %v", err)
 	}
@@ -203,6 +218,9 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 			return nil, err
 		}
 		return terminal.TapQR(ctx, text, tcfg)
+	}
+	if o.pn532Bus != "" {
+		return selftestPN532(ctx, o, w, tcfg)
 	}
 	return terminal.Tap(ctx, w.Transceiver(), tcfg)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"periph.io/x/host/v3"
 
 	"github.com/idreader/idreader/api"
 	"github.com/idreader/idreader/api/display"
@@ -24,6 +25,8 @@ import (
 	"github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
+	"github.com/idreader/idreader/reader/pn532"
+	"github.com/idreader/idreader/reader/pn532/pn532host"
 	"github.com/idreader/idreader/reader/simreader"
 	"github.com/idreader/idreader/terminal"
 )
@@ -194,6 +197,18 @@ func (a *app) readerSpecs() ([]daemon.ReaderSpec, error) {
 		case config.DriverQR:
 			dev := r.Device
 			spec.OpenQR = func(context.Context) (*terminal.QRScanner, error) { return terminal.OpenQRScanner(dev) }
+		case config.DriverPN532:
+			bus, err := pn532.ParseBus(r.Bus)
+			if err != nil {
+				return nil, c.Errorf(path+".bus", "%v", err)
+			}
+			opts := pn532host.Options{Reset: r.Reset, IRQ: r.IRQ, Reader: pn532.Options{Name: r.Name, Extended: r.Limits == config.LimitsExtended}}
+			spec.Open = func(ctx context.Context) (reader.Reader, error) {
+				if _, err := host.Init(); err != nil {
+					return nil, fmt.Errorf("initialising periph host drivers: %w", err)
+				}
+				return pn532host.OpenReader(ctx, bus, opts)
+			}
 		default:
 			if prov == nil {
 				var err error
