@@ -113,11 +113,10 @@ func TestOverDisclosure(t *testing.T) {
 	for _, tr := range allTransports {
 		t.Run(string(tr), func(t *testing.T) {
 			tcfg := f.config(t)
-			p, err := terminal.LookupProfile("age-21")
-			if err != nil {
-				t.Fatal(err)
-			}
-			tcfg.Profile = p
+			// A request for two elements, as the age-21 profile makes.
+			p := terminal.RequestProfile{Name: "two elements", Requests: []mdoc.ItemsRequest{{DocType: mdoc.DocTypeMDL,
+				NameSpaces: map[string]map[string]bool{mdoc.NameSpaceMDL: {"age_over_21": false, "portrait": false}}}}}
+			tcfg.Request = p
 			tcfg.Transports = []terminal.Transport{tr}
 			r := run{
 				wallet: wallet.Config{

@@ -29,6 +29,12 @@ var (
 	ErrTimeout = errors.New("terminal: timed out")
 )
 
+// Engagements of a tap (ISO/IEC 18013-5 clause 8.2.2).
+const (
+	EngagementNFC = "nfc" // NFC handover, static or negotiated
+	EngagementQR  = "qr"  // a scanned mdoc: QR code
+)
+
 // ReaderIdentity is the terminal's own reader-authentication certificate
 // chain (leaf first) and its private key (ISO/IEC 18013-5 clause 9.1.4).
 type ReaderIdentity struct {
@@ -47,8 +53,8 @@ type Config struct {
 	Trust *verify.TrustStore
 	// Limits are the physical reader's APDU limits.
 	Limits nfc.Limits
-	// Profile is what to request.
-	Profile Profile
+	// Request is the request profile: what to ask the wallet for.
+	Request RequestProfile
 	// ReaderAuth signs each DocRequest when set.
 	ReaderAuth *ReaderIdentity
 	// Sleep waits T_wait during negotiated handover; nil means nfc.Sleep.
@@ -178,7 +184,7 @@ func newTap(cfg Config) (*tap, error) {
 	if cfg.ExchangeTimeout == 0 {
 		cfg.ExchangeTimeout = 30 * time.Second
 	}
-	if len(cfg.Profile.Requests) == 0 {
+	if len(cfg.Request.Requests) == 0 {
 		return nil, errors.New("terminal: the profile requests nothing")
 	}
 	for _, t := range cfg.Transports {
@@ -287,7 +293,7 @@ func (tp *tap) startSession(ctx context.Context) error {
 	}
 	tp.sess = sess
 	var docs []mdoc.DocRequest
-	for _, ir := range tp.cfg.Profile.Requests {
+	for _, ir := range tp.cfg.Request.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
 		if err != nil {
 			return fmt.Errorf("building request for %s: %w", ir.DocType, err)
@@ -369,7 +375,7 @@ func (tp *tap) verify(ctx context.Context) error {
 		SessionTranscript: tp.sess.Transcript().Bytes(),
 		ReaderKey:         tp.sess.PrivateKey(),
 		// Only what the profile asked for is kept (clause 8.3.2.1.2.1).
-		Request: tp.cfg.Profile.Requests,
+		Request: tp.cfg.Request.Requests,
 	})
 	if res == nil {
 		return fmt.Errorf("verifying response: %w", err)

@@ -130,8 +130,8 @@ func (res *Result) answered(r *mdoc.DeviceResponse, request []mdoc.ItemsRequest)
 			switch {
 			case c.Name == CheckValueDigests && c.OK:
 				c.Detail += ", " + strconv.Itoa(out.Unrequested) + " unrequested elements ignored"
-			case c.Name == CheckIssuingCountry && c.OK && disclosed[elementKey{mdoc.NamespaceMDL, mdoc.ElementIssuingCountry}] &&
-				!req.has(doc.DocType, mdoc.NamespaceMDL, mdoc.ElementIssuingCountry):
+			case c.Name == CheckIssuingCountry && c.OK && disclosed[elementKey{mdoc.NameSpaceMDL, mdoc.ElementIssuingCountry}] &&
+				!req.has(doc.DocType, mdoc.NameSpaceMDL, mdoc.ElementIssuingCountry):
 				// Checked against the certificates, but its value is not
 				// shown: nobody asked for it.
 				c.Detail = "unrequested element matches the DS and IACA countries"

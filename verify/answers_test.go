@@ -77,11 +77,11 @@ func TestNoDocumentsStillMalformed(t *testing.T) {
 func TestNotReturnedElements(t *testing.T) {
 	f := newFixture(t)
 	c := f.issue(t, issueTweak{})
-	req := map[string]map[string]bool{mdoc.NamespaceMDL: {
+	req := map[string]map[string]bool{mdoc.NameSpaceMDL: {
 		"family_name": false, "age_over_65": false, "resident_city": false,
 	}}
 	for _, id := range []string{"age_over_65", "resident_city"} {
-		if c.Has(mdoc.NamespaceMDL, id) {
+		if c.Has(mdoc.NameSpaceMDL, id) {
 			t.Fatalf("sample credential holds %s; pick another element", id)
 		}
 	}
@@ -91,7 +91,7 @@ func TestNotReturnedElements(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := res.Documents[0]
-	want := []NotReturned{{mdoc.NamespaceMDL, "age_over_65", 0}, {mdoc.NamespaceMDL, "resident_city", 0}}
+	want := []NotReturned{{mdoc.NameSpaceMDL, "age_over_65", 0}, {mdoc.NameSpaceMDL, "resident_city", 0}}
 	if len(d.NotReturned) != len(want) || d.NotReturned[0] != want[0] || d.NotReturned[1] != want[1] {
 		t.Errorf("not returned %+v, want %+v", d.NotReturned, want)
 	}
@@ -108,7 +108,7 @@ func TestNotReturnedElements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Documents[0].Errors[mdoc.NamespaceMDL]["family_name"] = 0
+	r.Documents[0].Errors[mdoc.NameSpaceMDL]["family_name"] = 0
 	enc, err := r.MarshalCBOR()
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestNotReturnedElements(t *testing.T) {
 	// With a request, errors for elements nobody asked for are not reported.
 	opts := f.options()
 	opts.Request = []mdoc.ItemsRequest{{DocType: mdoc.DocTypeMDL, NameSpaces: map[string]map[string]bool{
-		mdoc.NamespaceMDL: {"family_name": false, "age_over_65": false}}}}
+		mdoc.NameSpaceMDL: {"family_name": false, "age_over_65": false}}}}
 	res, err = Verify(resp, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestNotReturnedElements(t *testing.T) {
 func TestUnrequestedElementsDropped(t *testing.T) {
 	f := newFixture(t)
 	c := f.issue(t, issueTweak{})
-	req := map[string]map[string]bool{mdoc.NamespaceMDL: {"family_name": false, "age_over_18": false}}
+	req := map[string]map[string]bool{mdoc.NameSpaceMDL: {"family_name": false, "age_over_18": false}}
 	resp := f.present(t, c, credential.PresentOptions{Requested: req, Faults: credential.Faults{DiscloseAll: true}})
 	held := 0
 	for _, items := range c.Items {

@@ -42,7 +42,7 @@ func TestSelftestOverDisclosure(t *testing.T) {
 	}
 	r := decodeReport(t, out)
 	d := r.Documents[0]
-	els := d.Elements[mdoc.NamespaceMDL]
+	els := d.Elements[mdoc.NameSpaceMDL]
 	if _, ok := els["age_over_21"]; !ok || d.Unrequested == 0 {
 		t.Fatalf("elements %v, %d unrequested", els, d.Unrequested)
 	}
@@ -65,12 +65,12 @@ func TestVerifyCommandRequest(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
 	r := decodeReport(t, out)
-	if n := len(r.Documents[0].Elements[mdoc.NamespaceMDL]); n != 6 || r.Documents[0].Unrequested != 0 {
+	if n := len(r.Documents[0].Elements[mdoc.NameSpaceMDL]); n != 6 || r.Documents[0].Unrequested != 0 {
 		t.Errorf("annex D request: %d elements, %d unrequested", n, r.Documents[0].Unrequested)
 	}
 
 	dr, err := mdoc.NewDocRequest(mdoc.ItemsRequest{DocType: mdoc.DocTypeMDL,
-		NameSpaces: map[string]map[string]bool{mdoc.NamespaceMDL: {"family_name": false}}})
+		NameSpaces: map[string]map[string]bool{mdoc.NameSpaceMDL: {"family_name": false}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestVerifyCommandRequest(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s %s", name, code, out, errs)
 		}
 		r = decodeReport(t, out)
-		els := r.Documents[0].Elements[mdoc.NamespaceMDL]
+		els := r.Documents[0].Elements[mdoc.NameSpaceMDL]
 		if len(els) != 1 || els["family_name"] == nil || r.Documents[0].Unrequested != 5 {
 			t.Errorf("%s: elements %v, %d unrequested", name, els, r.Documents[0].Unrequested)
 		}
