@@ -26,7 +26,7 @@ type UARTOptions struct {
 }
 
 // UART is the HSU transport over a byte stream: a serial port at
-// UARTBaud (OpenSerial) or, in tests, a pseudo-terminal. Frames are found in
+// UARTBaud (pn532host.OpenSerial) or, in tests, a pseudo-terminal. Frames are found in
 // the stream by their start code; a reader goroutine owns the port's reads.
 type UART struct {
 	port io.ReadWriter
@@ -149,9 +149,9 @@ func (u *UART) Wakeup(ctx context.Context) error {
 	}
 }
 
-// serialReadTimeout is how long one read of the serial port blocks; the
+// SerialReadTimeout is how long one read of the serial port blocks; the
 // reader goroutine loops on it.
-const serialReadTimeout = 50 * time.Millisecond
+const SerialReadTimeout = 50 * time.Millisecond
 
 // wireTime is the time n bytes take at UARTBaud with 10 bits a byte (start,
 // 8 data, stop).

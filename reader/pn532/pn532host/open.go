@@ -89,7 +89,7 @@ func Open(ctx context.Context, bus pn532.Bus, opts Options) (*pn532.Reader, io.C
 		}
 		t, closer = pn532.NewSPI(c, pn532.SPIOptions{IRQ: irq, Name: bus.Path}), p
 	case pn532.BusUART:
-		u, err := pn532.OpenSerial(bus.Path)
+		u, err := OpenSerial(bus.Path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("pn532: %w: %w", reader.ErrNoReader, err)
 		}

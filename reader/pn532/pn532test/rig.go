@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/reader/pn532"
+	"github.com/idreader/idreader/reader/pn532/pn532host"
 )
 
 // Buses a Rig connects the driver and the chip over.
@@ -55,7 +56,7 @@ func NewRig(ctx context.Context, bus string, chipOpts Options, opts pn532.Option
 		if err != nil {
 			return nil, err
 		}
-		u, err := pn532.OpenSerial(pty.Path)
+		u, err := pn532host.OpenSerial(pty.Path)
 		if err != nil {
 			pty.Close()
 			return nil, err
