@@ -124,3 +124,15 @@ func Unavailable(err error) *UnavailableError {
 	}
 	return nil
 }
+
+// AvailabilityReporter is implemented by a Reader that can tell, while Wait
+// blocks for a target, that it became unusable and usable again (a PC/SC
+// reader watches pcscd and the reader itself). A daemon uses it to keep its
+// health current between taps instead of polling.
+type AvailabilityReporter interface {
+	// SetAvailability sets the function that Wait calls on each change: a
+	// non-nil error (a *UnavailableError saying why) when the reader became
+	// unusable, nil when it is usable again. f runs on Wait's goroutine and
+	// must not call the Reader.
+	SetAvailability(f func(err error))
+}

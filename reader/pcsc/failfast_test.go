@@ -85,3 +85,49 @@ func TestFailFastNoService(t *testing.T) {
 		t.Errorf("waiting Open: %v", err)
 	}
 }
+
+// TestAvailabilityReports: a Wait blocked while pcscd stops and starts
+// again reports both, as they happen, and keeps waiting.
+func TestAvailabilityReports(t *testing.T) {
+	info := rig.Require(t)
+	r := open(t, pcsc.Options{}, info.Readers[0])
+	reports := make(chan error, 16)
+	r.(reader.AvailabilityReporter).SetAvailability(func(err error) { reports <- err })
+	ctx, cancel := context.WithCancel(context.Background())
+	waited := make(chan error, 1)
+	go func() {
+		_, err := r.Wait(ctx)
+		waited <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	next := func(what string) error {
+		t.Helper()
+		select {
+		case err := <-reports:
+			return err
+		case <-time.After(time.Second):
+			t.Fatalf("no report within 1 s of %s", what)
+			return nil
+		}
+	}
+	rig.StopPCSCD(t)
+	if err := next("the stop"); reader.Unavailable(err) == nil || reader.Unavailable(err).Reason != noService {
+		t.Errorf("report after the stop: %v", err)
+	}
+	rig.StartPCSCD(t)
+	if err := next("the start"); err != nil {
+		t.Errorf("report after the start: %v", err)
+	}
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait returned across the restart: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait after cancel: %v", err)
+	}
+	if len(reports) != 0 {
+		t.Errorf("%d more reports", len(reports))
+	}
+}

@@ -147,11 +147,32 @@ type pcscReader struct {
 	pnp   scard.StateFlag // last event state of the PnP pseudo-reader
 	gone  bool            // the reader vanished; wait for it to come back
 
+	notify func(error) // SetAvailability's function, or nil
+	down   bool        // the last report to notify was an error
+
 	closed  context.Context
 	closeFn context.CancelFunc
 }
 
 func (r *pcscReader) Name() string          { return r.name }
+
+// SetAvailability implements reader.AvailabilityReporter: Wait reports pcscd
+// going away (or not running) and the reader being unplugged as they
+// happen, and the reader usable again once pcscd answers a watch of it.
+func (r *pcscReader) SetAvailability(f func(error)) {
+	r.mu.Lock()
+	r.notify = f
+	r.mu.Unlock()
+}
+
+// report tells SetAvailability's function of a change; r.mu is held.
+func (r *pcscReader) report(err error) {
+	if r.notify == nil || (err != nil) == r.down {
+		return
+	}
+	r.down = err != nil
+	r.notify(err)
+}
 func (r *pcscReader) Limits() reader.Limits { return r.limits }
 
 // Close releases the reader; a blocked Wait returns reader.ErrClosed.
@@ -194,6 +215,7 @@ func (r *pcscReader) ensure(ctx context.Context) error {
 		if r.opts.FailFast {
 			return errNoService(mapErr("establishing a context", err))
 		}
+		r.report(errNoService(mapErr("establishing a context", err)))
 		select {
 		case <-ctx.Done():
 			return errNoService(fmt.Errorf("%w: %w", mapErr("establishing a context", err), reader.CtxErr(ctx, "waiting for pcscd")))
@@ -286,14 +308,18 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		err := r.statusChange(ctx, states, -1)
 		switch {
 		case err == nil:
+			r.report(nil) // pcscd answered a watch of the reader
 		case errors.Is(err, scard.ErrCancelled), errors.Is(err, scard.ErrTimeout):
 			continue
 		case isServiceErr(err):
+			r.report(errNoService(mapErr("watching the reader", err)))
 			r.drop()
 			continue
 		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
 			r.gone = true
-			return nil, errUnplugged(r.name, mapErr("watching the reader", err))
+			err = errUnplugged(r.name, mapErr("watching the reader", err))
+			r.report(err)
+			return nil, err
 		default:
 			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
 		}
@@ -302,7 +328,9 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		var act action
 		if r.ws, act = r.ws.onEvent(ev); act == actGone {
 			r.gone = true
-			return nil, errUnplugged(r.name, reader.ErrNoReader)
+			err := errUnplugged(r.name, reader.ErrNoReader)
+			r.report(err)
+			return nil, err
 		}
 		if act != actConnect {
 			continue
