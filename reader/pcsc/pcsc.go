@@ -154,7 +154,7 @@ type pcscReader struct {
 	closeFn context.CancelFunc
 }
 
-func (r *pcscReader) Name() string          { return r.name }
+func (r *pcscReader) Name() string { return r.name }
 
 // SetAvailability implements reader.AvailabilityReporter: Wait reports pcscd
 // going away (or not running) and the reader being unplugged as they
