@@ -104,6 +104,9 @@ func (res *Result) answered(r *mdoc.DeviceResponse, request []mdoc.ItemsRequest)
 			break
 		}
 		doc, out := &r.Documents[i], &res.Documents[i]
+		if req == nil && len(doc.Errors) == 0 {
+			continue // nothing to add: the common case costs nothing
+		}
 		disclosed := receivedElements(doc)
 		out.NotReturned = notReturned(doc, disclosed, req)
 		if req == nil {

@@ -128,7 +128,7 @@ func (r *Result) Report() Report {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: f.Code, Detail: f.Detail})
 	}
 	for _, e := range r.DocumentErrors {
-		rep.DocumentErrors = append(rep.DocumentErrors, DocumentErrorReport{DocType: e.DocType, ErrorCode: e.ErrorCode})
+		rep.DocumentErrors = append(rep.DocumentErrors, DocumentErrorReport(e))
 	}
 	if rep.Verdict == VerdictReject && len(rep.Errors) == 0 {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: CodeMalformed, Detail: "nothing was proven"})
