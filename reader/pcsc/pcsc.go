@@ -271,10 +271,17 @@ func (r *pcscReader) done(ctx context.Context, what string) error {
 }
 
 // Wait returns the next target in the field; see reader.Reader.
-func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
+func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 	const what = "pcsc: waiting for a target"
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer func() {
+		if err != nil && ctx.Err() == nil && r.closed.Err() == nil {
+			// The caller reports the failure itself; the next watch of
+			// the reader that works reports it usable again.
+			r.down = true
+		}
+	}()
 	for {
 		if err := r.done(ctx, what); err != nil {
 			return nil, err
