@@ -61,7 +61,7 @@ test-race:
 ifeq ($(CGO_ENABLED),0)
 	@echo "test-race: skipped: the race detector needs cgo (make deps installs what it needs; CI always runs it)"
 else
-	$(GO) test -race -count=1 ./mdoc/... ./session/... ./verify/... ./nfc/... ./ble/... ./holder/... ./terminal/...
+	$(GO) test -race -count=1 ./mdoc/... ./cose/... ./session/... ./verify/... ./policy/... ./reason/... ./nfc/... ./ble/... ./holder/... ./terminal/... ./daemon/...
 endif
 
 # test-nocgo builds and vets the tree without cgo and runs the pure packages'

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/idreader/idreader/config"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 )
 
@@ -47,7 +48,7 @@ func TestIndividualNumberRefused(t *testing.T) {
 }
 
 func TestPolicyIndividualNumber(t *testing.T) {
-	p := &policy.Profile{Name: "x", Documents: []policy.DocumentRequest{{DocType: policy.DocTypeMyNumberCard,
+	p := &policy.Profile{Name: "x", Documents: []policy.DocumentRequest{{DocType: mdoc.DocTypeMyNumberCard,
 		Elements: []policy.Element{{Namespace: "org.iso.23220.1.jp", Identifier: "individual_number"}}}}}
 	if err := p.Validate(); !errors.Is(err, policy.ErrIndividualNumber) {
 		t.Errorf("got %v", err)

@@ -199,7 +199,7 @@ func TestParseMSOStrictCDDL(t *testing.T) {
 		},
 		"keyAuthorizations NAMESPACES": func(m map[string]cbor.RawMessage) {
 			dki := rawMap(t, m["deviceKeyInfo"])
-			dki["keyAuthorizations"] = mustMarshal(t, map[string]any{"NAMESPACES": []string{NamespaceMDL}})
+			dki["keyAuthorizations"] = mustMarshal(t, map[string]any{"NAMESPACES": []string{NameSpaceMDL}})
 			m["deviceKeyInfo"] = mustMarshal(t, dki)
 		},
 	}

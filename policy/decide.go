@@ -7,29 +7,31 @@ import (
 
 	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/verify"
 )
 
-// The policy's reason codes. They are stable: tools, audit records and the
+// The policy's reason codes (the registry with their display texts is
+// package reason). They are stable: tools, audit records and the
 // point-of-sale API print them and they never change meaning.
 const (
 	// CodeElementMissing: a required element (or the portrait) was not
 	// disclosed, or an age_over_NN question got no answer that decides it.
-	CodeElementMissing = "element_missing"
+	CodeElementMissing = string(reason.ElementMissing)
 	// CodeAgeNotMet: age_over_NN was answered false, directly or implied by
 	// a false age_over_XX with XX < NN (ISO/IEC 18013-5 clause 7.2.5).
-	CodeAgeNotMet = "age_not_met"
+	CodeAgeNotMet = string(reason.AgeNotMet)
 	// CodeDocumentExpired: the document's expiry_date has passed.
-	CodeDocumentExpired = "document_expired"
+	CodeDocumentExpired = string(reason.DocumentExpired)
 	// CodeDocTypeNotAllowed: the response holds no document of a doc type
 	// the profile accepts.
-	CodeDocTypeNotAllowed = "doctype_not_allowed"
+	CodeDocTypeNotAllowed = string(reason.DocTypeNotAllowed)
 	// CodeIssuerNotAllowed: the issuer's country is not in the profile's
 	// list.
-	CodeIssuerNotAllowed = "issuer_not_allowed"
+	CodeIssuerNotAllowed = string(reason.IssuerNotAllowed)
 	// CodeConditionNotMet: an element that must be true (other than
 	// age_over_NN) was false or not a boolean.
-	CodeConditionNotMet = "condition_not_met"
+	CodeConditionNotMet = string(reason.ConditionNotMet)
 )
 
 // Decision is the outcome of a profile applied to a verification result.
@@ -55,9 +57,9 @@ type Decision struct {
 // accepted doc type is checked against the conditions; the response is
 // accepted when one document meets them all, and rejected with the union of
 // the failed conditions' codes otherwise (doctype_not_allowed when no
-// document has an accepted doc type, or when the response holds no document
-// and lists the requested doc types in documentErrors: the wallet has none
-// of them).
+// document has an accepted doc type, or when verification failed with
+// verify.CodeNotReturned: the response holds no document and lists the
+// requested doc types in documentErrors, the wallet has none of them).
 //
 // age_over_NN (ISO/IEC 18013-5 clause 7.2.5): a wallet that does not hold
 // age_over_NN may answer with the nearest age_over_XX that implies the
@@ -76,10 +78,13 @@ func Decide(p *Profile, res *verify.Result, now time.Time) Decision {
 		d.Reasons = []string{string(verify.CodeMalformed)}
 		return d
 	}
-	if r := res.Response; r != nil && r.Status == 0 && len(r.Documents) == 0 && len(r.DocumentErrors) > 0 {
-		// The wallet holds none of the doc types asked for (ISO/IEC
-		// 18013-5 clause 8.3.2.1.2.3, documentErrors), and the profile
-		// asks only for the doc types it accepts.
+	if slices.ContainsFunc(res.Failures, func(f verify.Failure) bool { return f.Code == verify.CodeNotReturned }) {
+		// Verification's not_returned: the wallet returned no document and
+		// listed the doc types asked for in documentErrors (ISO/IEC
+		// 18013-5 clause 8.3.2.1.2.3). The profile asks only for the doc
+		// types it accepts, so for the policy none of them was presented:
+		// doctype_not_allowed, while the report's errors keep not_returned
+		// with the doc types and the wallet's error codes.
 		d.Reasons = []string{CodeDocTypeNotAllowed}
 		return d
 	}

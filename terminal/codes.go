@@ -8,22 +8,31 @@ import (
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/session"
 	"github.com/idreader/idreader/verify"
 )
 
-// Reason codes for a tap that ended without a verifiable response. They
-// extend the verification codes of package verify and are as stable.
+// Reason codes for a tap that ended without a verifiable response, from the
+// one registry in package reason (texts included). They extend the
+// verification codes of package verify and are as stable.
 const (
-	CodeRemoved      verify.Code = "removed"       // the phone left the field
-	CodeTimeout      verify.Code = "timeout"       // a step did not finish in time
-	CodeWalletStatus verify.Code = "wallet_status" // the wallet ended the session
-	CodeSession      verify.Code = "session"       // decryption or counter failure
-	CodeTransport    verify.Code = "transport"     // any other reader or APDU failure
+	CodeRemoved      = reason.Removed      // the phone left the field
+	CodeTimeout      = reason.Timeout      // a step did not finish in time
+	CodeWalletStatus = reason.WalletStatus // the wallet ended the session
+	CodeSession      = reason.Session      // decryption or counter failure
+	CodeTransport    = reason.Transport    // any other reader or APDU failure
+	// CodeReaderUnavailable: the reader cannot be used (its service is not
+	// running, no reader has that name, it was unplugged): an operator's
+	// problem, not the phone's (reader.UnavailableError).
+	CodeReaderUnavailable = reason.ReaderUnavailable
 )
 
 // ErrorCode maps an error from Tap to a stable reason code.
 func ErrorCode(err error) verify.Code {
+	if reader.Unavailable(err) != nil {
+		return CodeReaderUnavailable
+	}
 	if c := transportCode(err); c != "" && !errors.Is(err, ErrTimeout) {
 		return c
 	}
@@ -60,8 +69,19 @@ func ErrorReport(err error) verify.Report {
 	return verify.Report{
 		Verdict:   verify.VerdictReject,
 		Documents: []verify.DocumentReport{},
-		Errors:    []verify.ErrorReport{{Code: ErrorCode(err), Detail: printsafe.Clip(err.Error(), verify.MaxDetail)}},
+		Errors:    []verify.ErrorReport{{Code: ErrorCode(err), Detail: ErrorDetail(err)}},
 	}
+}
+
+// ErrorDetail is the text of a tap's error for a report: the one-line cause
+// of a reader.UnavailableError alone (what an operator acts on, said once),
+// otherwise the whole error, escaped and cut (printsafe): its text may hold
+// bytes from the phone.
+func ErrorDetail(err error) string {
+	if ue := reader.Unavailable(err); ue != nil {
+		return printsafe.Clip(ue.Reason, verify.MaxDetail)
+	}
+	return printsafe.Clip(err.Error(), verify.MaxDetail)
 }
 
 // NFCLimits converts a reader's whole-APDU limits into the data-field limits

@@ -29,6 +29,12 @@ var (
 	ErrTimeout = errors.New("terminal: timed out")
 )
 
+// Engagements of a tap (ISO/IEC 18013-5 clause 8.2.2).
+const (
+	EngagementNFC = "nfc" // NFC handover, static or negotiated
+	EngagementQR  = "qr"  // a scanned mdoc: QR code
+)
+
 // ReaderIdentity is the terminal's own reader-authentication certificate
 // chain (leaf first) and its private key (ISO/IEC 18013-5 clause 9.1.4).
 type ReaderIdentity struct {
@@ -47,8 +53,8 @@ type Config struct {
 	Trust *verify.TrustStore
 	// Limits are the physical reader's APDU limits.
 	Limits nfc.Limits
-	// Profile is what to request.
-	Profile Profile
+	// Request is the request profile: what to ask the wallet for.
+	Request RequestProfile
 	// ReaderAuth signs each DocRequest when set.
 	ReaderAuth *ReaderIdentity
 	// Sleep waits T_wait during negotiated handover; nil means nfc.Sleep.
@@ -178,7 +184,7 @@ func newTap(cfg Config) (*tap, error) {
 	if cfg.ExchangeTimeout == 0 {
 		cfg.ExchangeTimeout = 30 * time.Second
 	}
-	if len(cfg.Profile.Requests) == 0 {
+	if len(cfg.Request.Requests) == 0 {
 		return nil, errors.New("terminal: the profile requests nothing")
 	}
 	for _, t := range cfg.Transports {
@@ -287,7 +293,7 @@ func (tp *tap) startSession(ctx context.Context) error {
 	}
 	tp.sess = sess
 	var docs []mdoc.DocRequest
-	for _, ir := range tp.cfg.Profile.Requests {
+	for _, ir := range tp.cfg.Request.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
 		if err != nil {
 			return fmt.Errorf("building request for %s: %w", ir.DocType, err)
@@ -350,6 +356,7 @@ func (tp *tap) exchange(ctx context.Context) error {
 	}
 	msg, err := tp.sess.Open(reply)
 	if err != nil {
+		tp.sendStatus(ctx, openFailureStatus(err))
 		return fmt.Errorf("decrypting response: %w", err)
 	}
 	if msg.Plaintext == nil {
@@ -367,6 +374,8 @@ func (tp *tap) verify(ctx context.Context) error {
 		Now:               tp.cfg.Now(),
 		SessionTranscript: tp.sess.Transcript().Bytes(),
 		ReaderKey:         tp.sess.PrivateKey(),
+		// Only what the profile asked for is kept (clause 8.3.2.1.2.1).
+		Request: tp.cfg.Request.Requests,
 	})
 	if res == nil {
 		return fmt.Errorf("verifying response: %w", err)
@@ -375,8 +384,8 @@ func (tp *tap) verify(ctx context.Context) error {
 	return nil
 }
 
-// terminate ends the session with SessionData status 20 over NFC, State
-// 0x02 over BLE (clause 9.1.1.4, 8.3.3.1.1.7).
+// terminate ends the session with SessionData status 20, followed over BLE
+// by State 0x02 and a disconnect (clause 9.1.1.4, 8.3.3.1.1.7).
 func (tp *tap) terminate(ctx context.Context) error {
 	msg, err := tp.sess.Terminate()
 	if err != nil {
@@ -386,6 +395,32 @@ func (tp *tap) terminate(ctx context.Context) error {
 		return fmt.Errorf("sending termination: %w", err)
 	}
 	return nil
+}
+
+// openFailureStatus is the SessionData status that tells the wallet why its
+// message was refused (ISO/IEC 18013-5 clause 9.1.1.4, table 20): 10 when it
+// did not decrypt, 11 when it was not a SessionData.
+func openFailureStatus(err error) session.Status {
+	if errors.Is(err, session.ErrDecrypt) {
+		return session.StatusEncryptionError
+	}
+	return session.StatusDecodingError
+}
+
+// sendStatus ends the session with SessionData {"status": st} before the
+// tap fails, so the wallet learns why (clause 9.1.1.4); over BLE State
+// 0x02 follows. A failure to send is recorded as the termination error: the
+// tap's own error stands.
+func (tp *tap) sendStatus(ctx context.Context, st session.Status) {
+	msg, err := tp.sess.SendStatus(st)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tp.cfg.EngagementTimeout)
+		defer cancel()
+		err = tp.tr.Terminate(ctx, msg)
+	}
+	if err != nil {
+		tp.out.TerminationErr = fmt.Errorf("sending status %d: %w", st, err)
+	}
 }
 
 // closeTransport releases the transport (over BLE: State 0x02 and a

@@ -13,8 +13,6 @@ import (
 var (
 	// oidMdlDS is id-mdl-kp-mdlDS, the document signer EKU (Annex B, DS profile).
 	oidMdlDS = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 2}
-	// oidVICALSigner is the VICAL signer EKU (Annex C).
-	oidVICALSigner = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 8}
 )
 
 // findIACA returns the IACA of the store that signed ds. Annex B NOTE 1: the
@@ -23,8 +21,9 @@ var (
 // CheckSignature rather than ds.CheckSignatureFrom: the latter also refuses a
 // parent that is not a CA or lacks keyCertSign, which would report a
 // profile violation of a trusted IACA as an untrusted issuer. Those rules are
-// checked, and named, by checkIACAProfile.
-func findIACA(store *TrustStore, ds *x509.Certificate) (*x509.Certificate, error) {
+// checked, and named, by checkIACAProfile. An anchor whose AnchorInfo lists
+// doc types signs only for those.
+func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%w: no IACA in the trust store for issuer %q", ErrIssuerUntrusted, ds.Issuer.String())
@@ -33,6 +32,10 @@ func findIACA(store *TrustStore, ds *x509.Certificate) (*x509.Certificate, error
 	for _, ca := range cands {
 		if err := ca.CheckSignature(ds.SignatureAlgorithm, ds.RawTBSCertificate, ds.Signature); err != nil {
 			last = err
+			continue
+		}
+		if !store.info[string(ca.Raw)].allows(docType) {
+			last = fmt.Errorf("IACA not trusted for doc type %q", docType)
 			continue
 		}
 		return ca, nil

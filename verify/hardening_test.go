@@ -34,7 +34,7 @@ func TestReportKeepsDeviceSignedApart(t *testing.T) {
 	c, err := credential.Issue(credential.IssueOptions{
 		Rand: seeded(4), DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: devKey,
 		DSCert: f.pki.DS, DSKey: f.pki.DSKey, Signed: testNow.Add(-time.Hour),
-		KeyAuthorizations: &mdoc.KeyAuthorizations{NameSpaces: []string{mdoc.NamespaceMDL}},
+		KeyAuthorizations: &mdoc.KeyAuthorizations{NameSpaces: []string{mdoc.NameSpaceMDL}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +42,8 @@ func TestReportKeepsDeviceSignedApart(t *testing.T) {
 	for _, mac := range []bool{false, true} {
 		resp := f.present(t, c, credential.PresentOptions{
 			MAC:          mac,
-			Requested:    map[string]map[string]bool{mdoc.NamespaceMDL: {"age_over_21": false, "family_name": false}},
-			DeviceSigned: map[string]map[string]any{mdoc.NamespaceMDL: {"age_over_21": true}},
+			Requested:    map[string]map[string]bool{mdoc.NameSpaceMDL: {"age_over_21": false, "family_name": false}},
+			DeviceSigned: map[string]map[string]any{mdoc.NameSpaceMDL: {"age_over_21": true}},
 		})
 		res, err := Verify(resp, f.options())
 		if err != nil {
@@ -63,13 +63,13 @@ func TestReportKeepsDeviceSignedApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := rep.Documents[0]
-		if v, ok := d.Elements[mdoc.NamespaceMDL]["age_over_21"]; !ok || v != false {
+		if v, ok := d.Elements[mdoc.NameSpaceMDL]["age_over_21"]; !ok || v != false {
 			t.Errorf("mac=%v: elements age_over_21 = %v (present %v), want the issuer's false", mac, v, ok)
 		}
-		if v := d.DeviceSigned[mdoc.NamespaceMDL]["age_over_21"]; v != true {
+		if v := d.DeviceSigned[mdoc.NameSpaceMDL]["age_over_21"]; v != true {
 			t.Errorf("mac=%v: deviceSigned age_over_21 = %v, want true", mac, v)
 		}
-		if _, ok := d.DeviceSigned[mdoc.NamespaceMDL]["family_name"]; ok {
+		if _, ok := d.DeviceSigned[mdoc.NameSpaceMDL]["family_name"]; ok {
 			t.Errorf("mac=%v: issuer-signed family_name listed as device-signed", mac)
 		}
 	}

@@ -19,8 +19,16 @@ import (
 //	 "documents": [{"docType", "issuer": {"subject", "country"}, "deviceAuth": "signature"|"mac",
 //	                "elements": {namespace: {name: value}},
 //	                "deviceSigned": {namespace: {name: value}},
-//	                "checks": [{"check", "ok", "detail"}]}],
-//	 "errors": [{"code", "detail"}]}
+//	                "checks": [{"check", "ok", "detail"}],
+//	                "notReturned": [{"namespace", "element", "errorCode"}],
+//	                "unrequested": n}],
+//	 "errors": [{"code", "detail"}],
+//	 "documentErrors": [{"docType", "errorCode"}]}
+//
+// notReturned (requested elements the wallet listed in the Document's
+// errors), unrequested (how many elements it disclosed that the request did
+// not ask for; their values are never reported) and documentErrors (doc
+// types the wallet did not return) are left out when empty.
 //
 // elements holds issuer-signed elements only; device-signed elements
 // (ISO/IEC 18013-5 clause 8.3.2.1.2.2 DeviceNameSpaces, proven by the device
@@ -33,9 +41,25 @@ import (
 // maps and arrays as JSON objects and arrays. Only proven elements appear
 // (see [Element]). documents and errors are always arrays.
 type Report struct {
-	Verdict   string           `json:"verdict"`
-	Documents []DocumentReport `json:"documents"`
-	Errors    []ErrorReport    `json:"errors"`
+	Verdict        string                `json:"verdict"`
+	Documents      []DocumentReport      `json:"documents"`
+	Errors         []ErrorReport         `json:"errors"`
+	DocumentErrors []DocumentErrorReport `json:"documentErrors,omitempty"`
+}
+
+// DocumentErrorReport is a doc type the wallet did not return, with the
+// wallet's error code (ISO/IEC 18013-5 clause 8.3.2.1.2.3).
+type DocumentErrorReport struct {
+	DocType   string `json:"docType"`
+	ErrorCode int64  `json:"errorCode"`
+}
+
+// NotReturnedReport is a requested element the wallet did not return, with
+// the wallet's error code (ISO/IEC 18013-5 clause 8.3.2.1.2.2).
+type NotReturnedReport struct {
+	Namespace string `json:"namespace"`
+	Element   string `json:"element"`
+	ErrorCode int64  `json:"errorCode"`
 }
 
 // Verdicts of a Report.
@@ -54,6 +78,9 @@ type DocumentReport struct {
 	// Elements; it is always present, empty when there are none.
 	DeviceSigned map[string]map[string]any `json:"deviceSigned"`
 	Checks       []CheckReport             `json:"checks"`
+	// NotReturned and Unrequested: see [Report].
+	NotReturned []NotReturnedReport `json:"notReturned,omitempty"`
+	Unrequested int                 `json:"unrequested,omitempty"`
 }
 
 // IssuerReport names the document signer.
@@ -90,6 +117,10 @@ func (r *Result) Report() Report {
 			Elements:     map[string]map[string]any{},
 			DeviceSigned: map[string]map[string]any{},
 			Checks:       make([]CheckReport, len(d.Checks)),
+			Unrequested:  d.Unrequested,
+		}
+		for _, n := range d.NotReturned {
+			dr.NotReturned = append(dr.NotReturned, NotReturnedReport{Namespace: n.Namespace, Element: n.Identifier, ErrorCode: n.ErrorCode})
 		}
 		for _, e := range d.Elements {
 			into := dr.Elements
@@ -110,6 +141,9 @@ func (r *Result) Report() Report {
 	}
 	for _, f := range r.Failures {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: f.Code, Detail: f.Detail})
+	}
+	for _, e := range r.DocumentErrors {
+		rep.DocumentErrors = append(rep.DocumentErrors, DocumentErrorReport(e))
 	}
 	if rep.Verdict == VerdictReject && len(rep.Errors) == 0 {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: CodeMalformed, Detail: "nothing was proven"})

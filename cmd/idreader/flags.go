@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -71,7 +70,7 @@ func reportTap(stdout, stderr io.Writer, name string, out *terminal.Outcome, err
 			return exitUsage
 		}
 	case err != nil:
-		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %s\n", terminal.ErrorCode(err), printsafe.Clip(err.Error(), verify.MaxDetail))
+		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %s\n", terminal.ErrorCode(err), terminal.ErrorDetail(err))
 	default:
 		if header != nil {
 			header(stdout)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/ble/bluez"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/reader/pcsc"
 	"github.com/idreader/idreader/terminal"
@@ -24,10 +25,11 @@ const readUsage = `usage: idreader read --reader NAME --trust PATH [--trust PATH
                      [--ble ADAPTER] [--transports LIST] [--qr DEVICE]
 
 Waits for one tap on the named PC/SC reader ("" or "first" for the first
-reader present), runs NFC engagement, the session and the request, verifies
+reader present) or on a PN532 named pn532:BUS (pn532:i2c:/dev/i2c-1,
+pn532:spi:/dev/spidev0.0, pn532:uart:/dev/ttyAMA0), runs NFC engagement, the session and the request, verifies
 the response and prints the same report as 'idreader verify'.
 
-  --reader NAME      PC/SC reader name
+  --reader NAME      PC/SC reader name, or pn532:BUS
   --trust PATH       IACA certificate (PEM, DER, hex) or a directory of them
   --reader-cert DIR  reader authentication: DIR/reader.pem and DIR/reader_key.pem
   --profile NAME     what to request: default, age-20, age-21, identity
@@ -64,7 +66,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *timeout <= 0 {
 		return usageErr("--timeout must be positive")
 	}
-	profile, err := terminal.LookupProfile(*profileName)
+	profile, err := daemon.LookupRequestProfile(*profileName)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -73,7 +75,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "idreader read: %v\n", err)
 		return exitUsage
 	}
-	cfg := terminal.Config{Trust: store, Profile: profile}
+	cfg := terminal.Config{Trust: store, Request: profile}
 	if *certDir != "" {
 		if cfg.ReaderAuth, err = loadReaderIdentity(*certDir); err != nil {
 			fmt.Fprintf(stderr, "idreader read: %v\n", err)
@@ -111,6 +113,8 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var out *terminal.Outcome
 	if *qrDevice != "" {
 		out, err = readQR(ctx, *qrDevice, cfg)
+	} else if bus, ok := strings.CutPrefix(name, pn532Prefix); ok {
+		out, err = readPN532(ctx, bus, cfg)
 	} else {
 		out, err = readOnce(ctx, name, cfg)
 	}
@@ -119,13 +123,15 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // readOnce opens the reader, waits for one target and runs one tap.
 func readOnce(ctx context.Context, name string, cfg terminal.Config) (*terminal.Outcome, error) {
-	prov, err := pcsc.New(pcsc.Options{})
+	// One tap by an operator: when pcscd or the reader is missing, say so
+	// at once rather than wait for them.
+	prov, err := pcsc.New(pcsc.Options{FailFast: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening PC/SC: %w", err)
 	}
 	rd, err := prov.Open(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("opening reader %q: %w", name, err)
+		return nil, err // pcsc names the reader and the cause
 	}
 	defer rd.Close()
 	target, err := rd.Wait(ctx)

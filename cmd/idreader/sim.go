@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -41,8 +43,9 @@ back for the next tap.
   --ble              also offer a BLE carrier in the Handover Select (no BLE transport)
   --reader-trust P   reader-authentication root(s): refuse requests whose readerAuth
                      does not chain to them
-  --fault NAME       tamper, other-transcript, wrong-key, stall, vanish, garbage or
-                     undecryptable
+  --fault NAME       tamper, other-transcript, wrong-key, stall, vanish, garbage,
+                     undecryptable, withhold (answer with documentErrors only) or
+                     overdisclose (return every element held, requested or not)
   --hostile MODE     attack the reader inside a valid session: oversized-length,
                      wrong-counter, replay, status-10, status-11, status-20,
                      deep-cbor, huge-doctype (2 MB) or many-elements (10,000)
@@ -161,8 +164,12 @@ func parseFault(name string, stall time.Duration) (wallet.Faults, error) {
 		return wallet.Faults{Garbage: wallet.GarbageNotCBOR}, nil
 	case "undecryptable":
 		return wallet.Faults{Garbage: wallet.GarbageUndecryptable}, nil
+	case "withhold":
+		return wallet.Faults{WithholdAll: true}, nil
+	case "overdisclose":
+		return wallet.Faults{DiscloseAll: true}, nil
 	}
-	return wallet.Faults{}, fmt.Errorf("unknown fault %q (tamper, other-transcript, wrong-key, stall, vanish, garbage, undecryptable)", name)
+	return wallet.Faults{}, fmt.Errorf("unknown fault %q (tamper, other-transcript, wrong-key, stall, vanish, garbage, undecryptable, withhold, overdisclose)", name)
 }
 
 // issueSample issues the sample mDL or My Number Card with the PKI in dir
@@ -176,9 +183,9 @@ func issueSample(dir, kind string, now time.Time, stderr io.Writer) (*credential
 	if len(p.DS.Subject.Country) > 0 {
 		country = p.DS.Subject.Country[0]
 	}
-	docType, sample := credential.DocTypeMDL, credential.MDL
+	docType, sample := mdoc.DocTypeMDL, credential.MDL
 	if kind == "mnc" {
-		docType, sample = credential.DocTypeMyNumberCard, credential.MyNumberCard
+		docType, sample = mdoc.DocTypeMyNumberCard, credential.MyNumberCard
 		if country != "JP" {
 			fmt.Fprintf(stderr, "idreader sim: warning: the My Number Card says issuing_country JP but the PKI in %s is %s; readers will reject it (make one with idreader pki --country JP)\n", dir, country)
 		}
@@ -294,6 +301,13 @@ func printTap(w io.Writer, n int, r wallet.Report, timedOut bool) {
 		default:
 			state = append(state, "reader auth failed: "+a.Err.Error())
 		}
+	}
+	if len(r.Received) > 0 {
+		st := make([]string, len(r.Received))
+		for i, s := range r.Received {
+			st[i] = strconv.FormatUint(uint64(s), 10)
+		}
+		state = append(state, "received status "+strings.Join(st, ", "))
 	}
 	switch {
 	case r.Terminated:

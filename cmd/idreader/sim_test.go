@@ -18,6 +18,7 @@ import (
 
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/session"
@@ -101,7 +102,7 @@ func readOneTap(t *testing.T, card nfc.Transceiver, trust *pki.PKI, lim nfc.Limi
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := mdoc.NewDocRequest(mdoc.ItemsRequest{DocType: credential.DocTypeMDL, NameSpaces: map[string]map[string]bool{credential.NamespaceMDL: {"family_name": false, "portrait": false}}})
+	d, _ := mdoc.NewDocRequest(mdoc.ItemsRequest{DocType: mdoc.DocTypeMDL, NameSpaces: map[string]map[string]bool{mdoc.NameSpaceMDL: {"family_name": false, "portrait": false}}})
 	dr, _ := mdoc.BuildDeviceRequest(d)
 	se, err := rd.Establish(dr.Raw)
 	if err != nil {
@@ -229,7 +230,7 @@ func TestSimTaps(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("sim did not exit")
 			}
-			if n := strings.Count(out.String(), "terminated by reader"); n != 2 {
+			if n := strings.Count(out.String(), "received status 20; terminated by reader"); n != 2 {
 				t.Errorf("output: %s", out)
 			}
 		})
@@ -245,7 +246,7 @@ func TestSimCredentialTimeout(t *testing.T) {
 	}
 	els, _ := credential.MDL(credential.SampleOptions{Now: time.Now()})
 	dk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	c, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: time.Now().Add(-time.Minute)})
+	c, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: time.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,4 +282,23 @@ func TestSimCredentialTimeout(t *testing.T) {
 		t.Errorf("output: %s", out)
 	}
 	_ = card
+}
+
+// TestSimFaultNames: the wallet modes of issue-style answers are reachable
+// by name.
+func TestSimFaultNames(t *testing.T) {
+	for name, want := range map[string]wallet.Faults{
+		"withhold":     {WithholdAll: true},
+		"overdisclose": {DiscloseAll: true},
+	} {
+		f, err := parseFault(name, 0)
+		if err != nil || f != want {
+			t.Errorf("%s: %+v %v", name, f, err)
+		}
+	}
+	var b strings.Builder
+	printTap(&b, 1, wallet.Report{Responses: 1, Received: []session.Status{session.StatusEncryptionError}}, false)
+	if !strings.Contains(b.String(), "received status 10") {
+		t.Errorf("printTap: %s", b.String())
+	}
 }

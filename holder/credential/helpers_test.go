@@ -20,6 +20,7 @@ import (
 
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
 
@@ -70,7 +71,7 @@ func newWallet(t testing.TB, mod func(*credential.IssueOptions)) *testWallet {
 		t.Fatal(err)
 	}
 	o := credential.IssueOptions{
-		DocType:   credential.DocTypeMDL,
+		DocType:   mdoc.DocTypeMDL,
 		Elements:  els,
 		DeviceKey: dev,
 		DSCert:    p.DS,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
@@ -106,7 +107,7 @@ func TestDaemonRetapWithinOnePoll(t *testing.T) {
 		cardErr := make(chan error, 1)
 		start := time.Now()
 		go func() { cardErr <- vpcd.Tap(cardCtx, r.addr, w) }()
-		e := r.next(t, terminal.EventDecision)
+		e := r.next(t, daemon.EventDecision)
 		took := time.Since(start)
 		leave()
 		if err := <-cardErr; err != nil && !errors.Is(err, vpcd.ErrDisconnected) {

@@ -14,10 +14,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idreader/idreader/api"
-	"github.com/idreader/idreader/hardware/display"
+	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
-	"github.com/idreader/idreader/terminal"
 )
 
 // soakWarmup is how many taps run before the soak takes its baseline.
@@ -70,7 +70,7 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve := func(ctx context.Context, d *terminal.Daemon) error {
+	serve := func(ctx context.Context, d *daemon.Daemon) error {
 		m := api.NewMetrics(d)
 		m.Start()
 		defer m.Stop()
@@ -105,7 +105,7 @@ func TestSoak(t *testing.T) {
 			cfg, want = bad, "reject"
 		}
 		e := r.tap(t, cfg)
-		if e.Kind != terminal.EventDecision {
+		if e.Kind != daemon.EventDecision {
 			t.Fatalf("tap %d: no decision", i)
 		}
 		if e.Decision != want {
