@@ -419,3 +419,19 @@ func (c *cursor) skip(at string, depth int) error {
 	}
 	return nil
 }
+
+// CheckCOSEStructure reports, wrapping [ErrMalformed], whether data (one
+// well-formed item) departs from the CDDL of a COSE_Sign1 (tag 18) or
+// COSE_Mac0 (tag 17) of RFC 9052: an optional tag of that number, then
+// [bstr, header map, bstr / nil, bstr], with no tag in front of any member
+// (the self-described tag 55799 included, which a generic decoder drops
+// silently). Package cose calls it before decoding a message.
+func CheckCOSEStructure(data []byte, tag uint64) error {
+	s := sign1Shape
+	if tag == 17 {
+		s = mac0Shape
+	} else if tag != 18 {
+		return fmt.Errorf("%w: no COSE structure has tag %d", ErrMalformed, tag)
+	}
+	return checkShape(data, s, "COSE structure")
+}
