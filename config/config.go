@@ -246,6 +246,12 @@ type HTTP struct {
 	TokenFile string `yaml:"token_file"`
 	// DisplayClearAfter clears the portrait and name from the display.
 	DisplayClearAfter Duration `yaml:"display_clear_after"`
+	// DisplayKey is the kiosk page's credential when a token is set: the
+	// kiosk browser opens http://127.0.0.1:8080/?key=DISPLAY_KEY once
+	// (the key is then kept in a cookie). Without it, and with a token,
+	// only bearer-token clients see the page; without a token, any local
+	// client does.
+	DisplayKey string `yaml:"display_key"`
 	// ResultRetention is how long GET /v1/results/last keeps the last
 	// check's result (which holds the disclosed personal data).
 	ResultRetention Duration `yaml:"result_retention"`
@@ -612,6 +618,9 @@ func (c *Config) validate() error {
 			}
 			e.add("http.token_file", "%v", err)
 		}
+	}
+	if k := c.HTTP.DisplayKey; k != "" && len(k) < 16 {
+		e.add("http.display_key", "a display key of %d characters is too easy to guess: use at least 16", len(k))
 	}
 	if c.HTTP.Token != "" && c.HTTP.TokenFile != "" {
 		e.add("http.token", "set token or token_file, not both")
