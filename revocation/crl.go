@@ -3,7 +3,7 @@ package revocation
 import (
 	"bytes"
 	"crypto/x509"
-		"encoding/pem"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
