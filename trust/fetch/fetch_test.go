@@ -422,7 +422,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	want := map[string]float64{
-		"idreader_trust_source_stale/crl:http://crl.invalid/x.crl":        1,
+		"idreader_trust_source_stale/crl:http://crl.invalid/x.crl":         1,
 		"idreader_trust_fetch_failures_total/crl:http://crl.invalid/x.crl": 1,
 		"idreader_trust_anchors/folder:" + f.folder:                        1,
 		"idreader_trust_source_age_seconds/folder:" + f.folder:             0,
