@@ -13,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/trust/fetch"
 )
 
 // Options configure the API.
@@ -37,6 +38,9 @@ type Options struct {
 	// MaxStreams bounds the concurrent event streams (16); one more is
 	// answered 503.
 	MaxStreams int
+	// Trust, when set, reports the trust sources for /healthz: each with
+	// its age and whether it is stale (package trust/fetch).
+	Trust func() []fetch.SourceStatus
 }
 
 // Server is the API's http.Handler.
@@ -51,6 +55,7 @@ type Server struct {
 	maxStream int64
 	streams   atomic.Int64
 	mux       *http.ServeMux
+	trust     func() []fetch.SourceStatus
 }
 
 // New returns the API over opts.Service, which must not be nil (New panics
@@ -69,6 +74,7 @@ func New(opts Options) *Server {
 		heartbeat: cmp(opts.Heartbeat, 15*time.Second),
 		maxStream: int64(opts.MaxStreams),
 		mux:       http.NewServeMux(),
+		trust:     opts.Trust,
 	}
 	if s.maxStream <= 0 {
 		s.maxStream = 16
@@ -205,6 +211,11 @@ func (s *Server) lastResult(w http.ResponseWriter, r *http.Request) {
 type readersBody struct {
 	Status  string                `json:"status,omitempty"`
 	Readers []daemon.ReaderStatus `json:"readers"`
+	// Trust and TrustStale are in /healthz when the daemon refreshes its
+	// trust: every source, and whether any is past its maximum age (the
+	// profiles' revocation rule then applies to what it covered).
+	Trust      []fetch.SourceStatus `json:"trust,omitempty"`
+	TrustStale bool                 `json:"trustStale,omitempty"`
 }
 
 func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +240,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		rs = []daemon.ReaderStatus{}
 	}
 	body := readersBody{Status: "down", Readers: rs}
+	if s.trust != nil {
+		body.Trust = s.trust()
+		for _, t := range body.Trust {
+			body.TrustStale = body.TrustStale || t.Stale
+		}
+	}
 	status := http.StatusServiceUnavailable
 	for _, rd := range rs {
 		if rd.Up {

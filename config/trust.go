@@ -1,21 +1,26 @@
 package config
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"reflect"
 	"time"
+
+	"github.com/idreader/idreader/trust/fetch"
+	"github.com/idreader/idreader/verify"
 )
 
 // DefaultCacheDir is where the daemon keeps the last good copy of every
 // fetched trust source.
 const DefaultCacheDir = "/var/lib/idreaderd"
 
-// Defaults of the refreshed sources.
+// Defaults of the refreshed sources (fetch.DefaultRefresh, fetch.DefaultMaxAge).
 const (
-	DefaultRefresh = 6 * time.Hour
-	DefaultMaxAge  = 7 * 24 * time.Hour
+	DefaultRefresh = fetch.DefaultRefresh
+	DefaultMaxAge  = fetch.DefaultMaxAge
 )
 
 // Trust is the trust section:
@@ -152,4 +157,58 @@ func (c *Config) validateTrust(e *errList) {
 	}
 	checkTimes("trust.crl_distribution_points", t.CRLDistributionPoints.Refresh, t.CRLDistributionPoints.MaxAge)
 	checkTimes("trust.mso_status_lists", t.MSOStatusLists.Refresh, t.MSOStatusLists.MaxAge)
+}
+
+// TrustSources returns the sources of the trust section for the refresh
+// (package trust/fetch): the folders, then the VICALs (with their anchor
+// certificates read), CRLs and status lists, paths resolved against the
+// configuration file.
+func (c *Config) TrustSources() ([]fetch.Source, error) {
+	t := &c.Trust
+	var out []fetch.Source
+	for _, f := range t.Folders {
+		out = append(out, fetch.Source{Kind: fetch.KindFolder, Path: c.resolve(f)})
+	}
+	e := &errList{c: c}
+	for i, v := range t.VICALs {
+		p := c.resolve(v.Anchor)
+		b, err := os.ReadFile(p)
+		var anchors []*x509.Certificate
+		if err == nil {
+			anchors, err = verify.ParseCertificates(b)
+		}
+		if err != nil {
+			e.add(fmt.Sprintf("trust.vicals[%d].anchor", i), "%v", err)
+			continue
+		}
+		out = append(out, fetch.Source{Kind: fetch.KindVICAL, URL: v.URL, Anchors: anchors, Refresh: v.Refresh.D(), MaxAge: v.MaxAge.D()})
+	}
+	for _, f := range t.CRLs {
+		out = append(out, fetch.Source{Kind: fetch.KindCRL, URL: f.URL, Refresh: f.Refresh.D(), MaxAge: f.MaxAge.D()})
+	}
+	for _, f := range t.StatusLists {
+		out = append(out, fetch.Source{Kind: fetch.KindStatusList, URL: f.URL, Refresh: f.Refresh.D(), MaxAge: f.MaxAge.D()})
+	}
+	if len(e.errs) > 0 {
+		return nil, errors.Join(e.errs...)
+	}
+	return out, nil
+}
+
+// TrustOptions returns the refresh options of the trust section (cache
+// directory, sources, discovery); the caller adds the clock, the HTTP
+// client, the VICAL verifier and OnSwap.
+func (c *Config) TrustOptions(extra ...*x509.Certificate) (fetch.Options, error) {
+	srcs, err := c.TrustSources()
+	if err != nil {
+		return fetch.Options{}, err
+	}
+	t := &c.Trust
+	return fetch.Options{
+		CacheDir: c.CacheDir(), Sources: srcs, Extra: extra,
+		CRLDistributionPoints: fetch.Discover{Enabled: t.CRLDistributionPoints.Enabled,
+			Refresh: t.CRLDistributionPoints.Refresh.D(), MaxAge: t.CRLDistributionPoints.MaxAge.D()},
+		MSOStatusLists: fetch.Discover{Enabled: t.MSOStatusLists.Enabled,
+			Refresh: t.MSOStatusLists.Refresh.D(), MaxAge: t.MSOStatusLists.MaxAge.D()},
+	}, nil
 }

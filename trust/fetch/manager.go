@@ -288,6 +288,17 @@ func (m *Manager) nextDue() time.Time {
 	return next
 }
 
+// RefreshAll makes every fetched source due and refreshes them now (an
+// operator's request, a test); it returns the number that failed.
+func (m *Manager) RefreshAll(ctx context.Context) int {
+	m.mu.Lock()
+	for _, st := range m.states {
+		st.nextAttempt = time.Time{}
+	}
+	m.mu.Unlock()
+	return m.Refresh(ctx)
+}
+
 // Refresh fetches every source that is due (never fetched, or its refresh
 // interval passed since the last attempt; after a failure sooner, with
 // backoff), verifies and caches what it got, and swaps in a new snapshot
