@@ -29,13 +29,13 @@ const (
 //	  folders: [pki/iaca.pem, /etc/idreader/iaca]   # IACA files and directories
 //	  cache: /var/lib/idreaderd                     # last good copies (default)
 //	  vicals:                                       # ISO/IEC 18013-5 Annex C
-//	    - {url: https://..., anchor: vical-root.pem, refresh: 24h, max_age: 30d}
+//	    - {url: https://..., anchor: vical-root.pem, refresh: 24h, max_age: 720h}
 //	  crls:                                         # CRLs at fixed URLs
-//	    - {url: http://crl.example/iaca.crl, refresh: 6h, max_age: 7d}
-//	  crl_distribution_points: {enabled: true, refresh: 6h, max_age: 7d}
+//	    - {url: http://crl.example/iaca.crl, refresh: 6h, max_age: 168h}
+//	  crl_distribution_points: {enabled: true, refresh: 6h, max_age: 168h}
 //	  status_lists:                                 # MSO status lists at fixed URLs
-//	    - {url: https://status.example/1, refresh: 1h, max_age: 1d}
-//	  mso_status_lists: {enabled: true, refresh: 1h, max_age: 1d}
+//	    - {url: https://status.example/1, refresh: 1h, max_age: 24h}
+//	  mso_status_lists: {enabled: true, refresh: 1h, max_age: 24h}
 //
 // crl_distribution_points fetches the CRL of every document signer
 // certificate's distribution point as taps show them; mso_status_lists
