@@ -42,6 +42,10 @@ func ParseMode(s string) (Mode, error) {
 type Set struct {
 	crls   map[string][]crlEntry // by IACA DER
 	tokens map[string]*tokenEntry
+	// anchorSources are the sources of trust anchors (a VICAL) that go
+	// stale: past staleAfter an anchor from there no longer proves its
+	// documents current (verify.AnchorInfo.Source → staleAfter).
+	anchorSources map[string]time.Time
 }
 
 type crlEntry struct {
@@ -61,7 +65,7 @@ type okMarker struct{}
 
 // NewSet returns an empty set.
 func NewSet() *Set {
-	return &Set{crls: map[string][]crlEntry{}, tokens: map[string]*tokenEntry{}}
+	return &Set{crls: map[string][]crlEntry{}, tokens: map[string]*tokenEntry{}, anchorSources: map[string]time.Time{}}
 }
 
 // AddCRL adds a verified CRL. staleAfter, when not zero, is when the source
@@ -87,7 +91,17 @@ func (s *Set) AddToken(t *Token, staleAfter time.Time) {
 	s.tokens[t.Subject] = &tokenEntry{tok: t, staleAfter: staleAfter}
 }
 
-// CRLs returns the number of CRLs and list tokens held.
+// AddAnchorSource says that trust anchors whose AnchorInfo.Source is
+// source (the anchors of one VICAL) come from a copy that goes stale at
+// staleAfter. From then on the revocation state of their documents is
+// unknown: the list that vouched for the IACA may have dropped it.
+func (s *Set) AddAnchorSource(source string, staleAfter time.Time) {
+	if source != "" && !staleAfter.IsZero() {
+		s.anchorSources[source] = staleAfter
+	}
+}
+
+// Len returns the number of CRLs and list tokens held.
 func (s *Set) Len() (crls, tokens int) {
 	if s == nil {
 		return 0, 0
@@ -125,6 +139,9 @@ type answer struct {
 func (c Checker) CheckRevocation(q verify.RevocationQuery) verify.RevocationResult {
 	crl := c.Set.checkCRL(q)
 	found := []answer{crl}
+	if a := c.Set.checkAnchorSource(q); a.status != 0 {
+		found = append(found, a)
+	}
 	if q.MSOStatus != nil {
 		st := c.Set.checkStatus(q)
 		found = append(found, st)
@@ -187,6 +204,18 @@ func (s *Set) checkCRL(q verify.RevocationQuery) answer {
 		}
 	}
 	return answer{verify.RevocationUnknown, fmt.Sprintf("no fresh CRL of %s (newest of %s)", name(q.IACA), list[0].crl.ThisUpdate.UTC().Format(time.RFC3339))}
+}
+
+// checkAnchorSource is unknown when the anchor's source is stale, and
+// status 0 otherwise.
+func (s *Set) checkAnchorSource(q verify.RevocationQuery) answer {
+	if s == nil || q.Anchor.Source == "" {
+		return answer{}
+	}
+	if t, ok := s.anchorSources[q.Anchor.Source]; ok && !q.Now.Before(t) {
+		return answer{verify.RevocationUnknown, fmt.Sprintf("anchor source %s stale since %s", q.Anchor.Source, t.UTC().Format(time.RFC3339))}
+	}
+	return answer{}
 }
 
 // checkStatus answers from the list token the MSO status references.

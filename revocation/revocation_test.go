@@ -324,3 +324,21 @@ func TestParseMode(t *testing.T) {
 		t.Error("strict accepted")
 	}
 }
+
+// An anchor from a source that went stale (a VICAL past its maximum age)
+// no longer proves its documents current, whatever the CRL says.
+func TestStaleAnchorSource(t *testing.T) {
+	f := newFixture(t)
+	set := revocation.NewSet()
+	set.AddCRL(f.crl(t, testNow.Add(-time.Hour), testNow.Add(time.Hour)), time.Time{})
+	set.AddAnchorSource("vical:aamva", testNow.Add(-time.Minute))
+	set.AddAnchorSource("vical:fresh", testNow.Add(time.Minute))
+	q := verify.RevocationQuery{DS: f.pki.DS, IACA: f.pki.IACA, Now: testNow, Anchor: verify.AnchorInfo{Source: "vical:aamva"}}
+	if r := (revocation.Checker{Set: set, Mode: revocation.Hard}).CheckRevocation(q); r.Status != verify.RevocationUnknown || !strings.Contains(r.Detail, "anchor source vical:aamva stale since") {
+		t.Errorf("stale: %+v", r)
+	}
+	q.Anchor.Source = "vical:fresh"
+	if r := (revocation.Checker{Set: set, Mode: revocation.Hard}).CheckRevocation(q); r.Status != verify.RevocationGood {
+		t.Errorf("fresh: %+v", r)
+	}
+}

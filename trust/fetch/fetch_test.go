@@ -1,7 +1,10 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
+	"errors"
 	"encoding/pem"
 	"io"
 	"math/big"
@@ -431,5 +434,89 @@ func TestMetrics(t *testing.T) {
 		if g, ok := got[k]; !ok || g != v {
 			t.Errorf("%s = %v (%v), want %v", k, g, ok, v)
 		}
+	}
+}
+
+// fakeVICAL stands in for a VICAL verifier: "VICAL\n" then PEM IACAs,
+// signed by nobody; anything else is refused.
+func fakeVICAL(data []byte, anchors []*x509.Certificate, _ time.Time) ([]Anchor, time.Time, error) {
+	rest, ok := bytes.CutPrefix(data, []byte("VICAL\n"))
+	if !ok || len(anchors) == 0 {
+		return nil, time.Time{}, errors.New("fake vical: not a VICAL")
+	}
+	certs, err := verify.ParseCertificates(rest)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var out []Anchor
+	for _, c := range certs {
+		out = append(out, Anchor{Cert: c, Info: verify.AnchorInfo{Source: "fake VICAL", DocTypes: []string{"org.iso.18013.5.1.mDL"}}})
+	}
+	return out, time.Time{}, nil
+}
+
+// A VICAL source is one more generic source: fetched, verified by the
+// injected verifier, cached, its anchors installed with their metadata,
+// the last good copy kept, and past max_age its anchors' documents are of
+// unknown revocation state.
+func TestVICALSource(t *testing.T) {
+	f := newFixture(t)
+	srv := newServer(t)
+	other, err := pki.New(pki.Options{Rand: seeded(11), Now: t0, Country: "JP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.serve(append([]byte("VICAL\n"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.IACA.Raw})...))
+	src := Source{Kind: KindVICAL, URL: srv.URL + "/vical", Anchors: []*x509.Certificate{f.pki.IACA}, Refresh: time.Hour, MaxAge: 48 * time.Hour}
+	m := New(Options{CacheDir: f.cache, Client: srv.Client(), Now: f.clock.Now, VICAL: fakeVICAL,
+		Sources: []Source{{Kind: KindFolder, Path: f.folder}, src}})
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if m.Refresh(context.Background()) != 0 {
+		t.Fatal(m.Status())
+	}
+	snap := m.Snapshot()
+	info, ok := snap.Trust.Anchor(other.IACA)
+	if !ok || info.Source != "fake VICAL" || len(info.DocTypes) != 1 || snap.Trust.Len() != 2 {
+		t.Fatalf("VICAL anchor: %+v %v", info, ok)
+	}
+	if st := m.Status()[1]; st.Anchors != 1 || !st.Loaded {
+		t.Errorf("status: %+v", st)
+	}
+	srv.serve([]byte("garbage"))
+	f.clock.Add(time.Hour)
+	if m.Refresh(context.Background()) != 1 {
+		t.Error("garbage accepted")
+	}
+	if _, ok := m.Snapshot().Trust.Anchor(other.IACA); !ok {
+		t.Error("last good VICAL lost")
+	}
+	// Offline restart: the cached VICAL is in force.
+	off := New(Options{CacheDir: f.cache, Client: deadClient, Now: f.clock.Now, VICAL: fakeVICAL,
+		Sources: []Source{{Kind: KindFolder, Path: f.folder}, src}})
+	if err := off.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := off.Snapshot().Trust.Anchor(other.IACA); !ok {
+		t.Error("cached VICAL not in force")
+	}
+	q := verify.RevocationQuery{DS: other.DS, IACA: other.IACA, Anchor: info, Now: f.clock.Now()}
+	chk := revocation.Checker{Set: off.Snapshot().Revocation, Mode: revocation.Hard}
+	if r := chk.CheckRevocation(q); strings.Contains(r.Detail, "anchor source") {
+		t.Errorf("fresh VICAL reported stale: %+v", r)
+	}
+	f.clock.Add(48 * time.Hour)
+	q.Now = f.clock.Now()
+	if r := chk.CheckRevocation(q); r.Status != verify.RevocationUnknown || !strings.Contains(r.Detail, "anchor source fake VICAL stale") {
+		t.Errorf("stale VICAL: %+v", r)
+	}
+	// Without a verifier a VICAL source never loads.
+	bare := New(Options{CacheDir: t.TempDir(), Client: srv.Client(), Now: f.clock.Now, Sources: []Source{{Kind: KindFolder, Path: f.folder}, src}})
+	if err := bare.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if bare.Refresh(context.Background()) != 1 || !strings.Contains(bare.Status()[1].LastError, "no VICAL verifier") {
+		t.Errorf("no verifier: %+v", bare.Status()[1])
 	}
 }

@@ -463,8 +463,9 @@ type Snapshot struct {
 	// Trust holds every anchor with its metadata (AnchorInfo.Source names
 	// the source).
 	Trust *verify.TrustStore
-	// Revocation holds the verified CRLs and list tokens; nil when no
-	// revocation source is configured.
+	// Revocation holds the verified CRLs and list tokens, and when the
+	// VICAL copies that gave anchors go stale; nil when no CRL, status
+	// list or VICAL source is configured.
 	Revocation *revocation.Set
 	// Built is when the snapshot was made.
 	Built time.Time
@@ -493,6 +494,7 @@ func (m *Manager) rebuildLocked(now time.Time) (*Snapshot, error) {
 		add("extra", Anchor{Cert: c, Info: verify.AnchorInfo{Source: "extra"}})
 	}
 	hasRevocation := false
+	staleAnchors := map[string]time.Time{} // VICAL anchor sources
 	for _, n := range m.order {
 		st := m.states[n]
 		st.anchors = 0
@@ -521,11 +523,13 @@ func (m *Manager) rebuildLocked(now time.Time) (*Snapshot, error) {
 				st.lastErr = "cached copy: " + err.Error()
 				continue
 			}
+			hasRevocation = true
 			for _, a := range anchors {
 				if a.Info.Source == "" {
 					a.Info.Source = n
 				}
 				add(n, a)
+				staleAnchors[a.Info.Source] = st.fetchedAt.Add(st.src.maxAge())
 				st.anchors++
 			}
 		case KindCRL, KindStatusList:
@@ -534,6 +538,9 @@ func (m *Manager) rebuildLocked(now time.Time) (*Snapshot, error) {
 	}
 	if hasRevocation {
 		snap.Revocation = revocation.NewSet()
+		for src, t := range staleAnchors {
+			snap.Revocation.AddAnchorSource(src, t)
+		}
 		trust := snap.Trust.Certificates()
 		for _, n := range m.order {
 			st := m.states[n]
