@@ -77,6 +77,8 @@ func (s *Set) AddCRL(c *CRL, staleAfter time.Time) {
 	}
 	k := string(c.Issuer.Raw)
 	s.crls[k] = append(s.crls[k], crlEntry{crl: c, staleAfter: staleAfter})
+	// Newest first, so a query reads the freshest without sorting.
+	sort.SliceStable(s.crls[k], func(i, j int) bool { return s.crls[k][i].crl.ThisUpdate.After(s.crls[k][j].crl.ThisUpdate) })
 }
 
 // AddToken adds a parsed list token under its subject URI, replacing an
@@ -196,8 +198,8 @@ func (s *Set) checkCRL(q verify.RevocationQuery) answer {
 			return answer{verify.RevocationRevoked, fmt.Sprintf("DS serial %x listed on the CRL of %s of %s", q.DS.SerialNumber, name(q.IACA), e.crl.ThisUpdate.UTC().Format(time.RFC3339))}
 		}
 	}
-	// The freshest CRL decides "not revoked".
-	sort.SliceStable(list, func(i, j int) bool { return list[i].crl.ThisUpdate.After(list[j].crl.ThisUpdate) })
+	// The freshest CRL that is still fresh decides "not revoked" (the list
+	// is newest first).
 	for _, e := range list {
 		if e.crl.FreshAt(q.Now) && (e.staleAfter.IsZero() || q.Now.Before(e.staleAfter)) {
 			return answer{verify.RevocationGood, fmt.Sprintf("CRL of %s of %s", name(q.IACA), e.crl.ThisUpdate.UTC().Format(time.RFC3339))}

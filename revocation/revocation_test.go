@@ -342,3 +342,31 @@ func TestStaleAnchorSource(t *testing.T) {
 		t.Errorf("fresh: %+v", r)
 	}
 }
+
+// Concurrent queries share one Set (run with -race).
+func TestConcurrentQueries(t *testing.T) {
+	f := newFixture(t)
+	set := revocation.NewSet()
+	set.AddCRL(f.crl(t, testNow.Add(-3*time.Hour), testNow.Add(-2*time.Hour)), time.Time{})
+	set.AddCRL(f.crl(t, testNow.Add(-time.Hour), testNow.Add(time.Hour)), time.Time{})
+	tok, err := f.signer.StatusListToken(seeded(40), revocationtest.TokenOptions{URI: listURI, IssuedAt: testNow.Add(-time.Hour)}, 1, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := revocation.ParseToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.AddToken(parsed, time.Time{})
+	chk := revocation.Checker{Set: set, Mode: revocation.Hard}
+	q := verify.RevocationQuery{DS: f.pki.DS, IACA: f.pki.IACA, Now: testNow, MSOStatus: revocationtest.StatusListReference(1, listURI)}
+	done := make(chan verify.RevocationResult, 8)
+	for range 8 {
+		go func() { done <- chk.CheckRevocation(q) }()
+	}
+	for range 8 {
+		if r := <-done; r.Status != verify.RevocationGood {
+			t.Errorf("%+v", r)
+		}
+	}
+}
