@@ -23,7 +23,8 @@
 //	GET    /v1/readers         200 {"readers": [{"name", "up", "state"}]}
 //	GET    /healthz            200 / 503 {"status": "ok"|"down", "readers": [...],
 //	                           "trust": [{"name", "kind", "ageSeconds", "stale", ...}], "trustStale"}
-//	                           (trust only with Options.Trust; a stale source does not make it 503)
+//	                           (daemon.ReaderStatus; "reason" says why a reader is down; trust only
+//	                           with Options.Trust, and a stale source does not make it 503)
 //	GET    /metrics            Prometheus text format (when Options.Metrics is set)
 //	/                          the kiosk display (when Options.Display is set)
 //
