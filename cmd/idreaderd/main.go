@@ -4,7 +4,7 @@
 // profiles, drives indicator/buzzer/relay outputs and a kiosk display page,
 // and serves the point-of-sale HTTP API.
 //
-//	idreaderd --config /etc/idreader/idreaderd.yaml
+//	idreaderd --config /etc/idreaderd/idreaderd.yaml
 //	idreaderd --demo        # no hardware: a simulated wallet taps every few seconds
 //	idreaderd --version     # version, source commit, Go version
 //
