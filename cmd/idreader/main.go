@@ -31,6 +31,7 @@ var commands = map[string]struct {
 	"readers":  {runReaders, "list PC/SC readers and probe a PN532 on I2C, SPI or UART"},
 	"trust":    {runTrust, "list the trust anchors and sources of a daemon configuration (no network)"},
 	"selftest": {runSelftest, "run one exchange in-process with the simulated wallet (NFC or BLE, NFC or QR engagement)"},
+	"version":  {runVersion, "print the version, source commit and Go version of this build"},
 }
 
 // Exit codes shared by the subcommands.

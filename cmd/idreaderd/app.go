@@ -141,6 +141,7 @@ func (a *app) build() error {
 		return err
 	}
 	a.applyTrust(settings, a.trust.Snapshot())
+	a.warnNoTrust(settings)
 	if a.world != nil {
 		// Readers without an identity authenticate with the demo one.
 		settings.Identities[simulated.IdentityName] = a.world.Identity
@@ -192,6 +193,15 @@ func (a *app) swapTrust(*fetch.Snapshot) {
 		return
 	}
 	a.log.Info().Int("anchors", snap.Trust.Len()).Msg("trust refreshed")
+}
+
+// warnNoTrust says once per (re)load that no IACA is trusted yet (the
+// trust directory of a fresh install is empty): every document is then
+// rejected as issuer_untrusted.
+func (a *app) warnNoTrust(s *daemon.Settings) {
+	if s.Trust.Len() == 0 {
+		a.log.Warn().Strs("trust", a.cfg.Trust.Folders).Msg("no IACA trust anchors yet: every document is rejected (issuer_untrusted) until certificates are added and the configuration reloaded")
+	}
 }
 
 // readerSpecs builds one ReaderSpec per configured reader.
@@ -574,6 +584,7 @@ func (a *app) reload() error {
 	a.trustMu.Lock()
 	defer a.trustMu.Unlock()
 	a.applyTrust(s, a.trust.Snapshot())
+	a.warnNoTrust(s)
 	if a.world != nil {
 		s.Identities[simulated.IdentityName] = a.world.Identity
 		for _, r := range c.Readers {

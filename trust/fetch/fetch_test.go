@@ -520,3 +520,18 @@ func TestVICALSource(t *testing.T) {
 		t.Errorf("no verifier: %+v", bare.Status()[1])
 	}
 }
+
+// A freshly installed terminal's empty trust directory is no error; a
+// directory with something that is not a certificate is.
+func TestEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".keep"), nil, 0o644)
+	m := New(Options{Now: func() time.Time { return t0 }, Sources: []Source{{Kind: KindFolder, Path: dir}}})
+	if err := m.Start(); err != nil || m.Snapshot().Trust.Len() != 0 {
+		t.Fatalf("empty folder: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "junk.pem"), []byte("junk"), 0o644)
+	if err := m.Reload([]Source{{Kind: KindFolder, Path: dir}}, nil); err == nil {
+		t.Error("junk accepted")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +137,7 @@ func (m *Manager) start() (*Snapshot, error) {
 	for _, n := range m.order {
 		st := m.states[n]
 		if st.src.Kind == KindFolder {
-			if _, err := verify.LoadTrustStore(st.src.Path); err != nil {
+			if _, err := loadFolder(st.src.Path); err != nil {
 				return nil, fmt.Errorf("trust source %s: %w", n, err)
 			}
 			st.fetchedAt = now
@@ -173,7 +174,7 @@ func (m *Manager) reload(sources []Source, extra []*x509.Certificate) (*Snapshot
 	now := m.opts.Now()
 	for _, s := range sources {
 		if s.Kind == KindFolder {
-			if _, err := verify.LoadTrustStore(s.Path); err != nil {
+			if _, err := loadFolder(s.Path); err != nil {
 				return nil, fmt.Errorf("trust source %s: %w", s.Name(), err)
 			}
 		}
@@ -457,6 +458,27 @@ func chainsToAny(t *revocation.Token, trust []*x509.Certificate, now time.Time) 
 	return false
 }
 
+// loadFolder reads a folder source. A directory that is still empty (no
+// files but hidden ones) gives no anchor and is no error: a freshly
+// installed terminal starts and rejects every document as
+// issuer_untrusted until certificates are put there and it is reloaded.
+func loadFolder(path string) (*verify.TrustStore, error) {
+	ts, err := verify.LoadTrustStore(path)
+	if err == nil {
+		return ts, nil
+	}
+	entries, rerr := os.ReadDir(path)
+	if rerr != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			return nil, err
+		}
+	}
+	return verify.NewTrustStore(), nil
+}
+
 // Snapshot is one consistent view of the trust: the anchors and the
 // revocation data in force, and the sources they came from.
 type Snapshot struct {
@@ -500,7 +522,7 @@ func (m *Manager) rebuildLocked(now time.Time) (*Snapshot, error) {
 		st.anchors = 0
 		switch st.src.Kind {
 		case KindFolder:
-			ts, err := verify.LoadTrustStore(st.src.Path)
+			ts, err := loadFolder(st.src.Path)
 			if err != nil {
 				return nil, fmt.Errorf("trust source %s: %w", n, err)
 			}
