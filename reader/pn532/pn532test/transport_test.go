@@ -129,7 +129,7 @@ func TestExchangeTimeout(t *testing.T) {
 }
 
 // TestSilentWithoutReset: a chip silent for good and no reset line: the tap
-// ends as removed, Wait reports no reader; once the chip is power-cycled
+// ends with the exchange aborted, Wait reports no reader; once the chip is power-cycled
 // the next Wait configures it again and the tap after is accepted.
 func TestSilentWithoutReset(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -137,7 +137,7 @@ func TestSilentWithoutReset(t *testing.T) {
 	rig := newRig(t, pn532test.BusI2C, pn532test.Options{}, testOptions())
 	w, cfg := newWallet(t, "mnc", wallet.HandoverStatic)
 	rig.Chip.Arm(pn532test.Fault{Kind: pn532test.FaultSilent, Command: pn532.CmdInDataExchange, At: 2})
-	if _, _, err := tap(ctx, rig, w, cfg); !errors.Is(err, reader.ErrRemoved) {
+	if _, _, err := tap(ctx, rig, w, cfg); !errors.Is(err, pn532.ErrUnacknowledged) {
 		t.Fatalf("silent chip: %v", err)
 	}
 	if _, err := rig.Reader.Wait(ctx); !errors.Is(err, reader.ErrNoReader) {
@@ -180,5 +180,58 @@ func TestWaitContract(t *testing.T) {
 	rig.Reader.Close()
 	if err := <-done; !errors.Is(err, reader.ErrClosed) {
 		t.Fatalf("Wait after Close: %v", err)
+	}
+}
+
+// liarCard answers every APDU with 300 data bytes and 9000, whatever Le
+// says: more than the command asked for, as a chained part delivered twice
+// looks.
+type liarCard struct{}
+
+func (liarCard) Transceiver() nfc.Transceiver { return liarCard{} }
+func (liarCard) PowerOn()                     {}
+func (liarCard) PowerOff()                    {}
+func (liarCard) Transmit(_ context.Context, apdu []byte) ([]byte, error) {
+	return append(make([]byte, 300), 0x90, 0x00), nil
+}
+
+// TestChainChecked: a response the chip chains with MI that is longer than
+// the command's Le is caught by the driver, not handed up; the target is
+// not used again, and the next tap starts on a chip configured afresh.
+func TestChainChecked(t *testing.T) {
+	opts := testOptions()
+	opts.Extended = true
+	rig := newRig(t, pn532test.BusI2C, pn532test.Options{}, opts)
+	ctx := context.Background()
+	rig.Chip.Put(liarCard{})
+	tg, err := rig.Reader.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Le 0x0100: at most 256 data bytes.
+	_, err = tg.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00})
+	if !errors.Is(err, pn532.ErrChain) || errors.Is(err, reader.ErrRemoved) {
+		t.Fatalf("over-long chained response: %v", err)
+	}
+	if _, err := tg.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00, 0x00}); err == nil {
+		t.Fatal("the target was used again after a broken chain")
+	}
+	// Without Le nothing limits the response.
+	tg.Close()
+	rig.Chip.Remove()
+	rig.Chip.Put(liarCard{})
+	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tg2, err := rig.Reader.Wait(deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tg2.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00})
+	if err != nil || len(resp) != 302 {
+		t.Fatalf("case 1 APDU: %d bytes, %v", len(resp), err)
+	}
+	tg2.Close()
+	if st := rig.Reader.Stats(); st.Resets == 0 {
+		t.Fatalf("the chip was not configured again: %+v", st)
 	}
 }
