@@ -343,6 +343,11 @@ func (r *Reader) activate(ctx context.Context, info *TargetInfo) *Target {
 		} else if silent(err) {
 			r.markSilent()
 			break
+		} else if errors.Is(err, ErrUnacknowledged) {
+			// The target may or may not have changed its bit rate.
+			r.markSilent()
+			t.broken = true
+			break
 		}
 	}
 	r.mu.Lock()

@@ -1,6 +1,7 @@
 package pn532test_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -233,5 +234,36 @@ func TestChainChecked(t *testing.T) {
 	tg2.Close()
 	if st := rig.Reader.Stats(); st.Resets == 0 {
 		t.Fatalf("the chip was not configured again: %+v", st)
+	}
+}
+
+// TestLostACK: an InDataExchange whose ACK is lost or damaged is not sent
+// again; the response that follows is taken.
+func TestLostACK(t *testing.T) {
+	ctx := context.Background()
+	cmd, err := pn532.EncodeInfo(pn532.TFIHost, []byte{pn532.CmdInDataExchange, 0x01, 0x00, 0xB0, 0x00, 0x00, 0x02})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := pn532.EncodeInfo(pn532.TFIChip, []byte{pn532.CmdInDataExchange + 1, 0x00, 0xAB, 0xCD, 0x90, 0x00})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tr := range map[string]pn532test.Transcript{
+		"lost":    {{Dir: '>', Frame: cmd}, {Dir: '<', Frame: resp}},
+		"damaged": {{Dir: '>', Frame: cmd}, {Dir: '<', Damaged: true}, {Dir: '<', Frame: resp}},
+	} {
+		p := pn532test.Replay(tr)
+		d := pn532.NewDevice(p, pn532.DeviceOptions{})
+		data, more, err := d.InDataExchange(ctx, time.Second, 0x01, []byte{0x00, 0xB0, 0x00, 0x00, 0x02}, false)
+		if err != nil || more || !bytes.Equal(data, []byte{0xAB, 0xCD, 0x90, 0x00}) {
+			t.Fatalf("%s ACK: % X %v %v", name, data, more, err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatalf("%s ACK: %v", name, err)
+		}
+		if st := d.Stats(); st.Resends != 0 || st.Aborts != 0 {
+			t.Fatalf("%s ACK: %+v", name, st)
+		}
 	}
 }
