@@ -20,7 +20,8 @@ type DeviceOptions struct {
 	// (the time the frame itself takes on the wire is added). Too short a
 	// timeout makes the host send a command twice, which Call allows only
 	// for Resendable commands; for the others it waits Retries times as
-	// long before it gives up.
+	// long before it gives up. It is also the least time Call waits for a
+	// response after the ACK.
 	AckTimeout time.Duration
 	// Retries is how often a command is sent before the chip is declared
 	// silent, and how often a damaged response is asked for again; zero
@@ -213,6 +214,10 @@ func (d *Device) call(ctx context.Context, timeout time.Duration, cmd byte, para
 	return d.exchange(ctx, timeout, cmd, params, match)
 }
 
+// maxStale bounds the responses to earlier commands skipped while waiting
+// for one: after commands sent twice or aborted a few may be on their way.
+const maxStale = 8
+
 // diagEcho is Diagnose test 0, the communication line test: the chip
 // answers with the test number and the data it was sent (clause 7.2.1).
 const diagEcho = 0x00
@@ -325,6 +330,9 @@ func (d *Device) exchange(ctx context.Context, timeout time.Duration, cmd byte, 
 		return nil, fmt.Errorf("pn532: command 0x%02X: %w after %d tries: %w", cmd, ErrNoACK, d.opts.Retries, lastErr)
 	}
 
+	// Whatever delays the ACK (the host's scheduler, the tty layer) delays
+	// the response as much.
+	timeout = max(timeout, d.opts.AckTimeout)
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for nacks, stale := 0, 0; ; {
@@ -364,7 +372,7 @@ func (d *Device) exchange(ctx context.Context, timeout time.Duration, cmd byte, 
 		case !isResponse(f, cmd, match):
 			// A late response to an earlier command (one sent again
 			// after its ACK came late); the right one follows.
-			if stale++; stale > d.opts.Retries {
+			if stale++; stale > maxStale {
 				d.abort()
 				return nil, fmt.Errorf("pn532: response % X to command 0x%02X: %w", f.Data, cmd, ErrResponse)
 			}

@@ -24,11 +24,13 @@ var Buses = []string{BusI2C, BusSPI, BusUART}
 // otherwise: the emulated chip shares the CPU with the test (and its UART
 // goes through the kernel's pseudo-terminal), so on a loaded machine (a CI
 // runner with two cores running other tests) its ACK can take far longer
-// than a real chip's millisecond. A late ACK is harmless to correctness
-// (the driver never sends a command twice that must not run twice, and it
-// waits three times as long for those), but past that a tap fails; a
-// timeout this long only slows the tests that make the chip silent.
-const EmulatedAckTimeout = 500 * time.Millisecond
+// than a real chip's millisecond: stalls beyond a second were seen with a
+// load of 20 on two cores. A late ACK is harmless to correctness (the
+// driver never sends a command twice that must not run twice, and it waits
+// three times as long for those), but past that the chip counts as silent
+// and the tap fails; a timeout this long only slows the tests that make the
+// chip silent.
+const EmulatedAckTimeout = time.Second
 
 // Rig is the driver connected to an emulated chip over one bus: I2C and
 // SPI in memory through periph.io's interfaces, the UART over a

@@ -196,7 +196,7 @@ func TestFaults(t *testing.T) {
 		{"nack", pn532test.Fault{Kind: pn532test.FaultNACK, Command: pn532.CmdInDataExchange, At: 2}, false, recovered},
 		{"no-ack", pn532test.Fault{Kind: pn532test.FaultNoACK, Command: pn532.CmdInDataExchange, At: 3}, false, aborted},
 		{"no-ack-resendable", pn532test.Fault{Kind: pn532test.FaultNoACK, Command: pn532.CmdDiagnose}, false, recovered},
-		{"late-ack", pn532test.Fault{Kind: pn532test.FaultLateACK, Command: pn532.CmdInDataExchange, At: 5, Delay: 2 * pn532test.EmulatedAckTimeout}, false,
+		{"late-ack", pn532test.Fault{Kind: pn532test.FaultLateACK, Command: pn532.CmdInDataExchange, At: 5, Delay: 3 * pn532test.EmulatedAckTimeout / 2}, false,
 			func(t *testing.T, rig *pn532test.Rig, tg *pn532.Target, out *terminal.Outcome, err error) {
 				// Sent again, the command would run twice and a response
 				// chunk would be lost; given up on, the tap would fail.

@@ -50,6 +50,8 @@ func TestIRQ(t *testing.T) {
 // TestSPIBitOrder: a connection that shifts LSB first itself needs no
 // reversal; reversing twice garbles every frame and the chip looks absent.
 func TestSPIBitOrder(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	ctx := context.Background()
 	chip := pn532test.New(pn532test.Options{})
 	c, err := chip.SPI().Connect(pn532.SPIMaxSpeed, pn532.SPIMode|spi.LSBFirst, 8)
@@ -73,6 +75,8 @@ func TestSPIBitOrder(t *testing.T) {
 
 // TestNoChip: nothing at the address is no reader.
 func TestNoChip(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	chip := pn532test.New(pn532test.Options{})
 	_, err := pn532.New(context.Background(), pn532.NewI2C(chip.I2C(), pn532.I2COptions{Addr: 0x25}), testOptions())
 	if !errors.Is(err, reader.ErrNoReader) || !errors.Is(err, pn532test.ErrNAK) {
@@ -108,6 +112,8 @@ func (slowCard) Transmit(ctx context.Context, _ []byte) ([]byte, error) {
 // timeout is aborted with an ACK; the error wraps reader.ErrTimeout, and
 // the chip takes the next command.
 func TestExchangeTimeout(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	opts := testOptions()
 	opts.ExchangeTimeout = 50 * time.Millisecond
 	for _, bus := range pn532test.Buses {
@@ -133,6 +139,8 @@ func TestExchangeTimeout(t *testing.T) {
 // ends with the exchange aborted, Wait reports no reader; once the chip is power-cycled
 // the next Wait configures it again and the tap after is accepted.
 func TestSilentWithoutReset(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rig := newRig(t, pn532test.BusI2C, pn532test.Options{}, testOptions())
