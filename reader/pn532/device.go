@@ -320,6 +320,9 @@ func (d *Device) exchange(ctx context.Context, timeout time.Duration, cmd byte, 
 		break
 	}
 	if ctx.Err() != nil {
+		// The chip may have the command: abort it, and resync before the
+		// next one.
+		d.abort()
 		return nil, reader.CtxErr(ctx, fmt.Sprintf("pn532: command 0x%02X", cmd))
 	}
 	switch result {
