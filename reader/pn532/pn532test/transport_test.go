@@ -16,6 +16,14 @@ import (
 	"github.com/idreader/idreader/reader/pn532/pn532test"
 )
 
+// directOptions are testOptions for a driver opened without a Rig over
+// I2C or SPI.
+func directOptions() pn532.Options {
+	o := testOptions()
+	o.Device.AckTimeout = pn532test.EmulatedAckTimeout
+	return o
+}
+
 // TestIRQ: with the IRQ line wired the driver waits for it instead of
 // polling the status byte, on I2C and SPI.
 func TestIRQ(t *testing.T) {
@@ -35,7 +43,7 @@ func TestIRQ(t *testing.T) {
 		}
 		// With Poll an hour, only the IRQ line can tell the driver a frame
 		// is ready in time.
-		rd, err := pn532.New(ctx, tr, testOptions())
+		rd, err := pn532.New(ctx, tr, directOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,10 +66,10 @@ func TestSPIBitOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{LSBFirst: true}), testOptions()); err != nil {
+	if _, err := pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{LSBFirst: true}), directOptions()); err != nil {
 		t.Fatalf("hardware LSB first: %v", err)
 	}
-	_, err = pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{}), testOptions())
+	_, err = pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{}), directOptions())
 	if !errors.Is(err, reader.ErrNoReader) || !errors.Is(err, pn532.ErrNoACK) {
 		t.Fatalf("bits reversed twice: %v", err)
 	}
@@ -78,7 +86,7 @@ func TestNoChip(t *testing.T) {
 	// Mostly waiting out ACK or response timeouts.
 	t.Parallel()
 	chip := pn532test.New(pn532test.Options{})
-	_, err := pn532.New(context.Background(), pn532.NewI2C(chip.I2C(), pn532.I2COptions{Addr: 0x25}), testOptions())
+	_, err := pn532.New(context.Background(), pn532.NewI2C(chip.I2C(), pn532.I2COptions{Addr: 0x25}), directOptions())
 	if !errors.Is(err, reader.ErrNoReader) || !errors.Is(err, pn532test.ErrNAK) {
 		t.Fatalf("%v", err)
 	}
