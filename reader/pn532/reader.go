@@ -217,6 +217,14 @@ func (r *Reader) isClosed() bool {
 	}
 }
 
+// presenceTimeout bounds the presence check after an error on the air,
+// which decides between removed and not: a second, or, when the ACK timeout
+// is long, as long as a resync and a resendable command may take.
+func (r *Reader) presenceTimeout() time.Duration {
+	o := r.d.opts
+	return max(time.Second, 2*time.Duration(o.Retries)*o.AckTimeout+localTimeout)
+}
+
 // silent reports whether err means the chip stopped answering: it did not
 // acknowledge a command. A command acknowledged but not answered in time
 // is aborted and reported as a timeout: the chip may be waiting on a slow
@@ -539,7 +547,7 @@ func (t *Target) fail(ctx context.Context, err error) error {
 	}
 	var st Status
 	if errors.As(err, &st) && st.RF() {
-		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		pctx, cancel := context.WithTimeout(context.Background(), t.r.presenceTimeout())
 		present, perr := t.r.d.Present(pctx)
 		cancel()
 		if perr != nil && silent(perr) {

@@ -234,7 +234,7 @@ func TestFaults(t *testing.T) {
 			t.Run(tc.name+"/"+bus, func(t *testing.T) {
 				// Most of a fault case is waiting out a timeout.
 				t.Parallel()
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
 				opts := testOptions()
 				rig := newRig(t, bus, pn532test.Options{}, opts)

@@ -149,7 +149,7 @@ func TestExchangeTimeout(t *testing.T) {
 func TestSilentWithoutReset(t *testing.T) {
 	// Mostly waiting out ACK or response timeouts.
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rig := newRig(t, pn532test.BusI2C, pn532test.Options{}, testOptions())
 	w, cfg := newWallet(t, "mnc", wallet.HandoverStatic)
