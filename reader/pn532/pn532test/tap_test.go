@@ -84,6 +84,10 @@ func newWallet(tb testing.TB, kind string, handover wallet.HandoverMode) (*walle
 		Trust:      verify.NewTrustStore(f.pki.IACA),
 		ReaderAuth: &terminal.ReaderIdentity{Key: f.pki.ReaderKey, Chain: []*x509.Certificate{f.pki.Reader}},
 		Transports: []terminal.Transport{terminal.TransportNFC},
+		// The product's 5 s for the handover is for a real chip; the
+		// emulated one on a loaded machine, with faults that make the
+		// driver wait out three ACK timeouts, needs longer.
+		EngagementTimeout: time.Minute,
 	}
 }
 
