@@ -234,3 +234,19 @@ func signPayload(t *testing.T, p *vicaltest.PKI, m map[string]any) []byte {
 	}
 	return data
 }
+
+// TestDuplicateEntries: a certificate listed twice is one anchor with the
+// doc types of both entries.
+func TestDuplicateEntries(t *testing.T) {
+	p := newPKI(t, vicaltest.Options{})
+	l := list(t, mdoc.DocTypeMDL)
+	l.Entries = append(l.Entries, vicaltest.Entry{Certificate: annexDIACA(t), DocTypes: []string{mdoc.DocTypeMyNumberCard, mdoc.DocTypeMDL}})
+	v, err := vical.Verify(sign(t, p, l), []*x509.Certificate{p.Root}, listNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, infos := v.Anchors("mine")
+	if len(certs) != 1 || infos[0].Source != "mine" || !slices.Equal(infos[0].DocTypes, []string{mdoc.DocTypeMDL, mdoc.DocTypeMyNumberCard}) {
+		t.Errorf("%d anchors, %+v", len(certs), infos)
+	}
+}

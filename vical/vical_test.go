@@ -107,3 +107,47 @@ func TestAAMVAStale(t *testing.T) {
 		t.Errorf("problems %v", p)
 	}
 }
+
+// TestTdate: both RFC 8949 date forms decode; anything else is malformed.
+func TestTdate(t *testing.T) {
+	want := time.Date(2025, 11, 18, 18, 38, 12, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		hex string
+		ok  bool
+	}{
+		"tag 0":            {"c074323032352d31312d31385431383a33383a31325a", true},
+		"tag 1 int":        {"c11a691cbd14", true},
+		"tag 1 float":      {"c1fb41da472f45000000", true},
+		"untagged":         {"74323032352d31312d31385431383a33383a31325a", false},
+		"tag 0 not a date": {"c06178", false},
+		"tag 2":            {"c24100", false},
+		"tag 1 huge":       {"c11bffffffffffffffff", false},
+	} {
+		b, _ := verify.DecodeHexText([]byte(tc.hex))
+		got, err := tdate(b)
+		if tc.ok != (err == nil) || (tc.ok && !got.Equal(want)) {
+			t.Errorf("%s: %v %v", name, got, err)
+		}
+	}
+}
+
+// TestAAMVAAnchors: the 14 IACAs go into a trust store, each for the mDL
+// only, with the VICAL as source and US as country.
+func TestAAMVAAnchors(t *testing.T) {
+	data := aamva(t)
+	v, err := Verify(data, []*x509.Certificate{aamvaRoot(t, data)}, aamvaNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := verify.NewTrustStore()
+	v.AddTo(store, "")
+	if store.Len() != 14 {
+		t.Fatalf("%d anchors", store.Len())
+	}
+	for _, c := range store.Certificates() {
+		info, _ := store.Anchor(c)
+		if info.Source != "VICAL AAMVA 2025-11-18 #227602" || info.Country != "US" || len(info.DocTypes) != 1 || info.DocTypes[0] != "org.iso.18013.5.1.mDL" {
+			t.Errorf("%s: %+v", c.Subject, info)
+		}
+	}
+}
