@@ -102,7 +102,7 @@ var registry = []entry{
 		"the response or a structure in it does not decode or does not have the shape the 18013-5 CDDL requires, or the response carries no document (status ≠ 0 or no documents)",
 		"The phone sent unreadable data", "読み取れないデータを受信しました"},
 	{IssuerUntrusted, CategoryVerification,
-		"the document signer certificate does not chain to an IACA of the trust store",
+		"the document signer certificate does not chain to an IACA of the trust store, or that IACA is trusted only for other doc types (check anchor_doctype)",
 		"The issuer is not trusted", "発行元を確認できません"},
 	{IssuerSignature, CategoryVerification,
 		"the issuerAuth signature does not verify",
