@@ -92,9 +92,6 @@ func runIdentityRequest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "idreader identity request: "+format+"\n", a...)
 		return code
 	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		return fail(exitUsage, "%v", err)
-	}
 	keyPath := filepath.Join(*out, identityKeyFile)
 	var key *ecdsa.PrivateKey
 	if *reuse {
@@ -117,6 +114,9 @@ func runIdentityRequest(args []string, stdout, stderr io.Writer) int {
 	csr, err := identity.NewRequest(rand.Reader, key, *cn, *country)
 	if err != nil {
 		return fs.usageErr("%v", err)
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return fail(exitUsage, "%v", err)
 	}
 	if !*reuse {
 		if err := writeNewKey(keyPath, key); err != nil {
