@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/idreader/idreader/verify"
@@ -123,7 +124,7 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func (v *VICAL) Source() string {
 	s := "VICAL " + v.Provider + " " + v.Date.UTC().Format(time.DateOnly)
 	if v.IssueID != nil {
-		s += " #" + uitoa(*v.IssueID)
+		s += " #" + strconv.FormatUint(*v.IssueID, 10)
 	}
 	return s
 }

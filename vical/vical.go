@@ -129,9 +129,9 @@ func Parse(data []byte) (*VICAL, error) {
 	return v, nil
 }
 
-// members reads a CBOR map with text keys, accepting a key spelled with a
-// capital first letter (the AAMVA quirk) for each name in names when the
-// lower-case spelling is absent; both spellings at once are malformed.
+// members is a CBOR map with text keys. Its getters accept a member spelled
+// with a capital first letter (the AAMVA quirk: "Extensions") when the
+// spelling of the CDDL is absent; both spellings at once are malformed.
 type members map[string]cbor.RawMessage
 
 func (ms members) get(name string) (cbor.RawMessage, *Error) {
@@ -352,5 +352,3 @@ func parseEntry(ms members, e *Entry) *Error {
 	e.Certificate = c
 	return nil
 }
-
-func uitoa(n uint64) string { return strconv.FormatUint(n, 10) }
