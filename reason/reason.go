@@ -47,6 +47,7 @@ const (
 	Unsupported         Code = "unsupported"
 	Revoked             Code = "revoked"
 	RevocationUnknown   Code = "revocation_unknown"
+	NotReturned         Code = "not_returned"
 )
 
 // Policy codes.
@@ -70,6 +71,9 @@ const (
 	BLEProtocol   Code = "ble_protocol"
 	IdentMismatch Code = "ident_mismatch"
 	NotFound      Code = "not_found"
+	// ReaderUnavailable is the reader's problem, not the phone's: pcscd
+	// not running, no reader of that name, the reader unplugged.
+	ReaderUnavailable Code = "reader_unavailable"
 )
 
 // Daemon codes.
@@ -134,6 +138,9 @@ var registry = []entry{
 	{RevocationUnknown, CategoryVerification,
 		"the revocation checker could not establish the status of the document signer certificate or the document",
 		"The document's status could not be checked", "書類の失効状況を確認できません"},
+	{NotReturned, CategoryVerification,
+		"the wallet answered status 0 without any document and listed the requested doc types in documentErrors (clause 8.3.2.1.2.3): it does not hold them or its holder declined",
+		"The wallet did not share the requested document", "ウォレットから書類が提供されませんでした"},
 
 	{ElementMissing, CategoryPolicy,
 		"a required element (or the portrait) was not disclosed, or an age_over_NN question got no answer that decides it",
@@ -181,6 +188,9 @@ var registry = []entry{
 	{NotFound, CategoryTransport,
 		"the wallet's BLE service (or one of its characteristics) was not found",
 		"The wallet was not found over Bluetooth. Please tap again", "Bluetoothでウォレットが見つかりませんでした。もう一度かざしてください"},
+	{ReaderUnavailable, CategoryTransport,
+		"the reader cannot be used: its service (pcscd) is not running, no reader has that name, or it was unplugged (reader.UnavailableError)",
+		"The reader is not available. Please ask staff", "リーダーが使用できません。係員にお知らせください"},
 
 	{Cancelled, CategoryDaemon,
 		"the point of sale cancelled the check during its tap",

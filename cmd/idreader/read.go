@@ -123,13 +123,15 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // readOnce opens the reader, waits for one target and runs one tap.
 func readOnce(ctx context.Context, name string, cfg terminal.Config) (*terminal.Outcome, error) {
-	prov, err := pcsc.New(pcsc.Options{})
+	// One tap by an operator: when pcscd or the reader is missing, say so
+	// at once rather than wait for them.
+	prov, err := pcsc.New(pcsc.Options{FailFast: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening PC/SC: %w", err)
 	}
 	rd, err := prov.Open(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("opening reader %q: %w", name, err)
+		return nil, err // pcsc names the reader and the cause
 	}
 	defer rd.Close()
 	target, err := rd.Wait(ctx)

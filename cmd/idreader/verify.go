@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/verify"
 	"github.com/idreader/idreader/vical"
 )
@@ -21,7 +22,8 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-const verifyUsage = `usage: idreader verify [--trust PATH ...] [--vical FILE ... --vical-anchor PEM ...] [--transcript FILE] [--reader-key FILE] [--now RFC3339] [--json] RESPONSE_FILE
+const verifyUsage = `usage: idreader verify [--trust PATH ...] [--vical FILE ... --vical-anchor PEM ...] [--transcript FILE]
+                       [--reader-key FILE] [--request FILE] [--now RFC3339] [--json] RESPONSE_FILE
 
 Verifies an ISO/IEC 18013-5 DeviceResponse offline: issuer chain to an IACA,
 issuerAuth, MSO validity, value digests, docType and device authentication.
@@ -33,6 +35,8 @@ Input files may be binary CBOR/DER or hex text.
   --vical-anchor PEM anchor certificate of the VICAL signers (needed with --vical)
   --transcript FILE  SessionTranscript, tag-24 wrapped or bare (needed for device authentication)
   --reader-key FILE  reader ephemeral private key, PEM (SEC1/PKCS#8) or JWK (needed for deviceMac)
+  --request FILE     the DeviceRequest that was sent: only the elements it asked for are reported,
+                     the others are verified and counted but never shown
   --now RFC3339      verification time (default: now)
   --json             print one JSON object
 
@@ -48,6 +52,7 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&vicalAnchors, "vical-anchor", "")
 	transcriptPath := fs.String("transcript", "", "")
 	readerKeyPath := fs.String("reader-key", "", "")
+	requestPath := fs.String("request", "", "")
 	nowStr := fs.String("now", "", "")
 	asJSON := fs.Bool("json", false, "")
 	usageErr := fs.usageErr
@@ -110,6 +115,21 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if opts.ReaderKey, err = readECDHKey(*readerKeyPath); err != nil {
 			fmt.Fprintf(stderr, "idreader verify: reading reader key %s: %v\n", *readerKeyPath, err)
 			return exitUsage
+		}
+	}
+	if *requestPath != "" {
+		b, err := readInput(*requestPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "idreader verify: reading request: %v\n", err)
+			return exitUsage
+		}
+		dr, err := mdoc.ParseDeviceRequest(b)
+		if err != nil {
+			fmt.Fprintf(stderr, "idreader verify: reading request %s: %v\n", *requestPath, err)
+			return exitUsage
+		}
+		for _, d := range dr.DocRequests {
+			opts.Request = append(opts.Request, d.ItemsRequest)
 		}
 	}
 	resp, err := readInput(positional[0])
@@ -187,6 +207,12 @@ func printSummary(w io.Writer, res *verify.Result, rep *verify.Report) {
 			for _, e := range byNS[ns] {
 				fmt.Fprintf(w, "    %s: %s\n", e.Identifier, summaryValue(e.Value))
 			}
+		}
+		for _, n := range d.NotReturned {
+			fmt.Fprintf(w, "  not returned: %s/%s (error code %d)\n", n.Namespace, n.Identifier, n.ErrorCode)
+		}
+		if d.Unrequested > 0 {
+			fmt.Fprintf(w, "  unrequested: %d elements ignored\n", d.Unrequested)
 		}
 		for _, c := range d.Checks {
 			if c.OK {

@@ -230,17 +230,10 @@ func (a *app) readerSpecs() ([]daemon.ReaderSpec, error) {
 				name = ""
 			}
 			p := prov
+			// No Probe: a PC/SC reader reports pcscd going away and being
+			// unplugged itself while it waits (reader.AvailabilityReporter),
+			// at once rather than at the next poll.
 			spec.Open = func(ctx context.Context) (reader.Reader, error) { return p.Open(ctx, name) }
-			spec.Probe = func(ctx context.Context) error {
-				names, err := p.List(ctx)
-				if err != nil {
-					return err
-				}
-				if len(names) == 0 || (name != "" && !slices.Contains(names, name)) {
-					return fmt.Errorf("%w: %q not listed", reader.ErrNoReader, r.Device)
-				}
-				return nil
-			}
 		}
 		outs, err := a.buildOutputs(i, r)
 		if err != nil {
