@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/internal/buildinfo"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	// MaxStreams bounds the concurrent event streams (16); one more is
 	// answered 503.
 	MaxStreams int
+	// Build is the provenance /healthz reports; the zero value means
+	// this binary's (buildinfo.Read).
+	Build buildinfo.Info
 }
 
 // Server is the API's http.Handler.
@@ -50,6 +54,7 @@ type Server struct {
 	heartbeat time.Duration
 	maxStream int64
 	streams   atomic.Int64
+	build     buildinfo.Info
 	mux       *http.ServeMux
 }
 
@@ -68,7 +73,11 @@ func New(opts Options) *Server {
 		maxTO:     cmp(opts.MaxTimeout, defaultMaxWait),
 		heartbeat: cmp(opts.Heartbeat, 15*time.Second),
 		maxStream: int64(opts.MaxStreams),
+		build:     opts.Build,
 		mux:       http.NewServeMux(),
+	}
+	if s.build == (buildinfo.Info{}) {
+		s.build = buildinfo.Read()
 	}
 	if s.maxStream <= 0 {
 		s.maxStream = 16
@@ -205,6 +214,8 @@ func (s *Server) lastResult(w http.ResponseWriter, r *http.Request) {
 type readersBody struct {
 	Status  string                `json:"status,omitempty"`
 	Readers []daemon.ReaderStatus `json:"readers"`
+	// Build is the running binary's provenance (/healthz only).
+	Build *buildinfo.Info `json:"build,omitempty"`
 }
 
 func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +230,8 @@ func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
 }
 
 // healthz is 200 when at least one reader is up, 503 otherwise. It needs
-// no token: it tells reader names and states, nothing personal.
+// no token: it tells reader names and states and the build, nothing
+// personal.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if !getOrHead(w, r) {
 		return
@@ -228,7 +240,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if rs == nil {
 		rs = []daemon.ReaderStatus{}
 	}
-	body := readersBody{Status: "down", Readers: rs}
+	body := readersBody{Status: "down", Readers: rs, Build: &s.build}
 	status := http.StatusServiceUnavailable
 	for _, rd := range rs {
 		if rd.Up {

@@ -21,7 +21,8 @@
 //	                               (never Event.Personal), ": heartbeat" comments
 //	DELETE /v1/checks/current  204, 404 no_check
 //	GET    /v1/readers         200 {"readers": [{"name", "up", "state"}]}
-//	GET    /healthz            200 / 503 {"status": "ok"|"down", "readers": [...]}
+//	GET    /healthz            200 / 503 {"status": "ok"|"down", "readers": [...],
+//	                           "build": {"version", "commit", "goversion"}}
 //	                           (daemon.ReaderStatus; "reason" says why a reader is down)
 //	GET    /metrics            Prometheus text format (when Options.Metrics is set)
 //	/                          the kiosk display (when Options.Display is set)

@@ -703,7 +703,11 @@ func (c *Config) Profile(name string) (*policy.Profile, bool) {
 
 // Settings loads the trust anchors and reader identities and returns the
 // daemon's settings. extraTrust (the demo issuers) is added to the trust
-// store.
+// store. A trust directory that is still empty (no files but hidden ones)
+// adds no anchor and is no error, so a freshly installed terminal starts
+// and rejects every document as issuer_untrusted until certificates are
+// put there and the configuration reloaded; any other unreadable entry,
+// including a directory holding no certificate, is an error.
 func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, error) {
 	e := &errList{c: c}
 	s := &daemon.Settings{
@@ -718,6 +722,12 @@ func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, er
 	s.Trust = verify.NewTrustStore(extraTrust...)
 	for i, t := range c.Trust {
 		ts, err := verify.LoadTrustStore(c.resolve(t))
+		if err != nil && isEmptyDir(c.resolve(t)) {
+			// A freshly installed terminal: the trust directory waits for
+			// the operator's IACA certificates (every document is
+			// rejected issuer_untrusted meanwhile).
+			continue
+		}
 		if err != nil {
 			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
 			continue
@@ -743,6 +753,21 @@ func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, er
 		return nil, fmt.Errorf("%s: %w", c.Path, err)
 	}
 	return s, nil
+}
+
+// isEmptyDir reports whether path is a directory holding no files but
+// hidden ones (a trust directory nobody has filled yet).
+func isEmptyDir(path string) bool {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			return false
+		}
+	}
+	return true
 }
 
 // loadIdentity reads a PEM certificate chain (leaf first) and its PEM key.

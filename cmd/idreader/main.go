@@ -32,6 +32,7 @@ var commands = map[string]struct {
 	"read":     {runRead, "read one tap on a PC/SC reader, verify it and print the report"},
 	"readers":  {runReaders, "list PC/SC readers and probe a PN532 on I2C, SPI or UART"},
 	"selftest": {runSelftest, "run one exchange in-process with the simulated wallet (NFC or BLE, NFC or QR engagement)"},
+	"version":  {runVersion, "print the version, source commit and Go version of this build"},
 }
 
 // Exit codes shared by the subcommands.

@@ -123,6 +123,7 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
+	a.warnNoTrust(settings)
 	if a.world != nil {
 		// Readers without an identity authenticate with the demo one.
 		settings.Identities[simulated.IdentityName] = a.world.Identity
@@ -150,6 +151,15 @@ func (a *app) build() error {
 	}
 	a.d, err = daemon.New(dc)
 	return err
+}
+
+// warnNoTrust says once per (re)load that no IACA is trusted yet (the
+// trust directory of a fresh install is empty): every document is then
+// rejected as issuer_untrusted.
+func (a *app) warnNoTrust(s *daemon.Settings) {
+	if s.Trust.Len() == 0 {
+		a.log.Warn().Strs("trust", a.cfg.Trust).Msg("no IACA trust anchors yet: every document is rejected (issuer_untrusted) until certificates are added and the configuration reloaded")
+	}
 }
 
 // readerSpecs builds one ReaderSpec per configured reader.
@@ -513,6 +523,7 @@ func (a *app) reload() error {
 	if err != nil {
 		return err
 	}
+	a.warnNoTrust(s)
 	if a.world != nil {
 		s.Identities[simulated.IdentityName] = a.world.Identity
 		for _, r := range c.Readers {
