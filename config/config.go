@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/identity"
 	"github.com/idreader/idreader/internal/keyfile"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
@@ -799,6 +800,12 @@ func loadIdentity(certPath, keyPath string) (*terminal.ReaderIdentity, error) {
 	}
 	if !publicEqual(chain[0].PublicKey, key.Public()) {
 		return nil, fmt.Errorf("%s is not the key of %s", keyPath, certPath)
+	}
+	// Annex B reader authentication profile: a certificate a wallet would
+	// refuse is refused here, so a bad renewal never replaces a good one
+	// on SIGHUP.
+	if err := identity.CheckProfile(chain[0], key.Public()); err != nil {
+		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
 	return &terminal.ReaderIdentity{Key: key, Chain: chain}, nil
 }

@@ -25,6 +25,8 @@ var commands = map[string]struct {
 	summary string
 }{
 	"verify":   {runVerify, "verify a DeviceResponse offline against IACA trust anchors"},
+	"identity": {runIdentity, "make the reader's authentication key and CSR, install the certificate a reader CA returns"},
+	"vical":    {runVical, "verify a VICAL (Annex C issuer list) and list its IACA certificates"},
 	"pki":      {runPKI, "write a test PKI (IACA, document signer, reader certificates)"},
 	"sim":      {runSim, "run the simulated wallet as a card behind vpcd (pcscd's virtual reader)"},
 	"read":     {runRead, "read one tap on a PC/SC reader, verify it and print the report"},

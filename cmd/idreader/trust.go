@@ -94,8 +94,8 @@ func runTrust(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	anchors := []trustAnchorJSON{}
 	for _, a := range m.Snapshot().Anchors {
 		st := byName[a.Source]
-		country := ""
-		if len(a.Cert.Subject.Country) > 0 {
+		country := a.Info.Country // what a VICAL says
+		if country == "" && len(a.Cert.Subject.Country) > 0 {
 			country = a.Cert.Subject.Country[0]
 		}
 		dt := append([]string{}, a.Info.DocTypes...)

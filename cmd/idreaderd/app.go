@@ -133,7 +133,6 @@ func (a *app) build() error {
 		return err
 	}
 	topts.OnSwap = a.swapTrust
-	topts.VICAL = vicalFunc
 	a.trust = fetch.New(topts)
 	// The first snapshot comes from the folders and the cache alone: the
 	// daemon decides from what it had, with no network.

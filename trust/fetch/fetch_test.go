@@ -25,6 +25,7 @@ import (
 	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/revocation/revocationtest"
 	"github.com/idreader/idreader/verify"
+	"github.com/idreader/idreader/vical/vicaltest"
 )
 
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -511,14 +512,6 @@ func TestVICALSource(t *testing.T) {
 	if r := chk.CheckRevocation(q); r.Status != verify.RevocationUnknown || !strings.Contains(r.Detail, "anchor source fake VICAL stale") {
 		t.Errorf("stale VICAL: %+v", r)
 	}
-	// Without a verifier a VICAL source never loads.
-	bare := New(Options{CacheDir: t.TempDir(), Client: srv.Client(), Now: f.clock.Now, Sources: []Source{{Kind: KindFolder, Path: f.folder}, src}})
-	if err := bare.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if bare.Refresh(context.Background()) != 1 || !strings.Contains(bare.Status()[1].LastError, "no VICAL verifier") {
-		t.Errorf("no verifier: %+v", bare.Status()[1])
-	}
 }
 
 // A freshly installed terminal's empty trust directory is no error; a
@@ -533,5 +526,67 @@ func TestEmptyFolder(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "junk.pem"), []byte("junk"), 0o644)
 	if err := m.Reload([]Source{{Kind: KindFolder, Path: dir}}, nil); err == nil {
 		t.Error("junk accepted")
+	}
+}
+
+// A real VICAL (package vical, the default verifier): its IACAs are
+// trusted with their doc types and country; a newer one replaces it, an
+// older one or one signed by a signer without the VICAL EKU is refused and
+// the last good copy stays.
+func TestRealVICAL(t *testing.T) {
+	f := newFixture(t)
+	srv := newServer(t)
+	provider, err := vicaltest.NewPKI(seeded(20), vicaltest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noEKU, err := vicaltest.NewPKI(seeded(21), vicaltest.Options{NoEKU: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp, err := pki.New(pki.Options{Rand: seeded(22), Now: t0, Country: "JP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(date time.Time, id uint64) vicaltest.List {
+		return vicaltest.List{Provider: "Test", Date: date, IssueID: id, Entries: []vicaltest.Entry{
+			{Certificate: jp.IACA, DocTypes: []string{"org.iso.23220.photoid.1"}, Country: "JP"}}}
+	}
+	sign := func(p *vicaltest.PKI, l vicaltest.List) []byte {
+		b, err := p.Sign(seeded(23), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	src := Source{Kind: KindVICAL, URL: srv.URL + "/vical", Anchors: []*x509.Certificate{provider.Root}, Refresh: time.Hour, MaxAge: 720 * time.Hour}
+	m := f.manager(srv.Client(), src)
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	srv.serve(sign(provider, list(t0.Add(-24*time.Hour), 2)))
+	if m.Refresh(context.Background()) != 0 {
+		t.Fatal(m.Status())
+	}
+	info, ok := m.Snapshot().Trust.Anchor(jp.IACA)
+	if !ok || info.Country != "JP" || len(info.DocTypes) != 1 || !strings.HasPrefix(info.Source, "VICAL Test ") {
+		t.Fatalf("anchor: %+v %v", info, ok)
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"older", sign(provider, list(t0.Add(-48*time.Hour), 1)), "older than the one held"},
+		{"signer without the EKU", sign(noEKU, list(t0, 3)), "vical"},
+	} {
+		srv.serve(tc.body)
+		f.clock.Add(2 * time.Hour)
+		if m.Refresh(context.Background()) != 1 || !strings.Contains(m.Status()[1].LastError, tc.want) {
+			t.Errorf("%s: %+v", tc.name, m.Status()[1])
+		}
+		if _, ok := m.Snapshot().Trust.Anchor(jp.IACA); !ok {
+			t.Errorf("%s: last good VICAL lost", tc.name)
+		}
 	}
 }

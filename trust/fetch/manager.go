@@ -45,7 +45,7 @@ type Options struct {
 	Sources []Source
 	// Extra anchors are trusted besides the sources (the demo issuers).
 	Extra []*x509.Certificate
-	// VICAL verifies VICAL sources.
+	// VICAL verifies VICAL sources; nil means VerifyVICAL.
 	VICAL VICALFunc
 	// CRLDistributionPoints and MSOStatusLists add the CRL URLs of DS
 	// certificates and the status list URIs of MSOs that taps reveal
@@ -96,6 +96,9 @@ func New(opts Options) *Manager {
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.VICAL == nil {
+		opts.VICAL = VerifyVICAL
 	}
 	m := &Manager{opts: opts, states: map[string]*state{}, wake: make(chan struct{}, 1)}
 	for _, s := range opts.Sources {
@@ -434,13 +437,14 @@ func (m *Manager) check(s Source, data []byte, trust []*x509.Certificate, now ti
 		}
 		return t.IssuedAt, nil
 	case KindVICAL:
-		if m.opts.VICAL == nil {
-			return time.Time{}, errors.New("fetch: no VICAL verifier")
-		}
-		if _, _, err := m.opts.VICAL(data, s.Anchors, now); err != nil {
+		_, issued, err := m.opts.VICAL(data, s.Anchors, now)
+		if err != nil {
 			return time.Time{}, err
 		}
-		return now, nil
+		if issued.IsZero() {
+			issued = now
+		}
+		return issued, nil
 	}
 	return time.Time{}, fmt.Errorf("fetch: source kind %q is not fetched", s.Kind)
 }
@@ -537,15 +541,16 @@ func (m *Manager) rebuildLocked(now time.Time) (*Snapshot, error) {
 				st.anchors++
 			}
 		case KindVICAL:
-			if st.data == nil || m.opts.VICAL == nil {
+			if st.data == nil {
 				continue
 			}
-			anchors, _, err := m.opts.VICAL(st.data, st.src.Anchors, now)
+			anchors, issued, err := m.opts.VICAL(st.data, st.src.Anchors, now)
 			if err != nil {
 				st.lastErr = "cached copy: " + err.Error()
 				continue
 			}
 			hasRevocation = true
+			st.issued = issued
 			for _, a := range anchors {
 				if a.Info.Source == "" {
 					a.Info.Source = n

@@ -72,9 +72,9 @@ type Anchor struct {
 }
 
 // VICALFunc verifies a VICAL (signature, signer chained to one of anchors,
-// dates at now) and returns its IACAs with their metadata and its
-// nextUpdate (zero when absent). The wiring supplies it; without one a
-// VICAL source never loads.
+// dates at now) and returns its IACAs with their metadata and when it was
+// issued (its date; zero means the fetch time), by which an older copy is
+// refused. [VerifyVICAL] is the default.
 type VICALFunc func(data []byte, anchors []*x509.Certificate, now time.Time) ([]Anchor, time.Time, error)
 
 // SourceStatus is the state of one source at a time.
