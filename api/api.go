@@ -14,6 +14,7 @@ import (
 	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/internal/buildinfo"
 	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/trust/fetch"
 )
 
 // Options configure the API.
@@ -38,6 +39,9 @@ type Options struct {
 	// MaxStreams bounds the concurrent event streams (16); one more is
 	// answered 503.
 	MaxStreams int
+	// Trust, when set, reports the trust sources for /healthz: each with
+	// its age and whether it is stale (package trust/fetch).
+	Trust func() []fetch.SourceStatus
 	// Build is the provenance /healthz reports; the zero value means
 	// this binary's (buildinfo.Read).
 	Build buildinfo.Info
@@ -56,6 +60,7 @@ type Server struct {
 	streams   atomic.Int64
 	build     buildinfo.Info
 	mux       *http.ServeMux
+	trust     func() []fetch.SourceStatus
 }
 
 // New returns the API over opts.Service, which must not be nil (New panics
@@ -75,6 +80,7 @@ func New(opts Options) *Server {
 		maxStream: int64(opts.MaxStreams),
 		build:     opts.Build,
 		mux:       http.NewServeMux(),
+		trust:     opts.Trust,
 	}
 	if s.build == (buildinfo.Info{}) {
 		s.build = buildinfo.Read()
@@ -214,6 +220,11 @@ func (s *Server) lastResult(w http.ResponseWriter, r *http.Request) {
 type readersBody struct {
 	Status  string                `json:"status,omitempty"`
 	Readers []daemon.ReaderStatus `json:"readers"`
+	// Trust and TrustStale are in /healthz when the daemon refreshes its
+	// trust: every source, and whether any is past its maximum age (the
+	// profiles' revocation rule then applies to what it covered).
+	Trust      []fetch.SourceStatus `json:"trust,omitempty"`
+	TrustStale bool                 `json:"trustStale,omitempty"`
 	// Build is the running binary's provenance (/healthz only).
 	Build *buildinfo.Info `json:"build,omitempty"`
 }
@@ -241,6 +252,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		rs = []daemon.ReaderStatus{}
 	}
 	body := readersBody{Status: "down", Readers: rs, Build: &s.build}
+	if s.trust != nil {
+		body.Trust = s.trust()
+		for _, t := range body.Trust {
+			body.TrustStale = body.TrustStale || t.Stale
+		}
+	}
 	status := http.StatusServiceUnavailable
 	for _, rd := range rs {
 		if rd.Up {

@@ -18,6 +18,7 @@ import (
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader/pn532"
+	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -55,8 +56,10 @@ type Config struct {
 	// Profiles add to or replace the built-in acceptance profiles
 	// (age-20, age-21, identity) by name.
 	Profiles map[string]Profile `yaml:"profiles"`
-	// Trust lists IACA certificate files and directories.
-	Trust []string `yaml:"trust"`
+	// Trust is where the IACA anchors and the revocation data come from:
+	// folders, and the sources the daemon refreshes (see [Trust]). The
+	// list form `trust: [a, b]` is folders only.
+	Trust Trust `yaml:"trust"`
 	// Identities are reader-authentication certificates and keys by name.
 	Identities map[string]Identity `yaml:"identities"`
 	// Outputs are indicator, buzzer, relay and console outputs by name.
@@ -163,6 +166,9 @@ type Profile struct {
 	RequirePortrait bool       `yaml:"require_portrait"`
 	Display         Display    `yaml:"display"`
 	Identity        string     `yaml:"identity"`
+	// Revocation is hard or soft (the default): what to do when a
+	// document's revocation state is unknown (see policy.Profile).
+	Revocation string `yaml:"revocation"`
 }
 
 // Document is one accepted doc type and what to request of it.
@@ -415,6 +421,7 @@ func policyProfile(name string, p Profile) *policy.Profile {
 		Name: name, RequirePresent: p.RequirePresent, RequireTrue: p.RequireTrue,
 		NotExpired: p.NotExpired, IssuerCountries: p.IssuerCountries, RequirePortrait: p.RequirePortrait,
 		Display: policy.Display{Portrait: p.Display.Portrait, Name: p.Display.Name}, ReaderIdentity: p.Identity,
+		Revocation: revocation.Mode(p.Revocation),
 	}
 	for _, d := range p.Documents {
 		dr := policy.DocumentRequest{DocType: docTypeOf(d.DocType)}
@@ -465,6 +472,10 @@ func (c *Config) validate() error {
 			if _, ok := c.Identities[p.Identity]; !ok {
 				e.add(path+".identity", "unknown identity %q", p.Identity)
 			}
+		}
+		if _, err := revocation.ParseMode(p.Revocation); err != nil {
+			e.add(path+".revocation", "want hard or soft, got %q", p.Revocation)
+			p.Revocation = ""
 		}
 		if len(p.Documents) > 0 {
 			if err := policyProfile(name, p).Validate(); err != nil {
@@ -535,14 +546,7 @@ func (c *Config) validate() error {
 		e.add("ble.adapter", "the simulated radio is only for simulated readers: set it in the reader's own ble section")
 	}
 	// Trust.
-	for i, t := range c.Trust {
-		if _, err := os.Stat(c.resolve(t)); err != nil {
-			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
-		}
-	}
-	if len(c.Trust) == 0 && !c.Demo {
-		e.add("trust", "no IACA trust anchors: list certificate files or directories")
-	}
+	c.validateTrust(e)
 	// Identities.
 	for _, name := range sortedKeys(c.Identities) {
 		id := c.Identities[name]
@@ -720,7 +724,7 @@ func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, er
 		s.Profiles[n], _ = c.Profile(n)
 	}
 	s.Trust = verify.NewTrustStore(extraTrust...)
-	for i, t := range c.Trust {
+	for i, t := range c.Trust.Folders {
 		ts, err := verify.LoadTrustStore(c.resolve(t))
 		if err != nil && isEmptyDir(c.resolve(t)) {
 			// A freshly installed terminal: the trust directory waits for
@@ -729,10 +733,13 @@ func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, er
 			continue
 		}
 		if err != nil {
-			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
+			e.add(c.Trust.folderPath(i), "%v", err)
 			continue
 		}
-		s.Trust.Add(ts.Certificates()...)
+		for _, cert := range ts.Certificates() {
+			info, _ := ts.Anchor(cert)
+			s.Trust.AddAnchors(info, cert)
+		}
 	}
 	for _, name := range sortedKeys(c.Identities) {
 		id, err := loadIdentity(c.resolve(c.Identities[name].Cert), c.resolve(c.Identities[name].Key))

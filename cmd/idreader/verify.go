@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/verify"
 	"github.com/idreader/idreader/vical"
 )
@@ -23,7 +25,8 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 const verifyUsage = `usage: idreader verify [--trust PATH ...] [--vical FILE ... --vical-anchor PEM ...] [--transcript FILE]
-                       [--reader-key FILE] [--request FILE] [--now RFC3339] [--json] RESPONSE_FILE
+                       [--reader-key FILE] [--request FILE] [--crl FILE ...] [--revocation hard|soft]
+                       [--now RFC3339] [--json] RESPONSE_FILE
 
 Verifies an ISO/IEC 18013-5 DeviceResponse offline: issuer chain to an IACA,
 issuerAuth, MSO validity, value digests, docType and device authentication.
@@ -37,6 +40,11 @@ Input files may be binary CBOR/DER or hex text.
   --reader-key FILE  reader ephemeral private key, PEM (SEC1/PKCS#8) or JWK (needed for deviceMac)
   --request FILE     the DeviceRequest that was sent: only the elements it asked for are reported,
                      the others are verified and counted but never shown
+  --crl FILE         CRL of a trusted IACA (DER, PEM or hex); a DS it lists is rejected as revoked.
+                     A CRL whose signature does not verify against a --trust IACA is an input error
+  --revocation MODE  hard: an unknown revocation state (no fresh CRL or status list) rejects with
+                     revocation_unknown; soft (default): accepted, the check reads "not proven".
+                     Without --crl and --revocation revocation is not checked
   --now RFC3339      verification time (default: now)
   --json             print one JSON object
 
@@ -53,6 +61,9 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	transcriptPath := fs.String("transcript", "", "")
 	readerKeyPath := fs.String("reader-key", "", "")
 	requestPath := fs.String("request", "", "")
+	var crls stringList
+	fs.Var(&crls, "crl", "")
+	modeStr := fs.String("revocation", "", "")
 	nowStr := fs.String("now", "", "")
 	asJSON := fs.Bool("json", false, "")
 	usageErr := fs.usageErr
@@ -82,6 +93,10 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(vicals) > 0 && len(vicalAnchors) == 0 {
 		return usageErr("--vical needs --vical-anchor")
 	}
+	mode, err := revocation.ParseMode(*modeStr)
+	if err != nil {
+		return usageErr("--revocation: want hard or soft, got %q", *modeStr)
+	}
 	now := time.Now()
 	if *nowStr != "" {
 		t, err := time.Parse(time.RFC3339Nano, *nowStr)
@@ -104,7 +119,23 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts := verify.Options{Trust: store, Now: now}
-	var err error
+	if len(crls) > 0 || *modeStr != "" {
+		set := revocation.NewSet()
+		for _, f := range crls {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				fmt.Fprintf(stderr, "idreader verify: reading CRL %s: %v\n", f, err)
+				return exitUsage
+			}
+			crl, err := revocation.LoadCRL(data, store.Certificates())
+			if err != nil {
+				fmt.Fprintf(stderr, "idreader verify: CRL %s: %v\n", f, err)
+				return exitUsage
+			}
+			set.AddCRL(crl, time.Time{})
+		}
+		opts.Revocation = revocation.Checker{Set: set, Mode: mode}
+	}
 	if *transcriptPath != "" {
 		if opts.SessionTranscript, err = readInput(*transcriptPath); err != nil {
 			fmt.Fprintf(stderr, "idreader verify: reading transcript: %v\n", err)

@@ -16,7 +16,7 @@ import (
 
 const module = "github.com/idreader/idreader"
 
-var corePackages = []string{"mdoc", "cose", "nfc", "session", "verify", "vical", "identity", "policy", "reason", "ble"}
+var corePackages = []string{"mdoc", "cose", "nfc", "session", "verify", "vical", "identity", "policy", "reason", "ble", "revocation"}
 
 var forbidden = []string{
 	module + "/reader",
