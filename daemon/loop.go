@@ -14,6 +14,7 @@ import (
 	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -565,6 +566,7 @@ func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (t
 		Rand:              l.d.cfg.Rand,
 		Now:               l.d.cfg.Now,
 		Trust:             s.Trust,
+		Revocation:        s.revocationChecker(p),
 		Transports:        l.spec.Transports,
 		BLE:               radio,
 		Request:           RequestFor(p),
@@ -573,6 +575,26 @@ func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (t
 		EngagementTimeout: l.spec.Timeouts.Engagement,
 		ExchangeTimeout:   l.spec.Timeouts.Exchange,
 	}, nil
+}
+
+// revocationChecker is the revocation check of a tap under profile p: nil
+// (no check) when no revocation source is configured and the profile is
+// soft; otherwise the checker of the settings' revocation set with the
+// profile's rule, telling ObserveRevocation about each query.
+func (s *Settings) revocationChecker(p *policy.Profile) verify.RevocationChecker {
+	mode := p.RevocationMode()
+	if s.Revocation == nil && mode != revocation.Hard {
+		return nil
+	}
+	c := revocation.Checker{Set: s.Revocation, Mode: mode}
+	if s.ObserveRevocation == nil {
+		return c
+	}
+	observe := s.ObserveRevocation
+	return verify.RevocationFunc(func(q verify.RevocationQuery) verify.RevocationResult {
+		observe(q)
+		return c.CheckRevocation(q)
+	})
 }
 
 // answer hands the check its result.

@@ -39,6 +39,7 @@ func TestStableValues(t *testing.T) {
 		CategoryTransport: {"removed", "timeout", "wallet_status", "session", "transport", "disconnected", "ble_protocol",
 			"ident_mismatch", "not_found", "reader_unavailable"},
 		CategoryDaemon: {"cancelled", "config"},
+		CategoryTrust:  {"vical_malformed", "vical_signature", "vical_untrusted", "vical_profile", "vical_validity", "vical_stale"},
 	}
 	n := 0
 	for cat, codes := range want {
@@ -66,7 +67,7 @@ func TestTextAndUnknown(t *testing.T) {
 		t.Error("unknown code")
 	}
 	if CategoryUnknown.String() != "unknown" || CategoryVerification.String() != "verification" || CategoryDaemon.String() != "daemon" ||
-		CategoryPolicy.String() != "policy" || CategoryTransport.String() != "transport" {
+		CategoryPolicy.String() != "policy" || CategoryTransport.String() != "transport" || CategoryTrust.String() != "trust" {
 		t.Error("category names")
 	}
 }

@@ -51,6 +51,9 @@ type Config struct {
 	Now func() time.Time
 	// Trust holds the IACA roots.
 	Trust *verify.TrustStore
+	// Revocation, when set, is asked about every document whose DS chains
+	// to Trust (verify.Options.Revocation).
+	Revocation verify.RevocationChecker
 	// Limits are the physical reader's APDU limits.
 	Limits nfc.Limits
 	// Request is the request profile: what to ask the wallet for.
@@ -371,6 +374,7 @@ func (tp *tap) exchange(ctx context.Context) error {
 func (tp *tap) verify(ctx context.Context) error {
 	res, err := verify.Verify(tp.response, verify.Options{
 		Trust:             tp.cfg.Trust,
+		Revocation:        tp.cfg.Revocation,
 		Now:               tp.cfg.Now(),
 		SessionTranscript: tp.sess.Transcript().Bytes(),
 		ReaderKey:         tp.sess.PrivateKey(),

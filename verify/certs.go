@@ -21,24 +21,31 @@ var (
 // CheckSignature rather than ds.CheckSignatureFrom: the latter also refuses a
 // parent that is not a CA or lacks keyCertSign, which would report a
 // profile violation of a trusted IACA as an untrusted issuer. Those rules are
-// checked, and named, by checkIACAProfile. An anchor whose AnchorInfo lists
-// doc types signs only for those.
+// checked, and named, by checkIACAProfile. When more than one anchor signed
+// it (the same key listed by two sources), one whose AnchorInfo allows
+// docType is preferred; whether the one returned may issue docType is the
+// separate check anchor_doctype.
 func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%w: no IACA in the trust store for issuer %q", ErrIssuerUntrusted, ds.Issuer.String())
 	}
 	var last error
+	var signer *x509.Certificate
 	for _, ca := range cands {
 		if err := ca.CheckSignature(ds.SignatureAlgorithm, ds.RawTBSCertificate, ds.Signature); err != nil {
 			last = err
 			continue
 		}
-		if !store.info[string(ca.Raw)].allows(docType) {
-			last = fmt.Errorf("IACA not trusted for doc type %q", docType)
-			continue
+		if store.info[string(ca.Raw)].allows(docType) {
+			return ca, nil
 		}
-		return ca, nil
+		if signer == nil {
+			signer = ca
+		}
+	}
+	if signer != nil {
+		return signer, nil
 	}
 	return nil, fmt.Errorf("%w: DS certificate not signed by IACA %q: %v", ErrIssuerUntrusted, ds.Issuer.String(), last)
 }

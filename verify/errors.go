@@ -18,7 +18,8 @@ const (
 	// carries no document (status ≠ 0 or no documents).
 	CodeMalformed = reason.Malformed
 	// CodeIssuerUntrusted: the document signer certificate does not chain to
-	// an IACA of the trust store.
+	// an IACA of the trust store (check issuer_chain), or that IACA is
+	// trusted only for other doc types (check anchor_doctype).
 	CodeIssuerUntrusted = reason.IssuerUntrusted
 	// CodeIssuerSignature: the issuerAuth signature does not verify.
 	CodeIssuerSignature = reason.IssuerSignature

@@ -57,6 +57,7 @@ const MaxDocuments = 16
 const (
 	CheckIssuerCertificate   = "issuer_certificate"   // x5chain holds a parsable DS certificate
 	CheckIssuerChain         = "issuer_chain"         // DS signed by an IACA of the store
+	CheckAnchorDocType       = "anchor_doctype"       // that IACA is trusted for the document's doc type
 	CheckCertificateProfile  = "certificate_profile"  // Annex B DS and IACA profiles, countries
 	CheckCertificateValidity = "certificate_validity" // DS and IACA valid at Now
 	CheckIssuerSignature     = "issuer_signature"     // issuerAuth COSE_Sign1 over the MSO

@@ -109,7 +109,7 @@ func TestVerifyCommandAnnexD(t *testing.T) {
 	if err := json.Unmarshal(els["portrait"], &got); err != nil || !bytes.Equal(got, pb) {
 		t.Errorf("portrait: %v", err)
 	}
-	if len(d.Checks) != 12 {
+	if len(d.Checks) != 13 {
 		t.Errorf("%d checks", len(d.Checks))
 	}
 	// The summary form.

@@ -71,6 +71,10 @@ type IssueOptions struct {
 	// (18013-5 9.1.2.4): the namespaces and elements the device key may
 	// sign as device-signed elements.
 	KeyAuthorizations *mdoc.KeyAuthorizations
+	// Status, when set, is the MSO "status" member of ISO/IEC 18013-5
+	// second edition (clause 9.1.2.6), encoded CBOR: a status_list or
+	// identifier_list reference.
+	Status cbor.RawMessage
 }
 
 // issuerSignedItem is IssuerSignedItem (18013-5 8.3.2.1.2.2).
@@ -89,6 +93,7 @@ type mobileSecurityObject struct {
 	DeviceKeyInfo   deviceKeyInfo                `cbor:"deviceKeyInfo"`
 	DocType         string                       `cbor:"docType"`
 	ValidityInfo    validityInfo                 `cbor:"validityInfo"`
+	Status          cbor.RawMessage              `cbor:"status,omitempty"`
 }
 
 type deviceKeyInfo struct {
@@ -239,6 +244,7 @@ func Issue(opts IssueOptions) (*Credential, error) {
 		DeviceKeyInfo:   deviceKeyInfo{DeviceKey: deviceKey, KeyAuthorizations: opts.KeyAuthorizations},
 		DocType:         opts.DocType,
 		ValidityInfo:    vi,
+		Status:          opts.Status,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encoding MSO: %w", err)
