@@ -415,6 +415,21 @@ func (c *cursor) skip(at string, depth int) error {
 			}
 		}
 	case majorTag:
+		// RFC 8949 section 3.4: the content of the built-in tags has a
+		// type (a bignum is a byte string, a date-time a text string).
+		var want byte
+		typed := true
+		switch n {
+		case 0:
+			want = majorText
+		case 2, 3:
+			want = majorBytes
+		default:
+			typed = false
+		}
+		if mt, ok := c.peekMajor(); typed && ok && mt != want {
+			return fmt.Errorf("%w: tag %d with content of major type %d at %s", ErrMalformed, n, mt, at)
+		}
 		return c.skip(at, depth+1)
 	}
 	return nil
