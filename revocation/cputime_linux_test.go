@@ -1,26 +1,16 @@
 package revocation_test
 
 import (
+	"github.com/idreader/idreader/internal/cputime"
 	"math/big"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/revocation/revocationtest"
 	"github.com/idreader/idreader/verify"
 )
-
-// threadCPU returns the CPU time of the calling OS thread
-// (clock_gettime(CLOCK_THREAD_CPUTIME_ID)), unaffected by other processes.
-func threadCPU() time.Duration {
-	const clockThreadCPUTimeID = 3
-	var ts syscall.Timespec
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
-	return time.Duration(ts.Nano())
-}
 
 // BenchmarkCRL10kOverheadCPU verifies the same response alternately
 // without a revocation checker and with a 10,000-entry CRL of its IACA
@@ -82,15 +72,15 @@ func overheadCPU(b *testing.B, none, with verify.Options, resp []byte) {
 	defer runtime.UnlockOSThread()
 	var tn, tc time.Duration
 	for b.Loop() {
-		t0 := threadCPU()
+		t0 := cputime.Thread()
 		if _, err := verify.Verify(resp, none); err != nil {
 			b.Fatal(err)
 		}
-		t1 := threadCPU()
+		t1 := cputime.Thread()
 		if _, err := verify.Verify(resp, with); err != nil {
 			b.Fatal(err)
 		}
-		t2 := threadCPU()
+		t2 := cputime.Thread()
 		tn += t1 - t0
 		tc += t2 - t1
 	}
