@@ -45,6 +45,11 @@ type app struct {
 	simRadios map[string]*simRadio
 	audit     *os.File
 	d         *terminal.Daemon
+
+	// readerRadios are the BlueZ radios by reader name, qrReaders the
+	// readers of driver qr (radiowatch.go).
+	readerRadios map[string]*radio
+	qrReaders    map[string]bool
 }
 
 func loadConfig(o options) (*config.Config, error) {
@@ -74,6 +79,7 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 	}
 	a := &app{opts: o, stdout: stdout, cfg: cfg, sims: map[string]*simreader.Reader{},
 		radios: map[string]*radio{}, simRadios: map[string]*simRadio{},
+		readerRadios: map[string]*radio{}, qrReaders: map[string]bool{},
 		log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
 	if err := a.build(); err != nil {
 		a.close()
@@ -182,6 +188,7 @@ func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
 					rad = newRadio(r.BLE.Adapter)
 					a.radios[r.BLE.Adapter] = rad
 				}
+				a.readerRadios[r.Name] = rad
 				spec.BLE = func(ctx context.Context) (terminal.BLEConfig, error) { return rad.get(ctx, ct) }
 			}
 		}
@@ -191,6 +198,7 @@ func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
 			a.sims[r.Name] = sim
 			spec.Open = func(context.Context) (reader.Reader, error) { return sim, nil }
 		case config.DriverQR:
+			a.qrReaders[r.Name] = true
 			dev := r.Device
 			spec.OpenQR = func(context.Context) (*terminal.QRScanner, error) { return terminal.OpenQRScanner(dev) }
 		default:
@@ -335,7 +343,7 @@ func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) er
 	m.Start()
 	defer m.Stop()
 	h := api.New(api.Options{
-		Service: a.d,
+		Service: radioService{Service: a.d, radios: a.readerRadios, qr: a.qrReaders},
 		Token:   token,
 		Metrics: m,
 		Display: display.New(display.Options{Service: a.d, ClearAfter: a.cfg.HTTP.DisplayClearAfter.D()}),
@@ -358,6 +366,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
+	for _, r := range a.radios {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.watch(runCtx, a.log)
+		}()
+	}
 	errs := make(chan error, 3)
 	wg.Add(1)
 	go func() {
