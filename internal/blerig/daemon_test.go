@@ -74,10 +74,18 @@ logging:
 		t.Fatal(err)
 	}
 	r.d = start(t, filepath.Join(dir, "idreaderd.log"), "idreaderd", "--config", path)
-	waitFor(t, 30*time.Second, "idreaderd's /healthz with the kiosk's radio ok", func() bool {
-		h, _, err := r.health()
-		return err == nil && h.reader("kiosk").BLE == "ok" && h.reader("kiosk").Up
-	})
+	var last string
+	ok := false
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		h, code, err := r.health()
+		last = fmt.Sprintf("%d %+v %v", code, h, err)
+		if ok = err == nil && h.reader("kiosk").BLE == "ok" && h.reader("kiosk").Up; ok {
+			break
+		}
+	}
+	if !ok {
+		t.Fatalf("idreaderd's /healthz never showed the kiosk up with its radio ok; last: %s\n%s", last, r.d.output())
+	}
 	return r
 }
 
@@ -189,6 +197,7 @@ func (r *daemonRig) qrTap(mode string) auditRecord {
 // and decides the next QR tap.
 func TestDaemonBLE(t *testing.T) {
 	requireRig(t)
+	resetRadios(t)
 	r := startDaemon(t)
 	for _, mode := range []string{"central-client", "peripheral-server"} {
 		rec := r.qrTap(mode)

@@ -71,6 +71,7 @@ func TestAppleShape(t *testing.T) {
 	rdAdapter, wAdapter := openAdapter(t, "hci0"), openAdapter(t, "hci1")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			resetRadios(t)
 			w, err := wd.Wallet(wallet.Config{Handover: wallet.HandoverApple, OfferBLE: true, BLEOnly: true,
 				BLEMode: ble.ModeCentralClient}, tc.cred())
 			if err != nil {
@@ -139,6 +140,7 @@ func TestWalletDisconnectsMidTransfer(t *testing.T) {
 	}
 	for _, mode := range []ble.Mode{ble.ModeCentralClient, ble.ModePeripheralServer} {
 		t.Run(modeName(mode), func(t *testing.T) {
+			resetRadios(t)
 			rdAdapter, wAdapter := openAdapter(t, "hci0"), openAdapter(t, "hci1")
 			stalled := make(chan struct{}, 1)
 			w, err := wd.Wallet(wallet.Config{BLEMode: mode, Faults: wallet.Faults{Stall: time.Minute},

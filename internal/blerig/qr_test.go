@@ -39,6 +39,7 @@ func TestQRMatrix(t *testing.T) {
 		for _, doc := range []string{"mdl", "mnc"} {
 			for _, auth := range []string{"signature", "mac"} {
 				t.Run(mode+"/"+doc+"/"+auth, func(t *testing.T) {
+					resetRadios(t)
 					dir := outDir(t)
 					qr := filepath.Join(dir, "qr.txt")
 					sim := start(t, filepath.Join(dir, "sim.log"), "idreader", "sim",

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // figures collects the measured tap times and MTUs; TestMain prints them.
@@ -162,7 +164,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 func newPKI(t *testing.T, country string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "pki-"+country)
-	mustRun(t, 30*time.Second, "idreader", "pki", "--out", dir, "--country", country)
+	mustRun(t, 120*time.Second, "idreader", "pki", "--out", dir, "--country", country)
 	return dir
 }
 
@@ -191,4 +193,36 @@ func simLine(out, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// resetRadios makes each test start from the same state: hci0 and hci1
+// powered, no device known to either (RemoveDevice also disconnects), so a
+// link or cached advertisement left by an earlier test cannot stand in for
+// this one's.
+func resetRadios(t *testing.T) {
+	t.Helper()
+	conn, err := dbus.ConnectSystemBus()
+	if err != nil {
+		t.Fatalf("system bus: %v", err)
+	}
+	defer conn.Close()
+	objs := map[dbus.ObjectPath]map[string]map[string]dbus.Variant{}
+	if err := conn.Object("org.bluez", "/").Call("org.freedesktop.DBus.ObjectManager.GetManagedObjects", 0).Store(&objs); err != nil {
+		t.Fatalf("listing bluez objects: %v", err)
+	}
+	for path, ifaces := range objs {
+		dev, ok := ifaces["org.bluez.Device1"]
+		if !ok {
+			continue
+		}
+		adapter, _ := dev["Adapter"].Value().(dbus.ObjectPath)
+		if err := conn.Object("org.bluez", adapter).Call("org.bluez.Adapter1.RemoveDevice", 0, path).Err; err != nil {
+			t.Logf("removing %s: %v", path, err)
+		}
+	}
+	for i, a := range []string{"hci0", "hci1"} {
+		if !powered(a) {
+			power(t, i, true)
+		}
+	}
 }
