@@ -4,6 +4,7 @@ package blerig
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -25,7 +26,7 @@ type daemonRig struct {
 	t     *testing.T
 	dir   string
 	pki   string
-	url   string
+	sock  string
 	audit string
 	fifo  *os.File
 	d     *proc
@@ -47,8 +48,9 @@ func startDaemon(t *testing.T) *daemonRig {
 	}
 	t.Cleanup(func() { f.Close() })
 	r.fifo = f
-	port := freePort(t)
-	r.url = "http://127.0.0.1:" + strconv.Itoa(port)
+	// The API on a unix socket: the VM has no loopback interface up (no
+	// iproute2 in the image).
+	r.sock = filepath.Join(t.TempDir(), "api.sock")
 	cfg := fmt.Sprintf(`readers:
   - name: counter
     driver: simulated
@@ -60,15 +62,16 @@ func startDaemon(t *testing.T) *daemonRig {
     profile: age-21
 ble:
   adapter: hci0
-  connect_timeout: 30s
+  connect_timeout: 60s
 trust:
   - %s
 http:
-  listen: 127.0.0.1:%d
+  listen: "off"
+  unix: %s
 logging:
   level: debug
   audit: %s
-`, fifo, filepath.Join(r.pki, "iaca.pem"), port, r.audit)
+`, fifo, filepath.Join(r.pki, "iaca.pem"), r.sock, r.audit)
 	path := filepath.Join(dir, "idreaderd.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -87,16 +90,6 @@ logging:
 		t.Fatalf("idreaderd's /healthz never showed the kiosk up with its radio ok; last: %s\n%s", last, r.d.output())
 	}
 	return r
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // healthz is the body of GET /healthz.
@@ -124,8 +117,11 @@ func (h healthz) reader(name string) readerHealth {
 }
 
 func (r *daemonRig) health() (healthz, int, error) {
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(r.url + "/healthz")
+	c := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", r.sock)
+		}}}
+	resp, err := c.Get("http://idreaderd/healthz")
 	if err != nil {
 		return healthz{}, 0, err
 	}

@@ -87,7 +87,7 @@ func TestAppleShape(t *testing.T) {
 			defer rd.Close()
 			target := rd.Put(w)
 			defer target.Remove()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 			defer cancel()
 			tg, err := rd.Wait(ctx)
 			if err != nil {
@@ -95,7 +95,7 @@ func TestAppleShape(t *testing.T) {
 			}
 			cfg := terminal.Config{Trust: wd.Trust, Profile: profile, Limits: nfc.Limits(terminal.NFCLimits(tg.Limits())),
 				Transports: []terminal.Transport{terminal.TransportBLECentralClient, terminal.TransportNFC},
-				BLE:        terminal.BLEConfig{Peripheral: rdAdapter.Peripheral(), Central: rdAdapter.Central(), ConnectTimeout: 30 * time.Second}}
+				BLE:        terminal.BLEConfig{Peripheral: rdAdapter.Peripheral(), Central: rdAdapter.Central(), ConnectTimeout: 60 * time.Second}}
 			begin := time.Now()
 			out, err := terminal.Tap(ctx, tg, cfg)
 			took := time.Since(begin)
@@ -164,7 +164,7 @@ func TestWalletDisconnectsMidTransfer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			cfg := terminal.Config{Trust: wd.Trust, Profile: profile, ExchangeTimeout: 60 * time.Second,
-				BLE: terminal.BLEConfig{Peripheral: rdAdapter.Peripheral(), Central: rdAdapter.Central(), ConnectTimeout: 30 * time.Second}}
+				BLE: terminal.BLEConfig{Peripheral: rdAdapter.Peripheral(), Central: rdAdapter.Central(), ConnectTimeout: 60 * time.Second}}
 			type result struct {
 				err error
 				at  time.Time
