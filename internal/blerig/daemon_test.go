@@ -79,7 +79,7 @@ logging:
 	r.d = start(t, filepath.Join(dir, "idreaderd.log"), "idreaderd", "--config", path)
 	var last string
 	ok := false
-	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+	for end := time.Now().Add(120 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		h, code, err := r.health()
 		last = fmt.Sprintf("%d %+v %v", code, h, err)
 		if ok = err == nil && h.reader("kiosk").BLE == "ok" && h.reader("kiosk").Up; ok {
