@@ -87,6 +87,7 @@ func (c central) Scan(ctx context.Context, f ble.ScanFilter) (ble.Advertisement,
 	})
 	defer cancel()
 
+	a.dropStaleDevices(ctx)
 	adapter := a.conn.Object(bluezService, a.path)
 	filter := map[string]dbus.Variant{
 		"UUIDs":     dbus.MakeVariant([]string{uuidString(f.Service)}),

@@ -178,6 +178,17 @@ func (r *daemonRig) qrTap(mode string) auditRecord {
 	}
 	waitFor(t, 90*time.Second, "the kiosk's decision", func() bool { return len(r.records("kiosk")) > before })
 	sim.wait(t, 30*time.Second)
+	// Both ends closed the session: the link must go down, or the next
+	// wallet could not reach the reader (nor a phone after a real tap).
+	var left []string
+	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if left = connectedDevices(t); len(left) == 0 {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("links still up 15 s after the tap: %v", left)
+	}
 	rec := r.records("kiosk")[before]
 	if rec.Decision != "accept" || rec.Engagement != "qr" {
 		t.Fatalf("kiosk decided %+v; want an accept after a qr engagement\nsim:\n%s\ndaemon:\n%s", rec, sim.output(), r.d.output())

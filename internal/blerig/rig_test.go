@@ -226,3 +226,27 @@ func resetRadios(t *testing.T) {
 		}
 	}
 }
+
+// connectedDevices lists the devices bluetoothd reports connected, as
+// "adapter→device" strings.
+func connectedDevices(t *testing.T) []string {
+	t.Helper()
+	conn, err := dbus.ConnectSystemBus()
+	if err != nil {
+		t.Fatalf("system bus: %v", err)
+	}
+	defer conn.Close()
+	objs := map[dbus.ObjectPath]map[string]map[string]dbus.Variant{}
+	if err := conn.Object("org.bluez", "/").Call("org.freedesktop.DBus.ObjectManager.GetManagedObjects", 0).Store(&objs); err != nil {
+		t.Fatalf("listing bluez objects: %v", err)
+	}
+	var out []string
+	for path, ifaces := range objs {
+		if dev, ok := ifaces["org.bluez.Device1"]; ok {
+			if c, _ := dev["Connected"].Value().(bool); c {
+				out = append(out, string(path))
+			}
+		}
+	}
+	return out
+}
