@@ -266,6 +266,7 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 			{Reader: pnpReader, CurrentState: r.pnp},
 		}
 		err := r.statusChange(ctx, states, -1)
+		seen := time.Now()
 		switch {
 		case err == nil:
 		case errors.Is(err, scard.ErrCancelled), errors.Is(err, scard.ErrTimeout):
@@ -296,6 +297,7 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		switch {
 		case err == nil:
 			r.served, r.retries = t.count, 0
+			t.detected = seen
 			return t, nil
 		case isServiceErr(err):
 			r.drop()
@@ -403,6 +405,8 @@ type target struct {
 	card  *scard.Card
 	atr   []byte
 	count int
+	// detected is when pcscd reported the card present, before Connect.
+	detected time.Time
 
 	mu       sync.Mutex
 	closed   bool
@@ -410,7 +414,12 @@ type target struct {
 	inflight sync.WaitGroup // an abandoned Transmit still in pcsc-lite
 }
 
-func (t *target) ATR() []byte           { return t.atr }
+func (t *target) ATR() []byte { return t.atr }
+
+// Detected implements reader.Detector: the time pcscd reported the card
+// present, before the connection powered it up.
+func (t *target) Detected() time.Time { return t.detected }
+
 func (t *target) Limits() reader.Limits { return t.r.limits }
 
 func (t *target) WaitRemoved(ctx context.Context) error {
