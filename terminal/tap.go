@@ -74,6 +74,9 @@ type Config struct {
 	// (ISO/IEC 18013-5 clause 9.1.5.2 wants a new key per session: this is
 	// for replaying a recorded tap, `idreader replay`, and tests only).
 	EphemeralKey func(*mdoc.DeviceEngagement) (*ecdh.PrivateKey, error)
+	// DeviceRequest, when set, is sent as it is instead of a request built
+	// from Profile and signed with ReaderAuth (replaying a recorded tap).
+	DeviceRequest []byte
 }
 
 // Outcome is what one tap produced. Result is nil when the exchange failed
@@ -230,7 +233,7 @@ func newTap(cfg Config) (*tap, error) {
 	if cfg.ExchangeTimeout == 0 {
 		cfg.ExchangeTimeout = 30 * time.Second
 	}
-	if len(cfg.Profile.Requests) == 0 {
+	if len(cfg.Profile.Requests) == 0 && cfg.DeviceRequest == nil {
 		return nil, errors.New("terminal: the profile requests nothing")
 	}
 	for _, t := range cfg.Transports {
@@ -394,16 +397,35 @@ func (tp *tap) startSession(ctx context.Context) error {
 	tp.sess = sess
 	start = time.Now()
 	defer func() { tp.out.Timing.Request = time.Since(start) }()
+	raw := tp.cfg.DeviceRequest
+	if raw == nil {
+		if raw, err = tp.buildRequest(sess); err != nil {
+			return err
+		}
+	}
+	tp.request, err = sess.Establish(raw)
+	if err != nil {
+		return fmt.Errorf("encrypting device request: %w", err)
+	}
+	if tp.cfg.Record {
+		tp.out.Evidence = &Evidence{DeviceRequest: raw, SessionTranscript: sess.Transcript().Bytes(), ReaderKey: sess.PrivateKey()}
+	}
+	return nil
+}
+
+// buildRequest builds the DeviceRequest of the profile, each DocRequest
+// signed with the reader's identity when it has one (clause 9.1.4).
+func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 	var docs []mdoc.DocRequest
 	for _, ir := range tp.cfg.Profile.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
 		if err != nil {
-			return fmt.Errorf("building request for %s: %w", ir.DocType, err)
+			return nil, fmt.Errorf("building request for %s: %w", ir.DocType, err)
 		}
 		if id := tp.cfg.ReaderAuth; id != nil {
 			sig, err := session.SignReaderAuth(tp.cfg.Rand, id.Key, id.Chain, sess.Transcript(), dr.ItemsRequestBytes)
 			if err != nil {
-				return fmt.Errorf("signing reader authentication: %w", err)
+				return nil, fmt.Errorf("signing reader authentication: %w", err)
 			}
 			dr.ReaderAuth = sig
 		}
@@ -411,16 +433,9 @@ func (tp *tap) startSession(ctx context.Context) error {
 	}
 	req, err := mdoc.BuildDeviceRequest(docs[0], docs[1:]...)
 	if err != nil {
-		return fmt.Errorf("building device request: %w", err)
+		return nil, fmt.Errorf("building device request: %w", err)
 	}
-	tp.request, err = sess.Establish(req.Raw)
-	if err != nil {
-		return fmt.Errorf("encrypting device request: %w", err)
-	}
-	if tp.cfg.Record {
-		tp.out.Evidence = &Evidence{DeviceRequest: req.Raw, SessionTranscript: sess.Transcript().Bytes(), ReaderKey: sess.PrivateKey()}
-	}
-	return nil
+	return req.Raw, nil
 }
 
 // newSession makes the session with a fresh EReaderKey on the wallet's
