@@ -101,12 +101,36 @@ logging:
 		t.Fatal(err)
 	}
 
+	// Start to ready: from exec to the READY=1 datagram on $NOTIFY_SOCKET
+	// (sd_notify, as under systemd Type=notify).
+	sock := filepath.Join(dir, "notify.sock")
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notify.Close()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, "--config", conf)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ready := make(chan time.Duration, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := notify.Read(buf)
+			if err != nil {
+				return
+			}
+			if bytes.Contains(buf[:n], []byte("READY=1")) {
+				ready <- time.Since(started)
+				return
+			}
+		}
+	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stopped := false
@@ -150,6 +174,12 @@ logging:
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	select {
+	case d := <-ready:
+		t.Logf("idreaderd start to ready (exec to READY=1): %v", d.Round(100*time.Microsecond))
+	case <-time.After(5 * time.Second):
+		t.Error("idreaderd sent no READY=1")
+	}
 	time.Sleep(idleSettle)
 	pid := cmd.Process.Pid
 	rss, hwm := procStatusOf(pid, "VmRSS"), procStatusOf(pid, "VmHWM")
@@ -157,8 +187,8 @@ logging:
 	if rss <= 0 {
 		t.Fatalf("VmRSS of idreaderd (pid %d): %v", pid, rss)
 	}
-	t.Logf("idreaderd idle %v after ready, one PC/SC reader, no tap: VmRSS %.1f MB (%.0f kB), VmHWM %.1f MB, %.0f threads",
-		idleSettle, rss/1024, rss, hwm/1024, threads)
+	t.Logf("idreaderd idle %v after ready, one PC/SC reader, no tap: VmRSS %.1f MB (%.0f kB: anonymous %.0f kB, file %.0f kB), VmHWM %.1f MB, %.0f threads",
+		idleSettle, rss/1024, rss, procStatusOf(pid, "RssAnon"), procStatusOf(pid, "RssFile"), hwm/1024, threads)
 
 	if err := stop(); err != nil {
 		t.Errorf("idreaderd after SIGTERM: %v", err)
