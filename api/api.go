@@ -11,13 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/terminal"
 )
 
 // Options configure the API.
 type Options struct {
 	// Service is the running daemon; required.
-	Service terminal.Service
+	Service daemon.Service
 	// Token, when set, is the bearer token every route but /healthz
 	// requires on every listener (see the package documentation).
 	Token string
@@ -25,7 +26,7 @@ type Options struct {
 	// stops it.
 	Metrics *Metrics
 	// Display, when set, is mounted at "/" for local clients (and remote
-	// ones with the token): the kiosk page of hardware/display.
+	// ones with the token): the kiosk page of api/display.
 	Display http.Handler
 	// DefaultTimeout is a check's timeout when the request gives none
 	// (30s); MaxTimeout the longest a request may ask for (5m).
@@ -40,7 +41,7 @@ type Options struct {
 
 // Server is the API's http.Handler.
 type Server struct {
-	svc       terminal.Service
+	svc       daemon.Service
 	token     string
 	metrics   *Metrics
 	display   http.Handler
@@ -158,13 +159,13 @@ func (s *Server) checks(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, CodeCheckFailed, "api: the check ended without a result")
 	case err == nil:
 		writeJSON(w, http.StatusOK, res)
-	case errors.Is(err, terminal.ErrUnknownProfile):
+	case errors.Is(err, daemon.ErrUnknownProfile):
 		writeError(w, http.StatusNotFound, CodeUnknownProfile, err.Error())
-	case errors.Is(err, terminal.ErrUnknownReader):
+	case errors.Is(err, daemon.ErrUnknownReader):
 		writeError(w, http.StatusNotFound, CodeUnknownReader, err.Error())
-	case errors.Is(err, terminal.ErrBusy):
+	case errors.Is(err, daemon.ErrBusy):
 		writeError(w, http.StatusConflict, CodeBusy, err.Error())
-	case errors.Is(err, terminal.ErrCancelled), errors.Is(err, context.Canceled):
+	case errors.Is(err, daemon.ErrCancelled), errors.Is(err, context.Canceled):
 		writeError(w, http.StatusGone, CodeCancelled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, terminal.ErrTimeout):
 		writeError(w, http.StatusGatewayTimeout, CodeTimeout,
@@ -202,8 +203,8 @@ func (s *Server) lastResult(w http.ResponseWriter, r *http.Request) {
 
 // readersBody is the answer of GET /v1/readers and /healthz.
 type readersBody struct {
-	Status  string                  `json:"status,omitempty"`
-	Readers []terminal.ReaderStatus `json:"readers"`
+	Status  string                `json:"status,omitempty"`
+	Readers []daemon.ReaderStatus `json:"readers"`
 }
 
 func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
@@ -212,7 +213,7 @@ func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := s.svc.Readers()
 	if rs == nil {
-		rs = []terminal.ReaderStatus{}
+		rs = []daemon.ReaderStatus{}
 	}
 	writeJSON(w, http.StatusOK, readersBody{Readers: rs})
 }
@@ -225,7 +226,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := s.svc.Readers()
 	if rs == nil {
-		rs = []terminal.ReaderStatus{}
+		rs = []daemon.ReaderStatus{}
 	}
 	body := readersBody{Status: "down", Readers: rs}
 	status := http.StatusServiceUnavailable
@@ -287,7 +288,7 @@ func extendWrite(w http.ResponseWriter, d time.Duration) {
 	_ = http.NewResponseController(w).SetWriteDeadline(t)
 }
 
-// events is GET /v1/events: server-sent events of terminal.Event JSON,
+// events is GET /v1/events: server-sent events of daemon.Event JSON,
 // optionally only one reader's (?reader=NAME), with a heartbeat comment
 // every Heartbeat. It ends when the client goes, the server shuts down or
 // the Service closes the subscription.
@@ -349,7 +350,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 }
 
 // sseEvent encodes an event for the stream, personal data removed.
-func sseEvent(ev terminal.Event) []byte {
+func sseEvent(ev daemon.Event) []byte {
 	ev.Personal = nil
 	b, err := json.Marshal(ev)
 	if err != nil {

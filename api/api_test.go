@@ -13,23 +13,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/daemon/daemontest"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/terminal"
-	"github.com/idreader/idreader/terminal/terminaltest"
 	"github.com/idreader/idreader/verify"
 )
 
-func newFake() *terminaltest.Service {
-	return terminaltest.New([]string{"counter-1", "counter-2"}, []string{"age-20", "identity"})
+func newFake() *daemontest.Service {
+	return daemontest.New([]string{"counter-1", "counter-2"}, []string{"age-20", "identity"})
 }
 
-func acceptResult() terminal.CheckResult {
-	return terminal.CheckResult{
+func acceptResult() daemon.CheckResult {
+	return daemon.CheckResult{
 		Report: verify.Report{
 			Verdict: verify.VerdictAccept,
 			Documents: []verify.DocumentReport{{
-				DocType:  terminal.DocTypeMDL,
+				DocType:  mdoc.DocTypeMDL,
 				Issuer:   verify.IssuerReport{Subject: "CN=Test IACA", Country: "JP"},
-				Elements: map[string]map[string]any{terminal.NameSpaceMDL: {"age_over_20": true, "family_name": "Yamada"}},
+				Elements: map[string]map[string]any{mdoc.NameSpaceMDL: {"age_over_20": true, "family_name": "Yamada"}},
 				Checks:   []verify.CheckReport{},
 			}},
 			Errors: []verify.ErrorReport{},
@@ -85,7 +87,7 @@ func postCheck(h http.Handler, body string) <-chan *httptest.ResponseRecorder {
 	return out
 }
 
-func armed(t *testing.T, f *terminaltest.Service) terminal.CheckRequest {
+func armed(t *testing.T, f *daemontest.Service) daemon.CheckRequest {
 	t.Helper()
 	select {
 	case r := <-f.Armed():
@@ -93,7 +95,7 @@ func armed(t *testing.T, f *terminaltest.Service) terminal.CheckRequest {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no check armed")
 	}
-	return terminal.CheckRequest{}
+	return daemon.CheckRequest{}
 }
 
 func TestCheckAccept(t *testing.T) {
@@ -278,7 +280,7 @@ func TestResultsLastAndReaders(t *testing.T) {
 	res.ID = "chk-9"
 	f.SetLast(&res)
 	w := do(t, h, "GET", "/v1/results/last", "")
-	var got terminal.CheckResult
+	var got daemon.CheckResult
 	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &got) != nil || got.ID != "chk-9" || got.Decision != "accept" {
 		t.Fatalf("last: %d %s", w.Code, w.Body)
 	}
@@ -309,11 +311,11 @@ func TestHealthz(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"ok"`) {
 		t.Fatalf("healthz up: %d %s", w.Code, w.Body)
 	}
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReaderDown})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReaderDown})
 	if w := do(t, h, "GET", "/healthz", ""); w.Code != 200 {
 		t.Fatalf("one reader up: %d %s", w.Code, w.Body)
 	}
-	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventReaderDown})
+	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventReaderDown})
 	w = do(t, h, "GET", "/healthz", "")
 	if w.Code != 503 || !strings.Contains(w.Body.String(), `"status":"down"`) || !strings.Contains(w.Body.String(), `"up":false`) {
 		t.Fatalf("no reader up: %d %s", w.Code, w.Body)
@@ -321,7 +323,7 @@ func TestHealthz(t *testing.T) {
 	if w := do(t, h, "GET", "/healthz", "", "RemoteAddr", "192.0.2.7:5000"); w.Code != 503 {
 		t.Errorf("remote healthz: %d", w.Code)
 	}
-	empty := New(Options{Service: terminaltest.New(nil, nil)})
+	empty := New(Options{Service: daemontest.New(nil, nil)})
 	if w := do(t, empty, "GET", "/healthz", ""); w.Code != 503 || !strings.Contains(w.Body.String(), `"readers":[]`) {
 		t.Errorf("no readers: %d %s", w.Code, w.Body)
 	}
@@ -458,12 +460,12 @@ func TestEventsStream(t *testing.T) {
 	defer resp.Body.Close()
 	waitFor(t, "subscription", func() bool { return f.Subscribers() == 1 })
 
-	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventReading}) // filtered out
-	ev := f.Emit(terminal.Event{
-		Reader: "counter-1", Kind: terminal.EventDecision, Profile: "identity", CheckID: "chk-1",
-		Decision: "reject", Reasons: []string{"age_not_met"}, DocType: terminal.DocTypeMDL,
+	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventReading}) // filtered out
+	ev := f.Emit(daemon.Event{
+		Reader: "counter-1", Kind: daemon.EventDecision, Profile: "identity", CheckID: "chk-1",
+		Decision: "reject", Reasons: []string{"age_not_met"}, DocType: mdoc.DocTypeMDL,
 		Steps: []terminal.StepTime{{Step: "verify", Duration: time.Millisecond}}, Total: time.Second,
-		Personal: &terminal.Personal{Name: "YAMADA Hanako", Portrait: []byte{0xff, 0xd8, 0xff, 0xe0}},
+		Personal: &daemon.Personal{Name: "YAMADA Hanako", Portrait: []byte{0xff, 0xd8, 0xff, 0xe0}},
 	})
 	heartbeats := 0
 	for {
@@ -487,11 +489,11 @@ func TestEventsStream(t *testing.T) {
 				t.Errorf("event leaks %q: %s", leak, data)
 			}
 		}
-		var got terminal.Event
+		var got daemon.Event
 		if err := json.Unmarshal([]byte(data), &got); err != nil {
 			t.Fatal(err)
 		}
-		if got.Kind != terminal.EventDecision || got.Reader != "counter-1" || got.Decision != "reject" ||
+		if got.Kind != daemon.EventDecision || got.Reader != "counter-1" || got.Decision != "reject" ||
 			got.Reasons[0] != "age_not_met" || got.CheckID != "chk-1" || got.Personal != nil {
 			t.Fatalf("event %+v", got)
 		}

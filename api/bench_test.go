@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -19,9 +21,9 @@ func BenchmarkDecodeCheckRequest(b *testing.B) {
 }
 
 func BenchmarkSSEEvent(b *testing.B) {
-	ev := terminal.Event{Seq: 42, Time: time.Now(), Reader: "counter-1", Kind: terminal.EventDecision,
+	ev := daemon.Event{Seq: 42, Time: time.Now(), Reader: "counter-1", Kind: daemon.EventDecision,
 		Profile: "age-20", CheckID: "chk-1", Decision: "reject", Reasons: []string{"age_not_met"},
-		DocType: terminal.DocTypeMDL, IssuerCountry: "JP"}
+		DocType: mdoc.DocTypeMDL, IssuerCountry: "JP"}
 	b.ReportAllocs()
 	for b.Loop() {
 		sseEvent(ev)
@@ -30,7 +32,7 @@ func BenchmarkSSEEvent(b *testing.B) {
 
 func BenchmarkMetricsObserve(b *testing.B) {
 	m := NewMetrics(newFake())
-	ev := terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "reject",
+	ev := daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "reject",
 		Reasons: []string{"age_not_met"}, Total: 300 * time.Millisecond,
 		Steps: []terminal.StepTime{{Step: "engagement", Duration: time.Millisecond}, {Step: "session", Duration: time.Millisecond},
 			{Step: "request", Duration: time.Millisecond}, {Step: "verify", Duration: time.Millisecond}, {Step: "decide", Duration: time.Millisecond}}}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/hardware/display"
+	"github.com/idreader/idreader/api/display"
 )
 
 // TestLocalTrustNotForBrowsers: without a token, loopback clients are

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/daemon"
 )
 
 // checkBody is the JSON body of POST /v1/checks.
@@ -36,30 +36,30 @@ var errBadRequest = errors.New("api: bad request")
 // with control characters, and non-positive timeouts are refused with an
 // error wrapping a bad-request sentinel. The reader of r is not limited
 // here; the handler limits the body to 4 KiB.
-func decodeCheckRequest(r io.Reader, def, maxWait time.Duration) (terminal.CheckRequest, error) {
+func decodeCheckRequest(r io.Reader, def, maxWait time.Duration) (daemon.CheckRequest, error) {
 	var b checkBody
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return terminal.CheckRequest{}, fmt.Errorf("%w: decoding JSON: %w", errBadRequest, err)
+		return daemon.CheckRequest{}, fmt.Errorf("%w: decoding JSON: %w", errBadRequest, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return terminal.CheckRequest{}, fmt.Errorf("%w: data after the JSON object", errBadRequest)
+		return daemon.CheckRequest{}, fmt.Errorf("%w: data after the JSON object", errBadRequest)
 	}
 	if err := checkName("profile", b.Profile, true); err != nil {
-		return terminal.CheckRequest{}, err
+		return daemon.CheckRequest{}, err
 	}
 	if err := checkName("reader", b.Reader, false); err != nil {
-		return terminal.CheckRequest{}, err
+		return daemon.CheckRequest{}, err
 	}
 	d, err := parseTimeout(b.Timeout, def)
 	if err != nil {
-		return terminal.CheckRequest{}, err
+		return daemon.CheckRequest{}, err
 	}
 	if d > maxWait {
-		return terminal.CheckRequest{}, fmt.Errorf("%w: timeout %v is over the limit %v", errBadRequest, d, maxWait)
+		return daemon.CheckRequest{}, fmt.Errorf("%w: timeout %v is over the limit %v", errBadRequest, d, maxWait)
 	}
-	return terminal.CheckRequest{Profile: b.Profile, Reader: b.Reader, Timeout: d}, nil
+	return daemon.CheckRequest{Profile: b.Profile, Reader: b.Reader, Timeout: d}, nil
 }
 
 func checkName(field, s string, required bool) error {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/hardware/display"
-	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 )
 
 // TestDisplayMounted: with the kiosk display mounted, the same decision
@@ -31,8 +31,8 @@ func TestDisplayMounted(t *testing.T) {
 	presp, psr := openStream(t, ctx, srv.URL+"/v1/events")
 	defer presp.Body.Close()
 	waitFor(t, "both subscriptions", func() bool { return f.Subscribers() == 2 })
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "accept", Profile: "identity",
-		Personal: &terminal.Personal{Name: "YAMADA Hanako", Portrait: []byte{0xff, 0xd8, 0xff, 0xe0, 1, 2, 3}}})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "accept", Profile: "identity",
+		Personal: &daemon.Personal{Name: "YAMADA Hanako", Portrait: []byte{0xff, 0xd8, 0xff, 0xe0, 1, 2, 3}}})
 
 	find := func(sr sseReader, want string) string {
 		for {

@@ -1,8 +1,8 @@
 // Package api is the daemon's local HTTP JSON API for the point of sale:
 // start a check with a profile and wait for its result, read the last
 // result, stream events, cancel the waiting check, list readers, plus
-// /healthz and Prometheus /metrics. It consumes a terminal.Service and may
-// mount the kiosk display (hardware/display) at "/".
+// /healthz and Prometheus /metrics. It consumes a daemon.Service and may
+// mount the kiosk display (api/display) at "/".
 //
 // # Routes
 //
@@ -17,7 +17,7 @@
 //	                           504 timeout (no tap within the timeout)
 //	                           500 check_failed (any other error of the Service)
 //	GET    /v1/results/last    200 CheckResult, 404 no_result
-//	GET    /v1/events          200 text/event-stream of terminal.Event JSON
+//	GET    /v1/events          200 text/event-stream of daemon.Event JSON
 //	                               (never Event.Personal), ": heartbeat" comments
 //	DELETE /v1/checks/current  204, 404 no_check
 //	GET    /v1/readers         200 {"readers": [{"name", "up", "state"}]}
@@ -56,6 +56,6 @@
 // only to the request that asked. GET /v1/results/last returns it to the
 // same class of caller, an authorized one (the token, or a local client when
 // no token is configured): anyone who may start a check may read the last
-// result, nobody else. /v1/events streams terminal.Event, which never carries
+// result, nobody else. /v1/events streams daemon.Event, which never carries
 // Personal; metrics carry codes only.
 package api

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/daemon"
 )
 
 // Metrics counts taps and decisions from the Service's events into a
@@ -27,7 +27,7 @@ import (
 // idreader_taps_total. Only codes and reader names become labels, never
 // personal data.
 type Metrics struct {
-	svc      terminal.Service
+	svc      daemon.Service
 	registry *prometheus.Registry
 
 	taps      *prometheus.CounterVec
@@ -47,7 +47,7 @@ var tapBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30}
 
 // NewMetrics returns the metrics of svc in a new private registry. Call
 // Start to feed them and Stop to end the feeding.
-func NewMetrics(svc terminal.Service) *Metrics {
+func NewMetrics(svc daemon.Service) *Metrics {
 	m := &Metrics{
 		svc:      svc,
 		registry: prometheus.NewRegistry(),
@@ -127,14 +127,14 @@ func (m *Metrics) Stop() {
 
 // Observe counts one event. Start calls it for every event; it is exported
 // for a daemon that fans events out itself.
-func (m *Metrics) Observe(ev terminal.Event) {
+func (m *Metrics) Observe(ev daemon.Event) {
 	if ev.Kind != "" {
 		m.events.WithLabelValues(string(ev.Kind)).Inc()
 	}
 	if ev.Reader != "" {
-		m.readerUp.WithLabelValues(ev.Reader).Set(b2f(ev.Kind != terminal.EventReaderDown))
+		m.readerUp.WithLabelValues(ev.Reader).Set(b2f(ev.Kind != daemon.EventReaderDown))
 	}
-	if ev.Kind != terminal.EventDecision {
+	if ev.Kind != daemon.EventDecision {
 		return
 	}
 	m.taps.WithLabelValues(ev.Reader).Inc()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -20,12 +21,12 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("reader_up before events = %v", v)
 	}
 	steps := []terminal.StepTime{{Step: "engagement", Duration: 20 * time.Millisecond}, {Step: "verify", Duration: 5 * time.Millisecond}}
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventReading})
-	f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "accept", Steps: steps, Total: 300 * time.Millisecond})
-	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventDecision, Decision: "reject",
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventReading})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "accept", Steps: steps, Total: 300 * time.Millisecond})
+	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventDecision, Decision: "reject",
 		Reasons: []string{"age_not_met", "document_expired"}, Steps: steps, Total: 2 * time.Second,
-		Personal: &terminal.Personal{Name: "YAMADA Hanako"}})
-	f.Emit(terminal.Event{Reader: "counter-2", Kind: terminal.EventReaderDown})
+		Personal: &daemon.Personal{Name: "YAMADA Hanako"}})
+	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventReaderDown})
 	waitFor(t, "events counted", func() bool {
 		return testutil.ToFloat64(m.events.WithLabelValues("reader_down")) == 1
 	})

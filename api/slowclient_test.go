@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/hardware/display"
-	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 )
 
 // TestStreamClientThatNeverReads: an event-stream client (point of sale or
@@ -50,7 +50,7 @@ func TestStreamClientThatNeverReads(t *testing.T) {
 			t.Fatalf("%d streams still subscribed after %s", f.Subscribers(), time.Since(start))
 		}
 		t0 := time.Now()
-		f.Emit(terminal.Event{Reader: "counter-1", Kind: terminal.EventDecision, Decision: "reject", Reasons: []string{big}})
+		f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "reject", Reasons: []string{big}})
 		slowest = max(slowest, time.Since(t0))
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 )
 
 // serviceUUID is the Annex D Handover Request UUID.
@@ -51,7 +51,7 @@ func config(t testing.TB, mode ble.Mode) ble.Config {
 // pair connects both sides: the GATT server with Serve, the GATT client with
 // Dial, and returns them as reader and wallet for the mode. serverCfg and
 // clientCfg adjust the configurations.
-func pair(t testing.TB, link *bletest.Link, mode ble.Mode, adjust func(server, client *ble.Config)) (reader, wallet *ble.Conn, serverErr, clientErr error) {
+func pair(t testing.TB, link *memlink.Link, mode ble.Mode, adjust func(server, client *ble.Config)) (reader, wallet *ble.Conn, serverErr, clientErr error) {
 	t.Helper()
 	scfg, ccfg := config(t, mode), config(t, mode)
 	if adjust != nil {
@@ -76,9 +76,9 @@ func pair(t testing.TB, link *bletest.Link, mode ble.Mode, adjust func(server, c
 	return client, server, serverErr, clientErr
 }
 
-func newLink(t testing.TB, mtu int, faults ...bletest.Fault) *bletest.Link {
+func newLink(t testing.TB, mtu int, faults ...memlink.Fault) *memlink.Link {
 	t.Helper()
-	l, err := bletest.New(bletest.Config{MTU: mtu, Address: linkAddr, Faults: faults})
+	l, err := memlink.New(memlink.Config{MTU: mtu, Address: linkAddr, Faults: faults})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestAddressFilter(t *testing.T) {
 }
 
 func TestWrongIdent(t *testing.T) {
-	_, _, serr, cerr := pair(t, newLink(t, 185, bletest.WrongIdent()), ble.ModeCentralClient, nil)
+	_, _, serr, cerr := pair(t, newLink(t, 185, memlink.WrongIdent()), ble.ModeCentralClient, nil)
 	if !errors.Is(cerr, ble.ErrIdentMismatch) {
 		t.Fatalf("wallet: %v, want ErrIdentMismatch", cerr)
 	}
@@ -223,16 +223,16 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: Dial succeeded", name)
 		}
 	}
-	if _, err := bletest.New(bletest.Config{MTU: 22}); err == nil {
+	if _, err := memlink.New(memlink.Config{MTU: 22}); err == nil {
 		t.Error("MTU 22 accepted")
 	}
-	if _, err := bletest.New(bletest.Config{MTU: 518}); err == nil {
+	if _, err := memlink.New(memlink.Config{MTU: 518}); err == nil {
 		t.Error("MTU 518 accepted")
 	}
 }
 
 // rawClient connects to a Serve in progress without the 18013-5 set-up.
-func rawClient(t *testing.T, l *bletest.Link, mode ble.Mode) ble.ClientConn {
+func rawClient(t *testing.T, l *memlink.Link, mode ble.Mode) ble.ClientConn {
 	t.Helper()
 	ctx := context.Background()
 	adv, err := l.Central().Scan(ctx, ble.ScanFilter{Service: serviceUUID})
@@ -295,18 +295,18 @@ func TestFaults(t *testing.T) {
 	const big = 30 * 1024
 	tests := []struct {
 		name   string
-		fault  func() bletest.Fault
+		fault  func() memlink.Fault
 		size   int
 		limit  int
 		recvTO time.Duration
 		// sendErr is the sender's expected error, nil for none.
 		sendErr, recvErr error
 	}{
-		{"disconnect mid-message", func() bletest.Fault { return bletest.DisconnectAfter(5000) }, big, 0, 0, ble.ErrDisconnected, ble.ErrDisconnected},
-		{"disconnect at first chunk", func() bletest.Fault { return bletest.DisconnectAfter(0) }, big, 0, 0, ble.ErrDisconnected, ble.ErrDisconnected},
-		{"stall", func() bletest.Fault { return bletest.StallAfter(3000) }, big, 0, 100 * time.Millisecond, nil, ble.ErrTimeout},
-		{"oversize chunk", func() bletest.Fault { return bletest.OversizeChunks(600) }, big, 0, 0, nil, ble.ErrProtocol},
-		{"garbage lead byte", func() bletest.Fault { return bletest.LeadByte(0x5a) }, big, 0, 0, nil, ble.ErrProtocol},
+		{"disconnect mid-message", func() memlink.Fault { return memlink.DisconnectAfter(5000) }, big, 0, 0, ble.ErrDisconnected, ble.ErrDisconnected},
+		{"disconnect at first chunk", func() memlink.Fault { return memlink.DisconnectAfter(0) }, big, 0, 0, ble.ErrDisconnected, ble.ErrDisconnected},
+		{"stall", func() memlink.Fault { return memlink.StallAfter(3000) }, big, 0, 100 * time.Millisecond, nil, ble.ErrTimeout},
+		{"oversize chunk", func() memlink.Fault { return memlink.OversizeChunks(600) }, big, 0, 0, nil, ble.ErrProtocol},
+		{"garbage lead byte", func() memlink.Fault { return memlink.LeadByte(0x5a) }, big, 0, 0, nil, ble.ErrProtocol},
 		{"message too large", nil, big, big - 1, 0, nil, ble.ErrMessageTooLarge},
 	}
 	for _, mode := range modes {
@@ -315,7 +315,7 @@ func TestFaults(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/%s", mode, dir, tt.name), func(t *testing.T) {
 					// Faults on data count both directions; the response
 					// case first moves a small request cleanly.
-					var faults []bletest.Fault
+					var faults []memlink.Fault
 					if tt.fault != nil {
 						faults = append(faults, skipFirst(tt.fault(), dir == "response"))
 					}
@@ -360,16 +360,16 @@ func TestFaults(t *testing.T) {
 
 // skipFirst lets the first complete message (up to and including its 0x00
 // chunk) through untouched when skip is set.
-func skipFirst(f bletest.Fault, skip bool) bletest.Fault {
+func skipFirst(f memlink.Fault, skip bool) memlink.Fault {
 	passed := !skip
-	return func(dir bletest.Direction, char ble.UUID, v []byte) ([]byte, bletest.Action) {
+	return func(dir memlink.Direction, char ble.UUID, v []byte) ([]byte, memlink.Action) {
 		cs, ps := ble.ModeCentralClient.Characteristics(), ble.ModePeripheralServer.Characteristics()
 		data := char == cs.Client2Server || char == cs.Server2Client || char == ps.Client2Server || char == ps.Server2Client
 		if !passed && data {
 			if len(v) > 0 && v[0] == 0 {
 				passed = true
 			}
-			return v, bletest.Deliver
+			return v, memlink.Deliver
 		}
 		return f(dir, char, v)
 	}

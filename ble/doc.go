@@ -8,7 +8,8 @@
 // server) and [Central] / [ClientConn] (scan, connect, discover, subscribe,
 // read and write as GATT client). A BlueZ adapter (D-Bus or
 // tinygo.org/x/bluetooth) implements those four interfaces at the edge;
-// package bletest implements them in memory for tests.
+// package memlink implements them in memory, and package bletest holds the
+// conformance suite every implementation passes.
 //
 // Which side is the GATT server depends on the mode chosen at engagement:
 //

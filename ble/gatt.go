@@ -4,7 +4,7 @@ import "context"
 
 // The GATT abstraction: the least that ISO/IEC 18013-5 BLE data retrieval
 // needs from a Bluetooth stack, in both roles. Adapters (BlueZ over D-Bus,
-// tinygo.org/x/bluetooth, the in-memory bletest link) implement it.
+// tinygo.org/x/bluetooth, the in-memory memlink link) implement it.
 //
 // Contract shared by every method below:
 //   - a method blocks at most until ctx is done, and then returns an error

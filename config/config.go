@@ -12,8 +12,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/internal/keyfile"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
+	"github.com/idreader/idreader/reader/pn532"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -27,9 +30,12 @@ const (
 	DriverPCSC               = "pcsc"
 	DriverSimulated          = "simulated"
 	DriverQR                 = "qr"
+	// DriverPN532 is an NXP PN532 on the host's I2C, SPI or UART (package
+	// reader/pn532), without pcscd.
+	DriverPN532 = "pn532"
 	// AdapterSimulated is the BLE adapter name of the in-memory link
 	// between a simulated reader and its simulated wallets (package
-	// ble/bletest): BLE without a radio, for demonstrations and tests.
+	// ble/memlink): BLE without a radio, for demonstrations and tests.
 	AdapterSimulated = "simulated"
 	// DeviceStdin is the device of a QR reader that reads standard input
 	// (a keyboard-wedge scanner typing into the daemon's terminal).
@@ -78,6 +84,13 @@ type Reader struct {
 	// first reader pcscd lists; for a qr reader the scanner's tty
 	// (/dev/ttyACM0) or "-" for standard input.
 	Device string `yaml:"device"`
+	// Bus is where a pn532 reader's chip hangs: i2c:/dev/i2c-1,
+	// spi:/dev/spidev0.0 or uart:/dev/ttyAMA0.
+	Bus string `yaml:"bus"`
+	// Reset and IRQ name the GPIO pins wired to a pn532's RSTPDN and
+	// P70_IRQ lines (e.g. GPIO20, GPIO16); both optional.
+	Reset string `yaml:"reset"`
+	IRQ   string `yaml:"irq"`
 	// Transports is the preference order of the data retrieval methods
 	// (nfc, ble-central, ble-peripheral) when the wallet offers several;
 	// after loading it is never empty: by default nfc alone without a BLE
@@ -130,7 +143,7 @@ func (r Reader) UsesBLE() bool {
 	return r.BLE.Adapter != "" && slices.ContainsFunc(r.TransportList(), func(t terminal.Transport) bool { return t != terminal.TransportNFC })
 }
 
-// Timeouts of the reader loop; zero takes the terminal's defaults.
+// Timeouts of the reader loop; zero takes the daemon's defaults.
 type Timeouts struct {
 	Engagement Duration `yaml:"engagement"`
 	Exchange   Duration `yaml:"exchange"`
@@ -294,6 +307,11 @@ func (c *Config) applyDefaults() {
 		}
 		if r.Limits == "" {
 			r.Limits = LimitsExtended
+			if r.Driver == DriverPN532 {
+				// Every short APDU fits one PN532 frame; extended
+				// ones need MI chaining.
+				r.Limits = LimitsShort
+			}
 		}
 		if r.Name == "" {
 			r.Name = fmt.Sprintf("reader%d", i)
@@ -383,9 +401,9 @@ func (c *Config) ProfileNames() []string {
 func docTypeOf(s string) string {
 	switch strings.ToLower(s) {
 	case "mdl":
-		return policy.DocTypeMDL
+		return mdoc.DocTypeMDL
 	case "mnc", "my-number-card", "mynumbercard":
-		return policy.DocTypeMyNumberCard
+		return mdoc.DocTypeMyNumberCard
 	}
 	return s
 }
@@ -474,8 +492,20 @@ func (c *Config) validate() error {
 			if r.BLE.Adapter == "" {
 				e.add(path, "a qr reader needs a BLE radio (QR engagement retrieves over BLE): set ble.adapter here or at the top level")
 			}
+		case DriverPN532:
+			if r.Device != "" {
+				e.add(path+".device", "a pn532 reader has a bus, not a device")
+			}
+			if r.Bus == "" {
+				e.add(path, "bus missing: i2c:/dev/i2c-1, spi:/dev/spidev0.0 or uart:/dev/ttyAMA0")
+			} else if _, err := pn532.ParseBus(r.Bus); err != nil {
+				e.add(path+".bus", "%s", strings.TrimPrefix(err.Error(), "pn532: "))
+			}
 		default:
-			e.add(path+".driver", "unknown driver %q (pcsc, simulated or qr)", r.Driver)
+			e.add(path+".driver", "unknown driver %q (pcsc, simulated, qr or pn532)", r.Driver)
+		}
+		if r.Driver != DriverPN532 && (r.Bus != "" || r.Reset != "" || r.IRQ != "") {
+			e.add(path, "bus, reset and irq are settings of a pn532 reader")
 		}
 		c.validateTransports(e, path, r)
 		if r.Limits != LimitsExtended && r.Limits != LimitsShort {
@@ -671,11 +701,11 @@ func (c *Config) Profile(name string) (*policy.Profile, bool) {
 }
 
 // Settings loads the trust anchors and reader identities and returns the
-// terminal's settings. extraTrust (the demo issuers) is added to the trust
+// daemon's settings. extraTrust (the demo issuers) is added to the trust
 // store.
-func (c *Config) Settings(extraTrust ...*x509.Certificate) (*terminal.Settings, error) {
+func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, error) {
 	e := &errList{c: c}
-	s := &terminal.Settings{
+	s := &daemon.Settings{
 		Profiles:         map[string]*policy.Profile{},
 		Identities:       map[string]*terminal.ReaderIdentity{},
 		ReaderProfiles:   map[string]string{},
@@ -731,7 +761,7 @@ func loadIdentity(certPath, keyPath string) (*terminal.ReaderIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := pki.ParseKeyPEM(kb)
+	key, err := keyfile.ParseECDSA(kb)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", keyPath, err)
 	}

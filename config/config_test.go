@@ -9,7 +9,7 @@ import (
 
 	"github.com/idreader/idreader/config"
 	"github.com/idreader/idreader/holder/pki"
-	"github.com/idreader/idreader/policy"
+	"github.com/idreader/idreader/mdoc"
 )
 
 // setup writes a test PKI to dir/pki, as `idreader pki` does.
@@ -70,7 +70,7 @@ func TestExample(t *testing.T) {
 		t.Errorf("settings %+v", s)
 	}
 	bar := s.Profiles["bar-18"]
-	if bar == nil || len(bar.Documents) != 2 || bar.Documents[1].DocType != policy.DocTypeMyNumberCard || bar.ReaderIdentity != "counter" {
+	if bar == nil || len(bar.Documents) != 2 || bar.Documents[1].DocType != mdoc.DocTypeMyNumberCard || bar.ReaderIdentity != "counter" {
 		t.Fatalf("bar-18 %+v", bar)
 	}
 	for _, n := range []string{"age-20", "age-21", "identity"} {
@@ -240,6 +240,24 @@ trust: [pki/iaca.pem]
 ble:
   adapter: simulated
 `, []string{`idreaderd.yaml:5: ble.adapter: the simulated radio is only for simulated readers`}},
+		{"pn532", `
+readers:
+  - name: a
+    driver: pn532
+    profile: age-20
+  - name: b
+    driver: pn532
+    bus: usb:/dev/x
+    profile: age-20
+  - name: c
+    bus: i2c:/dev/i2c-1
+    profile: age-20
+trust: [pki/iaca.pem]
+`, []string{
+			`idreaderd.yaml:3: readers[0]: bus missing`,
+			`idreaderd.yaml:8: readers[1].bus: bus "usb:/dev/x": unknown kind "usb"`,
+			`idreaderd.yaml:10: readers[2]: bus, reset and irq are settings of a pn532 reader`,
+		}},
 		{"no readers no trust", `http: {listen: "[::1]:9000"}`, []string{
 			`readers: no readers configured`, `trust: no IACA trust anchors`,
 		}},
@@ -394,5 +412,28 @@ trust: [pki/iaca.pem]
 	}
 	if r := c.Readers[0]; strings.Join(r.Transports, " ") != "nfc" || r.UsesBLE() {
 		t.Errorf("no radio: %+v", r)
+	}
+}
+
+// TestPN532: a pn532 reader takes a bus and optional reset and irq pins,
+// and carries short APDUs unless told otherwise.
+func TestPN532(t *testing.T) {
+	dir := setup(t)
+	c, err := config.Load(write(t, dir, `
+readers:
+  - name: kiosk
+    driver: pn532
+    bus: spi:/dev/spidev0.0
+    reset: GPIO20
+    irq: GPIO16
+    profile: age-20
+trust: [pki/iaca.pem]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Readers[0]
+	if r.Bus != "spi:/dev/spidev0.0" || r.Reset != "GPIO20" || r.IRQ != "GPIO16" || r.Limits != config.LimitsShort {
+		t.Fatalf("%+v", r)
 	}
 }

@@ -8,5 +8,5 @@
 // Load validates everything it can at start: unknown keys, bad durations
 // and enumerations, references to unknown profiles, identities and outputs,
 // and files that do not exist. Settings then loads the trust anchors and
-// reader identities and turns the profiles into the terminal's settings.
+// reader identities and turns the profiles into the daemon's settings.
 package config

@@ -42,7 +42,7 @@ func init() {
 		MaxMapPairs:      maxMapPairs,
 		IndefLength:      cbor.IndefLengthForbidden,
 		UTF8:             cbor.UTF8RejectInvalid,
-		IntDec:           cbor.IntDecConvertSigned,
+		IntDec:           cbor.IntDecConvertSignedOrFail,
 		DefaultMapType:   nil,
 	}.DecMode()
 	if err != nil {

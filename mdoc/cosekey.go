@@ -8,7 +8,6 @@ import (
 	"crypto/elliptic"
 	"errors"
 	"fmt"
-	"math/big"
 )
 
 // ErrUnsupportedCurve is returned for a COSE_Key on a curve this project does
@@ -140,11 +139,12 @@ func (k *COSEKey) PublicKey() (crypto.PublicKey, error) {
 	}
 	switch {
 	case ci.ecdsa != nil:
-		// Going through ecdh validates that the point is on the curve.
-		if _, err := k.ECDHPublicKey(); err != nil {
-			return nil, err
+		// ParseUncompressedPublicKey checks that the point is on the curve.
+		pub, err := ecdsa.ParseUncompressedPublicKey(ci.ecdsa, append(append([]byte{4}, k.X...), k.Y...))
+		if err != nil {
+			return nil, fmt.Errorf("%w: COSE_Key is not a point on curve %d", ErrMalformed, k.Crv)
 		}
-		return &ecdsa.PublicKey{Curve: ci.ecdsa, X: new(big.Int).SetBytes(k.X), Y: new(big.Int).SetBytes(k.Y)}, nil
+		return pub, nil
 	case k.Crv == CrvEd25519:
 		return ed25519.PublicKey(append([]byte(nil), k.X...)), nil
 	}

@@ -21,11 +21,9 @@ const (
 	tagDaysSinceEpoch = 100
 )
 
-// The mDL namespace, document type and the element identifiers this package
-// decodes to dedicated types (ISO/IEC 18013-5 clause 7.2.1, table 5).
+// The mDL element identifiers this package decodes to dedicated types
+// (ISO/IEC 18013-5 clause 7.2.1, table 5).
 const (
-	NamespaceMDL          = "org.iso.18013.5.1"
-	DocTypeMDL            = "org.iso.18013.5.1.mDL"
 	ElementDrivingPrivs   = "driving_privileges"
 	ElementIssuingCountry = "issuing_country"
 	ElementPortrait       = "portrait"

@@ -145,11 +145,66 @@ func FuzzElementValue(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Whatever decodes must encode again (maps with non-text keys too).
-		if _, err := EncodeElementValue(v); err != nil {
-			if _, isDate := v.(TDate); !isDate {
-				t.Logf("re-encoding %T: %v", v, err)
-			}
+		// Whatever decodes must encode again (maps with non-text keys
+		// too), except a tdate whose UTC year leaves 0000..9999 (a
+		// "9999-12-31T23:00:00-02:00" decodes, but cannot be written in
+		// the Z form MarshalCBOR uses).
+		if _, err := EncodeElementValue(v); err != nil && !hasUnwritableTDate(v) {
+			t.Fatalf("re-encoding %T: %v", v, err)
 		}
 	})
+}
+
+// hasUnwritableTDate reports whether v holds, at any depth, a TDate whose UTC
+// year MarshalCBOR refuses.
+func hasUnwritableTDate(v any) bool {
+	switch x := v.(type) {
+	case TDate:
+		y := x.UTC().Year()
+		return y < 0 || y > 9999
+	case []any:
+		for _, e := range x {
+			if hasUnwritableTDate(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if hasUnwritableTDate(e) {
+				return true
+			}
+		}
+	case map[any]any:
+		for k, e := range x {
+			if hasUnwritableTDate(k) || hasUnwritableTDate(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestHasUnwritableTDate(t *testing.T) {
+	late, err := ParseTDate("9999-12-31T23:00:00-02:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EncodeElementValue(late); err == nil {
+		t.Fatal("a tdate in year 10000 UTC encoded")
+	}
+	ok, _ := ParseTDate("2024-01-02T03:04:05Z")
+	for _, c := range []struct {
+		v    any
+		want bool
+	}{
+		{late, true},
+		{ok, false},
+		{[]any{1, map[string]any{"a": late}}, true},
+		{map[any]any{late: 1}, true},
+		{map[any]any{1: []any{ok}}, false},
+	} {
+		if got := hasUnwritableTDate(c.v); got != c.want {
+			t.Errorf("hasUnwritableTDate(%v) = %v, want %v", c.v, got, c.want)
+		}
+	}
 }

@@ -31,6 +31,11 @@ type MSO struct {
 	DeviceKeyInfo   DeviceKeyInfo
 	DocType         string
 	ValidityInfo    ValidityInfo
+	// Status is the optional "status" member exactly as received: the
+	// revocation reference (status list or identifier list) that later
+	// editions of ISO/IEC 18013-5 add to the MSO. Not interpreted here;
+	// nil when absent.
+	Status cbor.RawMessage
 }
 
 // DeviceKeyInfo is the mdoc authentication key and what it may sign
@@ -92,6 +97,7 @@ type msoWire struct {
 	DeviceKeyInfo   *deviceKeyInfoWire `cbor:"deviceKeyInfo"`
 	DocType         *string            `cbor:"docType"`
 	ValidityInfo    *validityInfoWire  `cbor:"validityInfo"`
+	Status          cbor.RawMessage    `cbor:"status,omitempty"`
 }
 
 type deviceKeyInfoWire struct {
@@ -164,6 +170,7 @@ func ParseMSO(data []byte) (*MSO, error) {
 			ValidUntil: *w.ValidityInfo.ValidUntil,
 			Expected:   w.ValidityInfo.Expected,
 		},
+		Status: w.Status,
 	}, nil
 }
 
@@ -189,6 +196,7 @@ func (m *MSO) MarshalCBOR() ([]byte, error) {
 		},
 		DocType:      &m.DocType,
 		ValidityInfo: &validityInfoWire{Signed: &vi.Signed, ValidFrom: &vi.ValidFrom, ValidUntil: &vi.ValidUntil, Expected: vi.Expected},
+		Status:       m.Status,
 	})
 }
 

@@ -32,7 +32,7 @@ func TestParseDeviceResponseAnnexD(t *testing.T) {
 	if d.DocType != DocTypeMDL {
 		t.Errorf("docType %q", d.DocType)
 	}
-	items := d.IssuerSigned.NameSpaces[NamespaceMDL]
+	items := d.IssuerSigned.NameSpaces[NameSpaceMDL]
 	if len(items) != 6 {
 		t.Fatalf("%d items, want 6", len(items))
 	}
@@ -78,7 +78,7 @@ func TestParseDeviceResponseAnnexD(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(r2.Documents[0].IssuerSigned.IssuerAuth, d.IssuerSigned.IssuerAuth) ||
-		!bytes.Equal(r2.Documents[0].IssuerSigned.NameSpaces[NamespaceMDL][4].Bytes.Raw, items[4].Bytes.Raw) {
+		!bytes.Equal(r2.Documents[0].IssuerSigned.NameSpaces[NameSpaceMDL][4].Bytes.Raw, items[4].Bytes.Raw) {
 		t.Error("round trip changed signed bytes")
 	}
 }
@@ -91,10 +91,10 @@ func TestParseMSOAnnexD(t *testing.T) {
 	if m.Version != MSOVersion || m.DigestAlgorithm != DigestSHA256 || m.DocType != DocTypeMDL {
 		t.Errorf("%q %q %q", m.Version, m.DigestAlgorithm, m.DocType)
 	}
-	if len(m.ValueDigests[NamespaceMDL]) != 13 || len(m.ValueDigests["org.iso.18013.5.1.US"]) != 4 {
-		t.Errorf("digest counts %d %d", len(m.ValueDigests[NamespaceMDL]), len(m.ValueDigests["org.iso.18013.5.1.US"]))
+	if len(m.ValueDigests[NameSpaceMDL]) != 13 || len(m.ValueDigests["org.iso.18013.5.1.US"]) != 4 {
+		t.Errorf("digest counts %d %d", len(m.ValueDigests[NameSpaceMDL]), len(m.ValueDigests["org.iso.18013.5.1.US"]))
 	}
-	if !bytes.Equal(m.ValueDigests[NamespaceMDL][0], annexDHex(t, "value_digest_family_name")) {
+	if !bytes.Equal(m.ValueDigests[NameSpaceMDL][0], annexDHex(t, "value_digest_family_name")) {
 		t.Error("valueDigests[0]")
 	}
 	if !bytes.Equal(m.DeviceKeyInfo.DeviceKey.X, annexDHex(t, "s_device_key_x")) ||
@@ -106,7 +106,7 @@ func TestParseMSOAnnexD(t *testing.T) {
 		!m.ValidityInfo.ValidUntil.Equal(want.AddDate(1, 0, 0)) || m.ValidityInfo.Expected != nil {
 		t.Errorf("validity %+v", m.ValidityInfo)
 	}
-	if m.DeviceKeyInfo.KeyAuthorizations.Authorizes(NamespaceMDL, "family_name") {
+	if m.DeviceKeyInfo.KeyAuthorizations.Authorizes(NameSpaceMDL, "family_name") {
 		t.Error("absent keyAuthorizations authorize nothing")
 	}
 	// Encoding and parsing again gives the same MSO (the Annex D map is not
@@ -121,6 +121,34 @@ func TestParseMSOAnnexD(t *testing.T) {
 	}
 	if !reflect.DeepEqual(m, m2) {
 		t.Errorf("MSO round trip differs:\n%+v\n%+v", m, m2)
+	}
+}
+
+// TestParseMSOStatus: the optional status member is kept as received, for a
+// revocation checker to read; absent, it is nil.
+func TestParseMSOStatus(t *testing.T) {
+	m, err := ParseMobileSecurityObjectBytes(annexDHex(t, "mobile_security_object_bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != nil {
+		t.Errorf("Annex D MSO has no status, got %x", m.Status)
+	}
+	status, err := Marshal(map[string]any{"status_list": map[string]any{"idx": 412, "uri": "https://example.com/statuslists/1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Status = status
+	enc, err := m.MarshalCBOR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := ParseMSO(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(m2.Status, status) {
+		t.Errorf("status %x, want %x", m2.Status, status)
 	}
 }
 
@@ -266,7 +294,7 @@ func FuzzIssuerSignedItem(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, it := range r.Documents[0].IssuerSigned.NameSpaces[NamespaceMDL] {
+	for _, it := range r.Documents[0].IssuerSigned.NameSpaces[NameSpaceMDL] {
 		f.Add(it.Bytes.Raw)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -10,7 +10,7 @@
 //     messages with the 18013-5 carrier records (BLE OOB, NFC, Wi-Fi Aware,
 //     DeviceEngagement, ReaderEngagement);
 //   - the 18013-5 static and negotiated (NFC Forum TNEP) handover flows
-//     ([ReadStaticHandover], [NegotiateHandover]), which keep the Handover
+//     ([HandoverReader]), which keep the Handover
 //     Select and Handover Request bytes exactly as they crossed the air;
 //   - ISO/IEC 18013-5 clause 8.3.3.1.2 NFC data transfer: ENVELOPE with
 //     command chaining, BER-TLV 53 wrapping and response chaining

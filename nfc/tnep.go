@@ -205,7 +205,7 @@ type handoverState struct {
 func (r *HandoverReader) Read(ctx context.Context, t Transceiver) (*HandoverResult, error) {
 	s := &handoverState{r: r, tag: NewTag(t, r.Limits), res: &HandoverResult{}}
 	if err := s.tag.Select(ctx); err != nil {
-		return nil, fmt.Errorf("reading handover: %w", err)
+		return nil, err // Select names its step; the caller says "reading handover"
 	}
 	s.res.CC = s.tag.CC()
 	initial, err := s.tag.ReadNDEF(ctx)

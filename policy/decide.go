@@ -6,29 +6,31 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/verify"
 )
 
-// The policy's reason codes. They are stable: tools, audit records and the
+// The policy's reason codes (the registry with their display texts is
+// package reason). They are stable: tools, audit records and the
 // point-of-sale API print them and they never change meaning.
 const (
 	// CodeElementMissing: a required element (or the portrait) was not
 	// disclosed, or an age_over_NN question got no answer that decides it.
-	CodeElementMissing = "element_missing"
+	CodeElementMissing = string(reason.ElementMissing)
 	// CodeAgeNotMet: age_over_NN was answered false, directly or implied by
 	// a false age_over_XX with XX < NN (ISO/IEC 18013-5 clause 7.2.5).
-	CodeAgeNotMet = "age_not_met"
+	CodeAgeNotMet = string(reason.AgeNotMet)
 	// CodeDocumentExpired: the document's expiry_date has passed.
-	CodeDocumentExpired = "document_expired"
+	CodeDocumentExpired = string(reason.DocumentExpired)
 	// CodeDocTypeNotAllowed: the response holds no document of a doc type
 	// the profile accepts.
-	CodeDocTypeNotAllowed = "doctype_not_allowed"
+	CodeDocTypeNotAllowed = string(reason.DocTypeNotAllowed)
 	// CodeIssuerNotAllowed: the issuer's country is not in the profile's
 	// list.
-	CodeIssuerNotAllowed = "issuer_not_allowed"
+	CodeIssuerNotAllowed = string(reason.IssuerNotAllowed)
 	// CodeConditionNotMet: an element that must be true (other than
 	// age_over_NN) was false or not a boolean.
-	CodeConditionNotMet = "condition_not_met"
+	CodeConditionNotMet = string(reason.ConditionNotMet)
 )
 
 // Decision is the outcome of a profile applied to a verification result.

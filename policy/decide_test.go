@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -31,7 +32,7 @@ func result(docs ...verify.DocumentResult) *verify.Result {
 var portrait = []byte{0xff, 0xd8, 0xff, 0xe0}
 
 func mdl(country string, extra ...verify.Element) verify.DocumentResult {
-	return doc(DocTypeMDL, country, append([]verify.Element{el(NameSpaceMDL, "portrait", portrait)}, extra...)...)
+	return doc(mdoc.DocTypeMDL, country, append([]verify.Element{el(mdoc.NameSpaceMDL, "portrait", portrait)}, extra...)...)
 }
 
 func TestDecide(t *testing.T) {
@@ -50,53 +51,53 @@ func TestDecide(t *testing.T) {
 		{"nil result", age20, nil, false, []string{"malformed"}},
 		{"verification failure", age20, &verify.Result{
 			Response:  &mdoc.DeviceResponse{},
-			Documents: []verify.DocumentResult{mdl("US", el(NameSpaceMDL, "age_over_20", true))},
+			Documents: []verify.DocumentResult{mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", true))},
 			Failures: []verify.Failure{
 				{Code: verify.CodeValueDigest}, {Code: verify.CodeDeviceAuth}, {Code: verify.CodeValueDigest},
 			},
 		}, false, []string{"value_digest", "device_auth"}},
 		{"wallet holds none of the doc types", age21, &verify.Result{
-			Response: &mdoc.DeviceResponse{DocumentErrors: []map[string]int64{{DocTypeMDL: 0}}},
+			Response: &mdoc.DeviceResponse{DocumentErrors: []map[string]int64{{mdoc.DocTypeMDL: 0}}},
 			Failures: []verify.Failure{{Code: verify.CodeMalformed}},
 		}, false, []string{CodeDocTypeNotAllowed}},
 		{"no documents", age20, &verify.Result{Response: &mdoc.DeviceResponse{}}, false, []string{"malformed"}},
-		{"age-20 mdl accept", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true))), true, nil},
-		{"age-20 mnc accept", age20, result(doc(DocTypeMyNumberCard, "JP",
-			el(NameSpace23220, "age_over_20", true), el(NameSpace23220JP, "portrait", portrait))), true, nil},
-		{"age-20 false", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
-		{"age-20 implied true by age_over_21", age20, result(mdl("US", el(NameSpaceMDL, "age_over_21", true))), true, nil},
-		{"age-20 implied false by age_over_18", age20, result(mdl("US", el(NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
-		{"age-20 true age_over_18 implies nothing", age20, result(mdl("US", el(NameSpaceMDL, "age_over_18", true))), false, []string{CodeElementMissing}},
-		{"age-20 false age_over_21 implies nothing", age20, result(mdl("US", el(NameSpaceMDL, "age_over_21", false))), false, []string{CodeElementMissing}},
-		{"age-20 direct answer wins", age20, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
-		{"age-20 not a bool", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", "yes"))), false, []string{CodeAgeNotMet}},
+		{"age-20 mdl accept", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", true))), true, nil},
+		{"age-20 mnc accept", age20, result(doc(mdoc.DocTypeMyNumberCard, "JP",
+			el(mdoc.NameSpace23220, "age_over_20", true), el(mdoc.NameSpace23220JP, "portrait", portrait))), true, nil},
+		{"age-20 false", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
+		{"age-20 implied true by age_over_21", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true))), true, nil},
+		{"age-20 implied false by age_over_18", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
+		{"age-20 true age_over_18 implies nothing", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_18", true))), false, []string{CodeElementMissing}},
+		{"age-20 false age_over_21 implies nothing", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", false))), false, []string{CodeElementMissing}},
+		{"age-20 direct answer wins", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
+		{"age-20 not a bool", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", "yes"))), false, []string{CodeAgeNotMet}},
 		{"age-20 missing", age20, result(mdl("US")), false, []string{CodeElementMissing}},
-		{"age-20 no portrait", age20, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "age_over_20", true))), false, []string{CodeElementMissing}},
-		{"age-20 empty portrait", age20, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "age_over_20", true), el(NameSpaceMDL, "portrait", []byte{}))), false, []string{CodeElementMissing}},
-		{"doctype not allowed", age21, result(doc(DocTypeMyNumberCard, "JP", el(NameSpace23220, "age_over_21", true))), false, []string{CodeDocTypeNotAllowed}},
-		{"age-21 accept", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", tomorrow))), true, nil},
-		{"age-21 expires today still valid", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", today))), true, nil},
-		{"age-21 expired", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", yesterday))), false, []string{CodeDocumentExpired}},
-		{"age-21 expired tdate", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", mdoc.TDate{Time: now.Add(-time.Hour)}))), false, []string{CodeDocumentExpired}},
-		{"age-21 expiry not a date", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", "2099-01-01"))), false, []string{CodeDocumentExpired}},
-		{"age-21 expiry missing", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true))), false, []string{CodeElementMissing}},
-		{"age-21 issuer not allowed", age21, result(mdl("JP", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeIssuerNotAllowed}},
-		{"several failures in profile order", age21, result(mdl("DE", el(NameSpaceMDL, "age_over_21", false), el(NameSpaceMDL, "expiry_date", yesterday))),
+		{"age-20 no portrait", age20, result(doc(mdoc.DocTypeMDL, "US", el(mdoc.NameSpaceMDL, "age_over_20", true))), false, []string{CodeElementMissing}},
+		{"age-20 empty portrait", age20, result(doc(mdoc.DocTypeMDL, "US", el(mdoc.NameSpaceMDL, "age_over_20", true), el(mdoc.NameSpaceMDL, "portrait", []byte{}))), false, []string{CodeElementMissing}},
+		{"doctype not allowed", age21, result(doc(mdoc.DocTypeMyNumberCard, "JP", el(mdoc.NameSpace23220, "age_over_21", true))), false, []string{CodeDocTypeNotAllowed}},
+		{"age-21 accept", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), true, nil},
+		{"age-21 expires today still valid", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", today))), true, nil},
+		{"age-21 expired", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", yesterday))), false, []string{CodeDocumentExpired}},
+		{"age-21 expired tdate", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", mdoc.TDate{Time: now.Add(-time.Hour)}))), false, []string{CodeDocumentExpired}},
+		{"age-21 expiry not a date", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", "2099-01-01"))), false, []string{CodeDocumentExpired}},
+		{"age-21 expiry missing", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true))), false, []string{CodeElementMissing}},
+		{"age-21 issuer not allowed", age21, result(mdl("JP", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeIssuerNotAllowed}},
+		{"several failures in profile order", age21, result(mdl("DE", el(mdoc.NameSpaceMDL, "age_over_21", false), el(mdoc.NameSpaceMDL, "expiry_date", yesterday))),
 			false, []string{CodeIssuerNotAllowed, CodeAgeNotMet, CodeDocumentExpired}},
 		{"second document accepted", age20, result(
 			doc("org.example.other", "US"),
-			mdl("US", el(NameSpaceMDL, "age_over_20", false)),
-			doc(DocTypeMyNumberCard, "JP", el(NameSpace23220, "age_over_20", true), el(NameSpace23220JP, "portrait", portrait)),
+			mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", false)),
+			doc(mdoc.DocTypeMyNumberCard, "JP", el(mdoc.NameSpace23220, "age_over_20", true), el(mdoc.NameSpace23220JP, "portrait", portrait)),
 		), true, nil},
-		{"identity accept", identity, result(mdl("US", el(NameSpaceMDL, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}),
-			el(NameSpaceMDL, "expiry_date", tomorrow))), true, nil},
-		{"identity birth date missing", identity, result(mdl("US", el(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
-		{"identity mnc without expiry_date requested", identity, result(doc(DocTypeMyNumberCard, "JP",
-			el(NameSpace23220, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(NameSpace23220JP, "portrait", portrait))), true, nil},
-		{"condition not met", &Profile{Name: "x", Documents: []DocumentRequest{{DocType: DocTypeMDL, Elements: elems(NameSpaceMDL, "vip")}},
-			RequireTrue: []string{"vip"}}, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "vip", false))), false, []string{CodeConditionNotMet}},
-		{"required true missing", &Profile{Name: "x", Documents: []DocumentRequest{{DocType: DocTypeMDL, Elements: elems(NameSpaceMDL, "vip")}},
-			RequireTrue: []string{"vip"}}, result(doc(DocTypeMDL, "US")), false, []string{CodeElementMissing}},
+		{"identity accept", identity, result(mdl("US", el(mdoc.NameSpaceMDL, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}),
+			el(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), true, nil},
+		{"identity birth date missing", identity, result(mdl("US", el(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"identity mnc without expiry_date requested", identity, result(doc(mdoc.DocTypeMyNumberCard, "JP",
+			el(mdoc.NameSpace23220, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(mdoc.NameSpace23220JP, "portrait", portrait))), true, nil},
+		{"condition not met", &Profile{Name: "x", Documents: []DocumentRequest{{DocType: mdoc.DocTypeMDL, Elements: elems(mdoc.NameSpaceMDL, "vip")}},
+			RequireTrue: []string{"vip"}}, result(doc(mdoc.DocTypeMDL, "US", el(mdoc.NameSpaceMDL, "vip", false))), false, []string{CodeConditionNotMet}},
+		{"required true missing", &Profile{Name: "x", Documents: []DocumentRequest{{DocType: mdoc.DocTypeMDL, Elements: elems(mdoc.NameSpaceMDL, "vip")}},
+			RequireTrue: []string{"vip"}}, result(doc(mdoc.DocTypeMDL, "US")), false, []string{CodeElementMissing}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,11 +114,11 @@ func TestDecide(t *testing.T) {
 
 func TestDecideDescribesAcceptedDocument(t *testing.T) {
 	res := result(
-		mdl("US", el(NameSpaceMDL, "age_over_20", false)),
-		doc(DocTypeMyNumberCard, "JP", el(NameSpace23220, "age_over_20", true), el(NameSpace23220JP, "portrait", portrait)),
+		mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", false)),
+		doc(mdoc.DocTypeMyNumberCard, "JP", el(mdoc.NameSpace23220, "age_over_20", true), el(mdoc.NameSpace23220JP, "portrait", portrait)),
 	)
 	d := Decide(Builtin()["age-20"], res, now)
-	if !d.Accept || d.Document != 1 || d.DocType != DocTypeMyNumberCard || d.IssuerCountry != "JP" {
+	if !d.Accept || d.Document != 1 || d.DocType != mdoc.DocTypeMyNumberCard || d.IssuerCountry != "JP" {
 		t.Fatalf("decision %+v", d)
 	}
 }
@@ -147,7 +148,7 @@ func TestBuiltinValid(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	ok := func() *Profile {
-		return &Profile{Name: "p", Documents: []DocumentRequest{{DocType: DocTypeMDL, Elements: elems(NameSpaceMDL, "age_over_18")}}}
+		return &Profile{Name: "p", Documents: []DocumentRequest{{DocType: mdoc.DocTypeMDL, Elements: elems(mdoc.NameSpaceMDL, "age_over_18")}}}
 	}
 	cases := map[string]func(p *Profile){
 		"no name":              func(p *Profile) { p.Name = "" },
@@ -184,7 +185,7 @@ func TestAgeOver(t *testing.T) {
 
 func TestHolder(t *testing.T) {
 	b := Builtin()
-	d := mdl("US", el(NameSpaceMDL, "given_name", "Robin"), el(NameSpaceMDL, "family_name", "Sample"))
+	d := mdl("US", el(mdoc.NameSpaceMDL, "given_name", "Robin"), el(mdoc.NameSpaceMDL, "family_name", "Sample"))
 	name, pic := Holder(b["identity"], &d)
 	if name != "Robin Sample" || len(pic) == 0 {
 		t.Errorf("identity: %q, %d bytes", name, len(pic))
@@ -193,7 +194,7 @@ func TestHolder(t *testing.T) {
 	if name != "" || pic != nil {
 		t.Errorf("age-20 shows %q, %d bytes", name, len(pic))
 	}
-	m := doc(DocTypeMyNumberCard, "JP", el(NameSpace23220JP, "full_name_unicode", "見本 花子"))
+	m := doc(mdoc.DocTypeMyNumberCard, "JP", el(mdoc.NameSpace23220JP, "full_name_unicode", "見本 花子"))
 	if name, _ := Holder(b["identity"], &m); name != "見本 花子" {
 		t.Errorf("mnc name %q", name)
 	}
@@ -211,7 +212,7 @@ func TestClone(t *testing.T) {
 
 func BenchmarkDecide(b *testing.B) {
 	p := Builtin()["age-21"]
-	res := result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", mdoc.FullDateOf(now.AddDate(1, 0, 0)))))
+	res := result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", mdoc.FullDateOf(now.AddDate(1, 0, 0)))))
 	b.ReportAllocs()
 	for b.Loop() {
 		Decide(p, res, now)
@@ -243,21 +244,21 @@ func TestDecideOnlyRequestedIssuerSigned(t *testing.T) {
 		reasons []string
 	}{
 		{"age_over_20 in another name space", age20, result(mdl("US", el(otherNS, "age_over_20", true))), false, []string{CodeElementMissing}},
-		{"device-signed age_over_20", age20, result(mdl("US", devEl(NameSpaceMDL, "age_over_20", true))), false, []string{CodeElementMissing}},
-		{"device-signed age_over_21 implies nothing", age20, result(mdl("US", devEl(NameSpaceMDL, "age_over_21", true))), false, []string{CodeElementMissing}},
+		{"device-signed age_over_20", age20, result(mdl("US", devEl(mdoc.NameSpaceMDL, "age_over_20", true))), false, []string{CodeElementMissing}},
+		{"device-signed age_over_21 implies nothing", age20, result(mdl("US", devEl(mdoc.NameSpaceMDL, "age_over_21", true))), false, []string{CodeElementMissing}},
 		{"age_over_21 in another name space implies nothing", age20, result(mdl("US", el(otherNS, "age_over_21", true))), false, []string{CodeElementMissing}},
-		{"false answer in another name space rejects", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true), el(otherNS, "age_over_20", false))), false, []string{CodeAgeNotMet}},
-		{"device-signed false answer rejects", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true), devEl(NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
-		{"implied false rejects even with a true answer", age20, result(mdl("US", el(NameSpaceMDL, "age_over_20", true), el(NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
-		{"implied true but implied false too", age20, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
-		{"portrait in another name space", age20, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "age_over_20", true), el(otherNS, "portrait", portrait))), false, []string{CodeElementMissing}},
-		{"device-signed portrait", age20, result(doc(DocTypeMDL, "US", el(NameSpaceMDL, "age_over_20", true), devEl(NameSpaceMDL, "portrait", portrait))), false, []string{CodeElementMissing}},
-		{"mnc portrait in the mDL name space", age20, result(doc(DocTypeMyNumberCard, "JP", el(NameSpace23220, "age_over_20", true), el(NameSpaceMDL, "portrait", portrait))), false, []string{CodeElementMissing}},
-		{"expiry_date only in another name space", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(otherNS, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
-		{"device-signed expiry_date", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), devEl(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
-		{"expired expiry_date in another name space", age21, result(mdl("US", el(NameSpaceMDL, "age_over_21", true), el(NameSpaceMDL, "expiry_date", tomorrow), el(otherNS, "expiry_date", yesterday))), false, []string{CodeDocumentExpired}},
-		{"birth_date in another name space", identity, result(mdl("US", el(otherNS, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
-		{"device-signed birth_date", identity, result(mdl("US", devEl(NameSpaceMDL, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"false answer in another name space rejects", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", true), el(otherNS, "age_over_20", false))), false, []string{CodeAgeNotMet}},
+		{"device-signed false answer rejects", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", true), devEl(mdoc.NameSpaceMDL, "age_over_20", false))), false, []string{CodeAgeNotMet}},
+		{"implied false rejects even with a true answer", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", true), el(mdoc.NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
+		{"implied true but implied false too", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "age_over_18", false))), false, []string{CodeAgeNotMet}},
+		{"portrait in another name space", age20, result(doc(mdoc.DocTypeMDL, "US", el(mdoc.NameSpaceMDL, "age_over_20", true), el(otherNS, "portrait", portrait))), false, []string{CodeElementMissing}},
+		{"device-signed portrait", age20, result(doc(mdoc.DocTypeMDL, "US", el(mdoc.NameSpaceMDL, "age_over_20", true), devEl(mdoc.NameSpaceMDL, "portrait", portrait))), false, []string{CodeElementMissing}},
+		{"mnc portrait in the mDL name space", age20, result(doc(mdoc.DocTypeMyNumberCard, "JP", el(mdoc.NameSpace23220, "age_over_20", true), el(mdoc.NameSpaceMDL, "portrait", portrait))), false, []string{CodeElementMissing}},
+		{"expiry_date only in another name space", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(otherNS, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"device-signed expiry_date", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), devEl(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"expired expiry_date in another name space", age21, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_21", true), el(mdoc.NameSpaceMDL, "expiry_date", tomorrow), el(otherNS, "expiry_date", yesterday))), false, []string{CodeDocumentExpired}},
+		{"birth_date in another name space", identity, result(mdl("US", el(otherNS, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
+		{"device-signed birth_date", identity, result(mdl("US", devEl(mdoc.NameSpaceMDL, "birth_date", mdoc.FullDate{Year: 1990, Month: 4, Day: 15}), el(mdoc.NameSpaceMDL, "expiry_date", tomorrow))), false, []string{CodeElementMissing}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,9 +282,20 @@ func TestDecideOnlyRequestedIssuerSigned(t *testing.T) {
 
 func TestHolderOnlyRequestedIssuerSigned(t *testing.T) {
 	p := Builtin()["identity"]
-	d := mdl("US", devEl(NameSpaceMDL, "given_name", "Mallory"), el("com.example.wallet", "family_name", "Forged"))
+	d := mdl("US", devEl(mdoc.NameSpaceMDL, "given_name", "Mallory"), el("com.example.wallet", "family_name", "Forged"))
 	d.Elements[0].DeviceSigned = true // the portrait too
 	if name, pic := Holder(p, &d); name != "" || pic != nil {
 		t.Errorf("Holder shows %q, %d bytes", name, len(pic))
+	}
+}
+
+// TestCodesInRegistry: the policy's codes are the policy codes of package
+// reason.
+func TestCodesInRegistry(t *testing.T) {
+	for _, c := range []string{CodeElementMissing, CodeAgeNotMet, CodeDocumentExpired, CodeDocTypeNotAllowed,
+		CodeIssuerNotAllowed, CodeConditionNotMet} {
+		if reason.Code(c).Category() != reason.CategoryPolicy {
+			t.Errorf("%s is not a policy code of the registry", c)
+		}
 	}
 }

@@ -10,19 +10,6 @@ import (
 	"github.com/idreader/idreader/mdoc"
 )
 
-// Doc types and name spaces the built-in profiles use.
-const (
-	// DocTypeMDL is the mobile driving licence (ISO/IEC 18013-5 clause 7.1).
-	DocTypeMDL = "org.iso.18013.5.1.mDL"
-	// DocTypeMyNumberCard is the Japanese My Number card as Apple Wallet
-	// presents it (ISO/IEC 23220 profile).
-	DocTypeMyNumberCard = "org.iso.23220.1.jp.mnc"
-
-	NameSpaceMDL     = "org.iso.18013.5.1"
-	NameSpace23220   = "org.iso.23220.1"
-	NameSpace23220JP = "org.iso.23220.1.jp"
-)
-
 // Element is one data element a profile requests (ISO/IEC 18013-5 clause
 // 8.3.2.1.2.1, ItemsRequest nameSpaces).
 type Element struct {
@@ -214,8 +201,8 @@ func Builtin() map[string]*Profile {
 		"age-20": {
 			Name: "age-20",
 			Documents: []DocumentRequest{
-				{DocType: DocTypeMyNumberCard, Elements: append(elems(NameSpace23220, "age_over_20"), elems(NameSpace23220JP, "portrait")...)},
-				{DocType: DocTypeMDL, Elements: elems(NameSpaceMDL, "age_over_20", "portrait")},
+				{DocType: mdoc.DocTypeMyNumberCard, Elements: append(elems(mdoc.NameSpace23220, "age_over_20"), elems(mdoc.NameSpace23220JP, "portrait")...)},
+				{DocType: mdoc.DocTypeMDL, Elements: elems(mdoc.NameSpaceMDL, "age_over_20", "portrait")},
 			},
 			RequireTrue:     []string{"age_over_20"},
 			RequirePortrait: true,
@@ -223,7 +210,7 @@ func Builtin() map[string]*Profile {
 		"age-21": {
 			Name: "age-21",
 			Documents: []DocumentRequest{
-				{DocType: DocTypeMDL, Elements: elems(NameSpaceMDL, "age_over_21", "portrait", "expiry_date")},
+				{DocType: mdoc.DocTypeMDL, Elements: elems(mdoc.NameSpaceMDL, "age_over_21", "portrait", "expiry_date")},
 			},
 			RequireTrue:     []string{"age_over_21"},
 			RequirePortrait: true,
@@ -233,10 +220,10 @@ func Builtin() map[string]*Profile {
 		"identity": {
 			Name: "identity",
 			Documents: []DocumentRequest{
-				{DocType: DocTypeMDL, Elements: elems(NameSpaceMDL, "family_name", "given_name", "birth_date",
+				{DocType: mdoc.DocTypeMDL, Elements: elems(mdoc.NameSpaceMDL, "family_name", "given_name", "birth_date",
 					"resident_address", "portrait", "document_number", "issuing_country", "expiry_date")},
-				{DocType: DocTypeMyNumberCard, Elements: append(elems(NameSpace23220JP, "full_name_unicode",
-					"birth_date_unicode", "resident_address_unicode", "portrait"), elems(NameSpace23220, "birth_date")...)},
+				{DocType: mdoc.DocTypeMyNumberCard, Elements: append(elems(mdoc.NameSpace23220JP, "full_name_unicode",
+					"birth_date_unicode", "resident_address_unicode", "portrait"), elems(mdoc.NameSpace23220, "birth_date")...)},
 			},
 			RequirePresent:  []string{"birth_date"},
 			RequirePortrait: true,

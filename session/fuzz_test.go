@@ -2,6 +2,9 @@ package session
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"errors"
 	"testing"
 )
 
@@ -66,5 +69,40 @@ func FuzzSessionTranscript(f *testing.F) {
 			t.Fatalf("tagged form does not parse back: %v", err)
 		}
 		_, _, _ = st.Handover.NFC()
+	})
+}
+
+// FuzzVerifyReaderAuth: whatever the reader sends as readerAuth, the
+// verification fails with ErrReaderAuth or returns the x5chain, never panics;
+// nothing verifies unless signed by the Annex D reader key.
+func FuzzVerifyReaderAuth(f *testing.F) {
+	genuine := annexD(f, "reader_auth")
+	f.Add(genuine)
+	f.Add(append([]byte{0xd2}, genuine...))
+	st, err := ParseSessionTranscript(annexD(f, "session_transcript_bytes"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	irb := annexDItems(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		chain, err := VerifyReaderAuth(data, st, irb)
+		if err != nil {
+			if !errors.Is(err, ErrReaderAuth) {
+				t.Fatalf("error not wrapping ErrReaderAuth: %v", err)
+			}
+			return
+		}
+		if len(chain) == 0 {
+			t.Fatal("verified without a certificate")
+		}
+		// The certificate is not validated here (the wallet does that), so
+		// its other fields may differ; its key must be the reader's.
+		reader, err := x509.ParseCertificate(annexD(t, "reader_cert"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reader.PublicKey.(*ecdsa.PublicKey).Equal(chain[0].PublicKey) {
+			t.Fatal("verified with another key")
+		}
 	})
 }

@@ -19,7 +19,7 @@ const DefaultBLEConnectTimeout = 15 * time.Second
 
 // BLEConfig gives the terminal a Bluetooth LE radio for data retrieval
 // (ISO/IEC 18013-5 clause 8.3.3.1.1). The GATT roles are injected: the
-// BlueZ adapter in the daemon, an in-memory link (ble/bletest) in tests. The
+// BlueZ adapter in the daemon, an in-memory link (ble/memlink) in tests. The
 // zero value has no radio, and then no engagement offers BLE.
 type BLEConfig struct {
 	// Peripheral is the local LE peripheral / GATT server, used in mdoc

@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -64,11 +65,11 @@ func newFixture() (*fixture, error) {
 		c, err := credential.Issue(credential.IssueOptions{DocType: docType, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour)})
 		return p, c, err
 	}
-	pus, mdl, err := issue("US", credential.DocTypeMDL, credential.MDL)
+	pus, mdl, err := issue("US", mdoc.DocTypeMDL, credential.MDL)
 	if err != nil {
 		return nil, err
 	}
-	pjp, mnc, err := issue("JP", credential.DocTypeMyNumberCard, credential.MyNumberCard)
+	pjp, mnc, err := issue("JP", mdoc.DocTypeMyNumberCard, credential.MyNumberCard)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +84,7 @@ func newFixture() (*fixture, error) {
 
 func (f *fixture) config(t testing.TB) terminal.Config {
 	t.Helper()
-	p, err := terminal.LookupProfile("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return terminal.Config{Trust: f.trust, Profile: p, ReaderAuth: f.reader}
+	return terminal.Config{Trust: f.trust, Request: terminal.DefaultRequestProfile(), ReaderAuth: f.reader}
 }
 
 // run is one exchange between the terminal and the simulated wallet: NFC
@@ -97,11 +94,11 @@ func (f *fixture) config(t testing.TB) terminal.Config {
 type run struct {
 	wallet   wallet.Config
 	terminal terminal.Config
-	link     bletest.Config
+	link     memlink.Config
 	qr       bool
 	noBLE    bool // the terminal has no BLE radio
 	// during runs while the exchange is in progress, with the link.
-	during func(*bletest.Link)
+	during func(*memlink.Link)
 }
 
 type result struct {
@@ -113,7 +110,7 @@ type result struct {
 
 func (r run) do(t testing.TB) result {
 	t.Helper()
-	link, err := bletest.New(r.link)
+	link, err := memlink.New(r.link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +255,7 @@ func TestBLEMTU(t *testing.T) {
 				r := run{
 					wallet:   wallet.Config{Credentials: []*credential.Credential{f.mdl}, Handover: wallet.HandoverNegotiated, OfferBLE: true, BLEMode: modeOf(tr)},
 					terminal: tcfg,
-					link:     bletest.Config{MTU: mtu},
+					link:     memlink.Config{MTU: mtu},
 				}.do(t)
 				checkAccepted(t, r, f.mdl, wallet.AuthSignature, tr)
 				if r.out.MTU != mtu {
@@ -373,10 +370,10 @@ func TestNoUsableTransport(t *testing.T) {
 }
 
 // onlyDir applies fault to values crossing in one direction.
-func onlyDir(dir bletest.Direction, fault bletest.Fault) bletest.Fault {
-	return func(d bletest.Direction, c ble.UUID, v []byte) ([]byte, bletest.Action) {
+func onlyDir(dir memlink.Direction, fault memlink.Fault) memlink.Fault {
+	return func(d memlink.Direction, c ble.UUID, v []byte) ([]byte, memlink.Action) {
 		if d != dir {
-			return v, bletest.Deliver
+			return v, memlink.Deliver
 		}
 		return fault(d, c, v)
 	}
@@ -388,23 +385,23 @@ func TestBLEFaults(t *testing.T) {
 	f := getFixture(t)
 	for _, tr := range []terminal.Transport{terminal.TransportBLECentralClient, terminal.TransportBLEPeripheralServer} {
 		// The direction of the wallet's messages.
-		fromWallet := bletest.ToServer
+		fromWallet := memlink.ToServer
 		if tr == terminal.TransportBLEPeripheralServer {
-			fromWallet = bletest.ToClient
+			fromWallet = memlink.ToClient
 		}
 		for _, tc := range []struct {
 			name   string
-			faults []bletest.Fault
+			faults []memlink.Fault
 			wfault wallet.Faults
-			during func(*bletest.Link)
+			during func(*memlink.Link)
 			want   string
 		}{
-			{name: "disconnect", faults: []bletest.Fault{bletest.DisconnectAfter(3000)}, want: string(terminal.CodeDisconnected)},
-			{name: "stall", faults: []bletest.Fault{bletest.StallAfter(3000)}, want: string(terminal.CodeTimeout)},
+			{name: "disconnect", faults: []memlink.Fault{memlink.DisconnectAfter(3000)}, want: string(terminal.CodeDisconnected)},
+			{name: "stall", faults: []memlink.Fault{memlink.StallAfter(3000)}, want: string(terminal.CodeTimeout)},
 			{name: "wallet-stall", wfault: wallet.Faults{Stall: time.Minute}, want: string(terminal.CodeTimeout)},
-			{name: "oversized", faults: []bletest.Fault{onlyDir(fromWallet, bletest.OversizeChunks(600))}, want: string(terminal.CodeBLEProtocol)},
-			{name: "lead-byte", faults: []bletest.Fault{onlyDir(fromWallet, bletest.LeadByte(0x07))}, want: string(terminal.CodeBLEProtocol)},
-			{name: "wrong-ident", faults: []bletest.Fault{bletest.WrongIdent()}, want: string(terminal.CodeDisconnected)},
+			{name: "oversized", faults: []memlink.Fault{onlyDir(fromWallet, memlink.OversizeChunks(600))}, want: string(terminal.CodeBLEProtocol)},
+			{name: "lead-byte", faults: []memlink.Fault{onlyDir(fromWallet, memlink.LeadByte(0x07))}, want: string(terminal.CodeBLEProtocol)},
+			{name: "wrong-ident", faults: []memlink.Fault{memlink.WrongIdent()}, want: string(terminal.CodeDisconnected)},
 		} {
 			if tc.name == "wrong-ident" && tr == terminal.TransportBLEPeripheralServer {
 				continue // no Ident in peripheral server mode
@@ -420,7 +417,7 @@ func TestBLEFaults(t *testing.T) {
 						OfferBLE: true, BLEMode: modeOf(tr), Faults: tc.wfault,
 					},
 					terminal: tcfg,
-					link:     bletest.Config{MTU: 185, Faults: tc.faults},
+					link:     memlink.Config{MTU: 185, Faults: tc.faults},
 				}.do(t)
 				if r.err == nil {
 					t.Fatalf("tap succeeded: %+v", r.out.Result.Report())
@@ -456,7 +453,7 @@ func TestBLELinkLost(t *testing.T) {
 			},
 		},
 		terminal: tcfg,
-		during: func(l *bletest.Link) {
+		during: func(l *memlink.Link) {
 			<-responded
 			l.Disconnect()
 		},

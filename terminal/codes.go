@@ -7,18 +7,20 @@ import (
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/session"
 	"github.com/idreader/idreader/verify"
 )
 
-// Reason codes for a tap that ended without a verifiable response. They
-// extend the verification codes of package verify and are as stable.
+// Reason codes for a tap that ended without a verifiable response, from the
+// one registry in package reason (texts included). They extend the
+// verification codes of package verify and are as stable.
 const (
-	CodeRemoved      verify.Code = "removed"       // the phone left the field
-	CodeTimeout      verify.Code = "timeout"       // a step did not finish in time
-	CodeWalletStatus verify.Code = "wallet_status" // the wallet ended the session
-	CodeSession      verify.Code = "session"       // decryption or counter failure
-	CodeTransport    verify.Code = "transport"     // any other reader or APDU failure
+	CodeRemoved      = reason.Removed      // the phone left the field
+	CodeTimeout      = reason.Timeout      // a step did not finish in time
+	CodeWalletStatus = reason.WalletStatus // the wallet ended the session
+	CodeSession      = reason.Session      // decryption or counter failure
+	CodeTransport    = reason.Transport    // any other reader or APDU failure
 )
 
 // ErrorCode maps an error from Tap to a stable reason code.

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/idreader/idreader/ble"
+	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -15,17 +16,17 @@ const (
 	// exchange (the wallet disconnected, or the radio lost it). A wallet that
 	// reads a wrong Ident in central client mode disconnects before State
 	// 0x01, so it shows up here.
-	CodeDisconnected verify.Code = "disconnected"
+	CodeDisconnected = reason.Disconnected
 	// CodeBLEProtocol: the wallet broke the BLE framing rules (an empty or
 	// oversized chunk, an unknown leading byte or State value, a message over
 	// the size limit).
-	CodeBLEProtocol verify.Code = "ble_protocol"
+	CodeBLEProtocol = reason.BLEProtocol
 	// CodeIdentMismatch: the Ident characteristic did not match
 	// HKDF(EDeviceKeyBytes, "BLEIdent").
-	CodeIdentMismatch verify.Code = "ident_mismatch"
+	CodeIdentMismatch = reason.IdentMismatch
 	// CodeNotFound: the wallet's BLE service (or one of its characteristics)
 	// was not found.
-	CodeNotFound verify.Code = "not_found"
+	CodeNotFound = reason.NotFound
 )
 
 // transportCode maps the BLE transport's sentinel errors; "" for others.

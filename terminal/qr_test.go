@@ -15,7 +15,7 @@ import (
 	"github.com/idreader/idreader/internal/testvectors"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/mdoc"
@@ -86,7 +86,7 @@ func TestQRErrors(t *testing.T) {
 	// a terminal that can only be central cannot use it.
 	de := vector(t, "annexd/device_engagement_qr.hex")
 	text := mdoc.QRScheme + base64.RawURLEncoding.EncodeToString(de)
-	link, err := bletest.New(bletest.Config{})
+	link, err := memlink.New(memlink.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestAppleCapturedHandoverSelect(t *testing.T) {
 		}
 		return vector(t, "interop/apple_wallet_tnep_status_message.hex"), 0
 	}
-	link, err := bletest.New(bletest.Config{MTU: 185})
+	link, err := memlink.New(memlink.Config{MTU: 185})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -115,7 +116,7 @@ func roundTripFixture(t testing.TB) *rtFixture {
 			rtErr = err
 			return
 		}
-		mdl, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour)})
+		mdl, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour)})
 		if err != nil {
 			rtErr = err
 			return
@@ -139,10 +140,7 @@ func roundTripFixture(t testing.TB) *rtFixture {
 //	go test -run TestRoundTrips -v ./terminal
 func TestRoundTrips(t *testing.T) {
 	f := roundTripFixture(t)
-	prof, err := terminal.LookupProfile("default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	prof := terminal.DefaultRequestProfile()
 	var table strings.Builder
 	table.WriteString("| engagement | reader | engagement APDUs | retrieval APDUs | total | bytes on the wire |\n|---|---|---|---|---|---|\n")
 	for _, tc := range roundTripCases {
@@ -153,7 +151,7 @@ func TestRoundTrips(t *testing.T) {
 			}
 			defer w.Close()
 			cfg := terminal.Config{
-				Trust: f.trust, Profile: prof, ReaderAuth: f.reader,
+				Trust: f.trust, Request: prof, ReaderAuth: f.reader,
 				Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 			}
 			if tc.reader == "extended" {

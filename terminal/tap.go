@@ -30,6 +30,12 @@ var (
 	ErrTimeout = errors.New("terminal: timed out")
 )
 
+// Engagements of a tap (ISO/IEC 18013-5 clause 8.2.2).
+const (
+	EngagementNFC = "nfc" // NFC handover, static or negotiated
+	EngagementQR  = "qr"  // a scanned mdoc: QR code
+)
+
 // ReaderIdentity is the terminal's own reader-authentication certificate
 // chain (leaf first) and its private key (ISO/IEC 18013-5 clause 9.1.4).
 type ReaderIdentity struct {
@@ -48,8 +54,8 @@ type Config struct {
 	Trust *verify.TrustStore
 	// Limits are the physical reader's APDU limits.
 	Limits nfc.Limits
-	// Profile is what to request.
-	Profile Profile
+	// Request is the request profile: what to ask the wallet for.
+	Request RequestProfile
 	// ReaderAuth signs each DocRequest when set.
 	ReaderAuth *ReaderIdentity
 	// Sleep waits T_wait during negotiated handover; nil means nfc.Sleep.
@@ -75,7 +81,7 @@ type Config struct {
 	// for replaying a recorded tap, `idreader replay`, and tests only).
 	EphemeralKey func(*mdoc.DeviceEngagement) (*ecdh.PrivateKey, error)
 	// DeviceRequest, when set, is sent as it is instead of a request built
-	// from Profile and signed with ReaderAuth (replaying a recorded tap).
+	// from Request and signed with ReaderAuth (replaying a recorded tap).
 	DeviceRequest []byte
 }
 
@@ -233,7 +239,7 @@ func newTap(cfg Config) (*tap, error) {
 	if cfg.ExchangeTimeout == 0 {
 		cfg.ExchangeTimeout = 30 * time.Second
 	}
-	if len(cfg.Profile.Requests) == 0 && cfg.DeviceRequest == nil {
+	if len(cfg.Request.Requests) == 0 && cfg.DeviceRequest == nil {
 		return nil, errors.New("terminal: the profile requests nothing")
 	}
 	for _, t := range cfg.Transports {
@@ -413,11 +419,11 @@ func (tp *tap) startSession(ctx context.Context) error {
 	return nil
 }
 
-// buildRequest builds the DeviceRequest of the profile, each DocRequest
+// buildRequest builds the DeviceRequest of the request profile, each DocRequest
 // signed with the reader's identity when it has one (clause 9.1.4).
 func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 	var docs []mdoc.DocRequest
-	for _, ir := range tp.cfg.Profile.Requests {
+	for _, ir := range tp.cfg.Request.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
 		if err != nil {
 			return nil, fmt.Errorf("building request for %s: %w", ir.DocType, err)

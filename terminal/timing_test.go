@@ -18,17 +18,14 @@ import (
 func recordedTap(t *testing.T, mode wallet.HandoverMode, auth wallet.DeviceAuth, lim nfc.Limits) (*terminal.Outcome, apdulog.Transcript, terminal.Config) {
 	t.Helper()
 	f := roundTripFixture(t)
-	prof, err := terminal.LookupProfile("default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	prof := terminal.DefaultRequestProfile()
 	w, err := wallet.New(wallet.Config{Credentials: []*credential.Credential{f.mdl}, Handover: mode, Auth: auth})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
 	cfg := terminal.Config{
-		Trust: f.trust, Profile: prof, ReaderAuth: f.reader, Limits: lim, Record: true,
+		Trust: f.trust, Request: prof, ReaderAuth: f.reader, Limits: lim, Record: true,
 		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 	}
 	rec := apdulog.NewRecorder(w.Transceiver())

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/terminal"
 )
@@ -106,7 +107,7 @@ func bigPortraitMDL(b *testing.B, f *fixture, size int) *credential.Credential {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: f.us.DS, DSKey: f.us.DSKey, Signed: now.Add(-time.Hour)})
+	c, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: f.us.DS, DSKey: f.us.DSKey, Signed: now.Add(-time.Hour)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func benchBLE(b *testing.B, name string, cfg terminal.Config, wcfg wallet.Config
 	b.Run(name, func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			link, err := bletest.New(bletest.Config{MTU: mtu})
+			link, err := memlink.New(memlink.Config{MTU: mtu})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/idreader/idreader/cose"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/mdoc"
 )
@@ -17,14 +18,14 @@ import (
 
 // signSign1 builds a tagged COSE_Sign1 [<<{1: alg}>>, unprot, payload or nil,
 // r‖s] whose ECDSA signature uses hash h whatever alg says.
-func signSign1(t testing.TB, key *ecdsa.PrivateKey, alg int64, h crypto.Hash, unprot map[int64]cbor.RawMessage, payload []byte, detached bool) []byte {
+func signSign1(t testing.TB, key *ecdsa.PrivateKey, alg cose.Algorithm, h crypto.Hash, unprot map[int64]cbor.RawMessage, payload []byte, detached bool) []byte {
 	t.Helper()
-	prot, err := mdoc.Marshal(map[int64]int64{labelAlg: alg})
+	prot, err := mdoc.Marshal(map[int64]int64{cose.HeaderAlg: int64(alg)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hh := h.New()
-	hh.Write(toBeSigned("Signature1", prot, payload))
+	hh.Write(cose.ToBeSigned(cose.ContextSignature1, prot, payload))
 	r, s, err := ecdsa.Sign(seeded(11), key, hh.Sum(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func signSign1(t testing.TB, key *ecdsa.PrivateKey, alg int64, h crypto.Hash, un
 	if detached {
 		pl = nil
 	}
-	out, err := mdoc.Marshal(cbor.Tag{Number: tagCOSESign1, Content: []any{prot, unprot, pl, sig}})
+	out, err := mdoc.Marshal(cbor.Tag{Number: cose.TagSign1, Content: []any{prot, unprot, pl, sig}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,16 +56,16 @@ func TestVerifyAlgorithmMustMatchCurve(t *testing.T) {
 	f := newFixture(t)
 	c := f.issue(t, issueTweak{})
 	for _, tc := range []struct {
-		alg int64
+		alg cose.Algorithm
 		h   crypto.Hash
-	}{{algES384, crypto.SHA384}, {algES512, crypto.SHA512}} {
-		t.Run(algName(tc.alg)+" issuerAuth with a P-256 DS key", func(t *testing.T) {
+	}{{cose.AlgES384, crypto.SHA384}, {cose.AlgES512, crypto.SHA512}} {
+		t.Run(tc.alg.String()+" issuerAuth with a P-256 DS key", func(t *testing.T) {
 			r, err := mdoc.ParseDeviceResponse(f.present(t, c, credential.PresentOptions{}))
 			if err != nil {
 				t.Fatal(err)
 			}
 			d := &r.Documents[0]
-			m, err := parseCOSE(d.IssuerSigned.IssuerAuth, tagCOSESign1)
+			m, err := cose.ParseSign1(d.IssuerSigned.IssuerAuth)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +80,7 @@ func TestVerifyAlgorithmMustMatchCurve(t *testing.T) {
 				t.Error("issuer signature accepted with an alg of another curve")
 			}
 		})
-		t.Run(algName(tc.alg)+" deviceSignature with a P-256 device key", func(t *testing.T) {
+		t.Run(tc.alg.String()+" deviceSignature with a P-256 device key", func(t *testing.T) {
 			r, err := mdoc.ParseDeviceResponse(f.present(t, c, credential.PresentOptions{}))
 			if err != nil {
 				t.Fatal(err)
@@ -104,13 +105,13 @@ func TestVerifyAlgorithmMustMatchCurve(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &r.Documents[0]
-	m, err := parseCOSE(d.IssuerSigned.IssuerAuth, tagCOSESign1)
+	m, err := cose.ParseSign1(d.IssuerSigned.IssuerAuth)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.IssuerSigned.IssuerAuth = signSign1(t, f.pki.DSKey, algES256, crypto.SHA256, m.Unprotected, m.Payload, false)
+	d.IssuerSigned.IssuerAuth = signSign1(t, f.pki.DSKey, cose.AlgES256, crypto.SHA256, m.Unprotected, m.Payload, false)
 	dab := mdoc.DeviceAuthenticationBytes(vec(t, "session_transcript"), d.DocType, d.DeviceSigned.NameSpaces.Raw)
-	d.DeviceSigned.DeviceSignature = signSign1(t, c.DeviceKey.(*ecdsa.PrivateKey), algES256, crypto.SHA256, nil, dab, true)
+	d.DeviceSigned.DeviceSignature = signSign1(t, c.DeviceKey.(*ecdsa.PrivateKey), cose.AlgES256, crypto.SHA256, nil, dab, true)
 	enc, err := r.MarshalCBOR()
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/cose"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
@@ -48,21 +49,21 @@ func newFloor(b *testing.B) *floorInputs {
 	ds, _ := x509.ParseCertificate(vec(b, "ds_cert"))
 	iaca, _ := x509.ParseCertificate(vec(b, "iaca_cert"))
 	f.ds, f.dsPub, f.iacaPub = ds, ds.PublicKey.(*ecdsa.PublicKey), iaca.PublicKey.(*ecdsa.PublicKey)
-	m, err := parseCOSE(vec(b, "issuer_auth"), tagCOSESign1)
+	m, err := cose.ParseSign1(vec(b, "issuer_auth"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.sigTBS = toBeSigned("Signature1", m.Protected, m.Payload)
-	f.r, f.s = new(big.Int).SetBytes(m.Sig[:32]), new(big.Int).SetBytes(m.Sig[32:])
+	f.sigTBS = cose.ToBeSigned(cose.ContextSignature1, m.Protected, m.Payload)
+	f.r, f.s = new(big.Int).SetBytes(m.Signature[:32]), new(big.Int).SetBytes(m.Signature[32:])
 	f.readerKey, _ = ecdh.P256().NewPrivateKey(vec(b, "e_reader_key_d"))
 	mso, _ := mdoc.ParseMobileSecurityObjectBytes(vec(b, "mobile_security_object_bytes"))
 	f.devPub, _ = mso.DeviceKeyInfo.DeviceKey.ECDHPublicKey()
 	f.transcript = vec(b, "session_transcript_bytes")
 	f.z = vec(b, "zab_emac")
 	f.macKey = vec(b, "emac_key")
-	f.macTBS = toBeSigned("MAC0", []byte{0xa1, 0x01, 0x05}, vec(b, "device_authentication_bytes"))
+	f.macTBS = cose.ToBeSigned(cose.ContextMAC0, []byte{0xa1, 0x01, 0x05}, vec(b, "device_authentication_bytes"))
 	r, _ := mdoc.ParseDeviceResponse(vec(b, "device_response"))
-	for _, it := range r.Documents[0].IssuerSigned.NameSpaces[mdoc.NamespaceMDL] {
+	for _, it := range r.Documents[0].IssuerSigned.NameSpaces[mdoc.NameSpaceMDL] {
 		f.items = append(f.items, it.Bytes.Raw)
 	}
 	return f

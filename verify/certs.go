@@ -13,15 +13,14 @@ import (
 var (
 	// oidMdlDS is id-mdl-kp-mdlDS, the document signer EKU (Annex B, DS profile).
 	oidMdlDS = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 2}
-	// oidVICALSigner is the VICAL signer EKU (Annex C).
-	oidVICALSigner = asn1.ObjectIdentifier{1, 0, 18013, 5, 1, 8}
 )
 
 // findIACA returns the IACA of the store that signed ds. Annex B NOTE 1: the
 // chain is exactly DS → IACA, so no intermediate is searched for (which
 // x509.Verify would do); the one signature check is ds.CheckSignatureFrom,
-// which also refuses a parent that is not a CA or lacks keyCertSign.
-func findIACA(store *TrustStore, ds *x509.Certificate) (*x509.Certificate, error) {
+// which also refuses a parent that is not a CA or lacks keyCertSign. An
+// anchor whose AnchorInfo lists doc types signs only for those.
+func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%w: no IACA in the trust store for issuer %q", ErrIssuerUntrusted, ds.Issuer.String())
@@ -30,6 +29,10 @@ func findIACA(store *TrustStore, ds *x509.Certificate) (*x509.Certificate, error
 	for _, ca := range cands {
 		if err := ds.CheckSignatureFrom(ca); err != nil {
 			last = err
+			continue
+		}
+		if !store.info[string(ca.Raw)].allows(docType) {
+			last = fmt.Errorf("IACA not trusted for doc type %q", docType)
 			continue
 		}
 		return ca, nil

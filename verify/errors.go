@@ -1,43 +1,54 @@
 package verify
 
-import "errors"
+import (
+	"errors"
 
-// Code is a stable reason code for a rejected response. Tools and the daemon
+	"github.com/idreader/idreader/reason"
+)
+
+// Code is a stable reason code for a rejected response; the registry with
+// the display texts of every code is package reason. Tools and the daemon
 // print these; they never change meaning.
-type Code string
+type Code = reason.Code
 
-// The reason codes.
+// The verification codes (their meanings: package reason).
 const (
 	// CodeMalformed: the response or a structure in it does not decode or
 	// does not have the shape the 18013-5 CDDL requires, or the response
 	// carries no document (status ≠ 0 or no documents).
-	CodeMalformed Code = "malformed"
+	CodeMalformed = reason.Malformed
 	// CodeIssuerUntrusted: the document signer certificate does not chain to
 	// an IACA of the trust store.
-	CodeIssuerUntrusted Code = "issuer_untrusted"
+	CodeIssuerUntrusted = reason.IssuerUntrusted
 	// CodeIssuerSignature: the issuerAuth signature does not verify.
-	CodeIssuerSignature Code = "issuer_signature"
+	CodeIssuerSignature = reason.IssuerSignature
 	// CodeCertificateProfile: a certificate breaks its Annex B profile, or
 	// the countries of DS, IACA and issuing_country disagree.
-	CodeCertificateProfile Code = "certificate_profile"
+	CodeCertificateProfile = reason.CertificateProfile
 	// CodeCertificateValidity: the DS or IACA certificate is not valid at
 	// the verification time.
-	CodeCertificateValidity Code = "certificate_validity"
+	CodeCertificateValidity = reason.CertificateValidity
 	// CodeMSOValidity: the MSO is expired, not yet valid, or signed in the
 	// future (clause 9.3.1).
-	CodeMSOValidity Code = "mso_validity"
+	CodeMSOValidity = reason.MSOValidity
 	// CodeValueDigest: a disclosed element's digest is missing from the MSO
 	// or differs from it (clause 9.1.2.5).
-	CodeValueDigest Code = "value_digest"
+	CodeValueDigest = reason.ValueDigest
 	// CodeDocTypeMismatch: the MSO docType differs from the Document docType.
-	CodeDocTypeMismatch Code = "doctype_mismatch"
+	CodeDocTypeMismatch = reason.DocTypeMismatch
 	// CodeDeviceAuth: mdoc authentication (clause 9.1.3) failed or could not
 	// be proven (no transcript, no reader key for a MAC), or device-signed
 	// elements are not covered by keyAuthorizations.
-	CodeDeviceAuth Code = "device_auth"
+	CodeDeviceAuth = reason.DeviceAuth
 	// CodeUnsupported: an algorithm, MSO version or curve this reader does
 	// not implement.
-	CodeUnsupported Code = "unsupported"
+	CodeUnsupported = reason.Unsupported
+	// CodeRevoked: the configured [RevocationChecker] reports the DS
+	// certificate or the document revoked.
+	CodeRevoked = reason.Revoked
+	// CodeRevocationUnknown: the configured [RevocationChecker] could not
+	// establish the status.
+	CodeRevocationUnknown = reason.RevocationUnknown
 )
 
 // Sentinel errors, one per [Code]. Every failure in a [Result] wraps one.
@@ -52,6 +63,8 @@ var (
 	ErrDocTypeMismatch     = errors.New("verify: doctype mismatch")
 	ErrDeviceAuth          = errors.New("verify: device authentication failed")
 	ErrUnsupported         = errors.New("verify: unsupported")
+	ErrRevoked             = errors.New("verify: revoked")
+	ErrRevocationUnknown   = errors.New("verify: revocation status unknown")
 )
 
 var codeErrs = []struct {
@@ -68,10 +81,13 @@ var codeErrs = []struct {
 	{CodeDocTypeMismatch, ErrDocTypeMismatch},
 	{CodeDeviceAuth, ErrDeviceAuth},
 	{CodeUnsupported, ErrUnsupported},
+	{CodeRevoked, ErrRevoked},
+	{CodeRevocationUnknown, ErrRevocationUnknown},
 }
 
-// Err returns the sentinel error of the code, or nil for an unknown code.
-func (c Code) Err() error {
+// ErrOf returns the sentinel error of a verification code, or nil for a
+// code without one.
+func ErrOf(c Code) error {
 	for _, ce := range codeErrs {
 		if ce.code == c {
 			return ce.err

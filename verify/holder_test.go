@@ -77,7 +77,7 @@ func (f *fixture) issue(t testing.TB, tw issueTweak) *credential.Credential {
 	return c
 }
 
-var requestAll = map[string]map[string]bool{mdoc.NamespaceMDL: {
+var requestAll = map[string]map[string]bool{mdoc.NameSpaceMDL: {
 	"family_name": false, "given_name": false, "birth_date": false, "issuing_country": false,
 	"portrait": false, "driving_privileges": false, "age_over_18": false,
 }}
@@ -119,7 +119,7 @@ func TestVerifyWalletSignatureAndMac(t *testing.T) {
 		}
 		d := res.Documents[0]
 		want := map[bool]string{false: DeviceAuthSignature, true: DeviceAuthMAC}[mac]
-		if d.DeviceAuth != want || len(d.Elements) != len(requestAll[mdoc.NamespaceMDL]) {
+		if d.DeviceAuth != want || len(d.Elements) != len(requestAll[mdoc.NameSpaceMDL]) {
 			t.Errorf("mac=%v: %s, %d elements", mac, d.DeviceAuth, len(d.Elements))
 		}
 	}
@@ -190,7 +190,7 @@ func TestVerifyDeviceSignedElements(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &r.Documents[0]
-	dns, err := mdoc.WrapCBOR(map[string]map[string]any{mdoc.NamespaceMDL: {"given_name": "Mallory"}})
+	dns, err := mdoc.WrapCBOR(map[string]map[string]any{mdoc.NameSpaceMDL: {"given_name": "Mallory"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,33 @@ import (
 type TrustStore struct {
 	certs     []*x509.Certificate
 	bySubject map[string][]*x509.Certificate
+	info      map[string]AnchorInfo // by DER; absent = zero AnchorInfo
+}
+
+// AnchorInfo is what the store knows about one trust anchor besides the
+// certificate: where it came from and what it may issue. A VICAL (ISO/IEC
+// 18013-5 Annex C) gives both for each of its entries.
+type AnchorInfo struct {
+	// Source names where the anchor came from, for reports and audit: a
+	// file name, a VICAL provider and date. Empty when unknown.
+	Source string
+	// DocTypes, when not empty, are the only doc types the anchor is
+	// trusted for: a document of another doc type whose DS it signed does
+	// not chain (check issuer_chain, code issuer_untrusted).
+	DocTypes []string
+}
+
+// allows reports whether the anchor may issue docType.
+func (a AnchorInfo) allows(docType string) bool {
+	if len(a.DocTypes) == 0 {
+		return true
+	}
+	for _, d := range a.DocTypes {
+		if d == docType {
+			return true
+		}
+	}
+	return false
 }
 
 // NewTrustStore returns a store holding certs.
@@ -45,6 +72,37 @@ next:
 		s.certs = append(s.certs, c)
 		s.bySubject[string(c.RawSubject)] = append(s.bySubject[string(c.RawSubject)], c)
 	}
+}
+
+// AddAnchors adds IACA certificates with what is known about them; a
+// certificate already in the store gets info in place of what it had.
+func (s *TrustStore) AddAnchors(info AnchorInfo, certs ...*x509.Certificate) {
+	s.Add(certs...)
+	if s.info == nil {
+		s.info = map[string]AnchorInfo{}
+	}
+	info.DocTypes = append([]string(nil), info.DocTypes...)
+	for _, c := range certs {
+		if c != nil {
+			s.info[string(c.Raw)] = info
+		}
+	}
+}
+
+// Anchor returns what the store knows about certificate c, and whether c
+// is one of its anchors.
+func (s *TrustStore) Anchor(c *x509.Certificate) (AnchorInfo, bool) {
+	if s == nil || c == nil {
+		return AnchorInfo{}, false
+	}
+	for _, have := range s.bySubject[string(c.RawSubject)] {
+		if bytes.Equal(have.Raw, c.Raw) {
+			info := s.info[string(c.Raw)]
+			info.DocTypes = append([]string(nil), info.DocTypes...)
+			return info, true
+		}
+	}
+	return AnchorInfo{}, false
 }
 
 // Certificates returns the certificates of the store, in the order added.
@@ -180,7 +238,7 @@ func LoadTrustStore(paths ...string) (*TrustStore, error) {
 			if err != nil {
 				return nil, fmt.Errorf("loading trust store %s: %w", f, err)
 			}
-			s.Add(certs...)
+			s.AddAnchors(AnchorInfo{Source: filepath.Base(f)}, certs...)
 		}
 	}
 	if s.Len() == 0 {

@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"strconv"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/idreader/idreader/cose"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
@@ -31,6 +31,11 @@ type Options struct {
 	// ReaderKey is the reader's ephemeral private key (EReaderKey), needed to
 	// check a deviceMac (clause 9.1.3.5). Without it a deviceMac fails.
 	ReaderKey *ecdh.PrivateKey
+	// Revocation, when set, is asked about every document whose DS
+	// certificate chains to the trust store; its answer is the check
+	// [CheckRevocation]. Nil means no revocation check, and no such check
+	// in the result.
+	Revocation RevocationChecker
 }
 
 // MaxDocuments bounds the documents of one DeviceResponse that Verify will
@@ -41,7 +46,8 @@ type Options struct {
 // cannot make one tap cost seconds of CPU.
 const MaxDocuments = 16
 
-// Names of the checks, in the order they appear in a DocumentResult.
+// Names of the checks, in the order they appear in a DocumentResult (see
+// [CheckNames]).
 const (
 	CheckIssuerCertificate   = "issuer_certificate"   // x5chain holds a parsable DS certificate
 	CheckIssuerChain         = "issuer_chain"         // DS signed by an IACA of the store
@@ -51,6 +57,7 @@ const (
 	CheckMSO                 = "mso"                  // MSO decodes; version and digest algorithm supported
 	CheckDocType             = "doctype"              // MSO docType == Document docType
 	CheckMSOValidity         = "mso_validity"         // signed ≤ Now, validFrom ≤ Now ≤ validUntil
+	CheckRevocation          = "revocation"           // Options.Revocation says good (only with a checker)
 	CheckValueDigests        = "value_digests"        // every disclosed element's digest in the MSO
 	CheckIssuingCountry      = "issuing_country"      // issuing_country == DS and IACA country
 	CheckKeyAuthorizations   = "key_authorizations"   // device-signed elements authorized
@@ -106,14 +113,22 @@ type DocumentResult struct {
 	MSO *mdoc.MSO
 }
 
-// passed reports whether the named check ran and succeeded.
-func (d *DocumentResult) passed(name string) bool {
+// Check returns the named check of the document, false when it is not
+// in the result (a check reported only when configured, such as
+// [CheckRevocation]).
+func (d *DocumentResult) Check(name string) (Check, bool) {
 	for _, c := range d.Checks {
 		if c.Name == name {
-			return c.OK
+			return c, true
 		}
 	}
-	return false
+	return Check{}, false
+}
+
+// passed reports whether the named check ran and succeeded.
+func (d *DocumentResult) passed(name string) bool {
+	c, ok := d.Check(name)
+	return ok && c.OK
 }
 
 // OK reports whether every check of the document passed.
@@ -280,11 +295,22 @@ func parseTranscript(b []byte) (*transcript, error) {
 	return &transcript{bare: b, tagged: t.Raw}, nil
 }
 
-// docVerifier carries the state of one document's verification.
+// docVerifier carries the state of one document's verification: the inputs,
+// the result being built, and what the steps found for the later ones.
 type docVerifier struct {
-	doc  *mdoc.Document
-	opts *Options
-	out  *DocumentResult
+	doc   *mdoc.Document
+	opts  *Options
+	out   *DocumentResult
+	tr    *transcript
+	trErr error
+
+	sign1   *cose.Message // issuerAuth
+	ds      *x509.Certificate
+	iaca    *x509.Certificate // nil when untrusted
+	mso     *mdoc.MSO
+	msoHash func() hash.Hash
+	country *string // issuing_country when disclosed and proven
+	devNS   map[string]map[string]cbor.RawMessage
 }
 
 func (v *docVerifier) pass(name, detail string) {
@@ -302,172 +328,12 @@ func (v *docVerifier) skip(name, why string) {
 	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: "not checked: " + why})
 }
 
-// result records a check: failed with err, or passed with the detail okDetail
-// (plain strings: formatting every detail costs measurably per verification).
-func (v *docVerifier) result(name string, err error, okDetail string) bool {
-	if err != nil {
-		v.fail(name, err)
-		return false
-	}
-	v.pass(name, okDetail)
-	return true
-}
-
-// verifyDocument runs every check of clause 9.3.1 on one document, going as
-// far as the failures allow.
-func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr error) DocumentResult {
-	out := DocumentResult{DocType: doc.DocType}
-	v := &docVerifier{doc: doc, opts: opts, out: &out}
-	if doc.DeviceSigned.DeviceSignature != nil {
-		out.DeviceAuth = DeviceAuthSignature
-	} else {
-		out.DeviceAuth = DeviceAuthMAC
-	}
-
-	// Issuer data authentication, clause 9.1.2.4: issuerAuth is a COSE_Sign1
-	// with the DS certificate in x5chain and the MSO as payload.
-	sign1, err := parseCOSE(doc.IssuerSigned.IssuerAuth, tagCOSESign1)
-	var ds *x509.Certificate
-	if err == nil {
-		ds, err = dsCertificate(sign1)
-	}
-	var dsSubject string
-	if err == nil {
-		dsSubject = ds.Subject.String()
-	}
-	if !v.result(CheckIssuerCertificate, err, "DS certificate "+dsSubject) {
-		for _, n := range []string{CheckIssuerChain, CheckCertificateProfile, CheckCertificateValidity, CheckIssuerSignature, CheckMSO,
-			CheckDocType, CheckMSOValidity, CheckValueDigests, CheckIssuingCountry, CheckKeyAuthorizations, CheckDeviceAuth} {
-			v.skip(n, "no usable issuerAuth")
-		}
-		return out
-	}
-	out.Issuer = Issuer{Subject: dsSubject, Country: country(ds), Certificate: ds}
-
-	iaca, err := findIACA(opts.Trust, ds)
-	if err != nil {
-		v.fail(CheckIssuerChain, err)
-	} else {
-		v.pass(CheckIssuerChain, "signed by IACA "+iaca.Subject.CommonName)
-	}
-	out.Issuer.IACA = iaca
-
-	err = checkDSProfile(ds)
-	if err == nil && iaca != nil {
-		err = checkIACAProfile(iaca)
-		if err == nil {
-			err = checkCountries(ds, iaca)
-		}
-	}
-	if err == nil && iaca == nil {
-		v.skip(CheckCertificateProfile, "IACA unknown")
-	} else {
-		v.result(CheckCertificateProfile, err, "DS and IACA profiles (Annex B), country "+out.Issuer.Country)
-	}
-
-	err = checkValidity(ds, "DS", opts.Now)
-	if err == nil && iaca != nil {
-		err = checkValidity(iaca, "IACA", opts.Now)
-	}
-	if err == nil && iaca == nil {
-		v.skip(CheckCertificateValidity, "IACA unknown")
-	} else {
-		v.result(CheckCertificateValidity, err, "DS and IACA valid at the verification time")
-	}
-
-	// The signature over the MSO as received (RFC 9052 section 4.4).
-	err = nil
-	if sign1.Detached {
-		err = fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed)
-	} else if err = verifySign1(sign1, sign1.Payload, ds.PublicKey); err != nil && CodeOf(err) == "" {
-		err = fmt.Errorf("%w: %w", ErrIssuerSignature, err)
-	}
-	v.result(CheckIssuerSignature, err, algName(sign1.Alg)+" by the DS key")
-
-	mso, h, err := parseMSO(sign1)
-	if !v.result(CheckMSO, err, "MSO "+msoVersion(mso)+", "+msoAlg(mso)) {
-		for _, n := range []string{CheckDocType, CheckMSOValidity, CheckValueDigests, CheckIssuingCountry, CheckKeyAuthorizations, CheckDeviceAuth} {
-			v.skip(n, "no usable MSO")
-		}
-		return out
-	}
-	out.MSO = mso
-
-	// Clause 9.3.1: the MSO docType equals the Document docType.
-	err = nil
-	if mso.DocType != doc.DocType {
-		err = fmt.Errorf("%w: MSO docType %q, document docType %q", ErrDocTypeMismatch, mso.DocType, doc.DocType)
-	}
-	v.result(CheckDocType, err, doc.DocType)
-
-	v.result(CheckMSOValidity, checkMSOValidity(&mso.ValidityInfo, ds, opts.Now), "MSO valid at the verification time")
-
-	disclosedCountry, err := v.valueDigests(mso, h)
-	v.result(CheckValueDigests, err, strconv.Itoa(v.issuerElementCount())+" issuer-signed elements match the MSO")
-	if !out.passed(CheckIssuerChain) || !out.passed(CheckIssuerSignature) {
-		// A digest that matches an MSO nobody trusted signed proves nothing:
-		// such elements are not reported as disclosed values.
-		out.Elements = nil
-		disclosedCountry = nil
-	}
-
-	switch {
-	case disclosedCountry == nil:
-		v.pass(CheckIssuingCountry, "issuing_country not disclosed")
-	case iaca == nil:
-		v.skip(CheckIssuingCountry, "IACA unknown")
-	default:
-		err = nil
-		if *disclosedCountry != out.Issuer.Country || *disclosedCountry != country(iaca) {
-			err = fmt.Errorf("%w: issuing_country %q, DS country %q, IACA country %q", ErrCertificateProfile, *disclosedCountry, out.Issuer.Country, country(iaca))
-		}
-		v.result(CheckIssuingCountry, err, "issuing_country "+*disclosedCountry)
-	}
-
-	// Device authentication, clause 9.1.3.
-	devNS, err := doc.DeviceSigned.DeviceNameSpaces()
-	if err == nil {
-		err = checkKeyAuthorizations(mso, devNS)
-	}
-	v.result(CheckKeyAuthorizations, err, strconv.Itoa(countDevice(devNS))+" device-signed elements authorized")
-
-	if trErr != nil {
-		v.fail(CheckDeviceAuth, trErr)
-	} else {
-		detail := "deviceMac with EMacKey from the MSO device key"
-		if out.DeviceAuth == DeviceAuthSignature {
-			detail = "deviceSignature by the MSO device key"
-		}
-		v.result(CheckDeviceAuth, v.deviceAuth(mso, tr), detail)
-	}
-	if v.out.Checks[len(v.out.Checks)-1].OK && len(devNS) > 0 && v.out.Checks[len(v.out.Checks)-2].OK {
-		v.addDeviceElements(devNS)
-	}
-	return out
-}
-
-func algName(alg int64) string {
-	switch alg {
-	case algES256:
-		return "ES256"
-	case algES384:
-		return "ES384"
-	case algES512:
-		return "ES512"
-	case algEdDSA:
-		return "EdDSA"
-	case algHMAC256:
-		return "HMAC 256/256"
-	}
-	return fmt.Sprintf("alg %d", alg)
-}
-
 // dsCertificate returns the first x5chain certificate: Annex B NOTE 1, only
 // the DS certificate is used; the IACA comes from the trust store.
-func dsCertificate(m *coseMessage) (*x509.Certificate, error) {
-	chain, err := m.x5chain()
+func dsCertificate(m *cose.Message) (*x509.Certificate, error) {
+	chain, err := m.X5Chain()
 	if err != nil {
-		return nil, err
+		return nil, coseErr(err)
 	}
 	c, err := x509.ParseCertificate(chain[0])
 	if err != nil {
@@ -478,7 +344,7 @@ func dsCertificate(m *coseMessage) (*x509.Certificate, error) {
 
 // parseMSO decodes the issuerAuth payload and checks version and digest
 // algorithm (clause 9.1.2.4).
-func parseMSO(m *coseMessage) (*mdoc.MSO, func() hash.Hash, error) {
+func parseMSO(m *cose.Message) (*mdoc.MSO, func() hash.Hash, error) {
 	if m.Detached {
 		return nil, nil, fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed)
 	}
@@ -501,20 +367,6 @@ func parseMSO(m *coseMessage) (*mdoc.MSO, func() hash.Hash, error) {
 		return nil, nil, fmt.Errorf("%w: MSO digest algorithm %q", ErrUnsupported, mso.DigestAlgorithm)
 	}
 	return mso, h, nil
-}
-
-func msoVersion(m *mdoc.MSO) string {
-	if m == nil {
-		return ""
-	}
-	return m.Version
-}
-
-func msoAlg(m *mdoc.MSO) string {
-	if m == nil {
-		return ""
-	}
-	return m.DigestAlgorithm
 }
 
 // checkMSOValidity: clause 9.3.1 — the MSO was signed no later than now and
@@ -577,7 +429,7 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 				// Proven by digest but not decodable here: shown as raw bytes.
 				val = []byte(it.ElementValue)
 			}
-			if ns == mdoc.NamespaceMDL && it.ElementIdentifier == mdoc.ElementIssuingCountry {
+			if ns == mdoc.NameSpaceMDL && it.ElementIdentifier == mdoc.ElementIssuingCountry {
 				s, _ := val.(string)
 				countryVal = &s
 			}
@@ -642,7 +494,7 @@ func (v *docVerifier) deviceAuth(mso *mdoc.MSO, tr *transcript) error {
 	ds := &v.doc.DeviceSigned
 	dab := mdoc.DeviceAuthenticationBytes(tr.bare, v.doc.DocType, ds.NameSpaces.Raw)
 	if ds.DeviceSignature != nil {
-		m, err := parseCOSE(ds.DeviceSignature, tagCOSESign1)
+		m, err := parseSign1(ds.DeviceSignature)
 		if err != nil {
 			return fmt.Errorf("%w: deviceSignature: %w", ErrDeviceAuth, err)
 		}
@@ -653,12 +505,12 @@ func (v *docVerifier) deviceAuth(mso *mdoc.MSO, tr *transcript) error {
 		if err != nil {
 			return fmt.Errorf("%w: device key: %w", ErrDeviceAuth, err)
 		}
-		if err := verifySign1(m, dab, pub); err != nil {
+		if err := coseErr(m.VerifySignature(pub, dab)); err != nil {
 			return fmt.Errorf("%w: deviceSignature: %w", ErrDeviceAuth, err)
 		}
 		return nil
 	}
-	m, err := parseCOSE(ds.DeviceMac, tagCOSEMac0)
+	m, err := parseMac0(ds.DeviceMac)
 	if err != nil {
 		return fmt.Errorf("%w: deviceMac: %w", ErrDeviceAuth, err)
 	}
@@ -682,7 +534,7 @@ func (v *docVerifier) deviceAuth(mso *mdoc.MSO, tr *transcript) error {
 	if err != nil {
 		return fmt.Errorf("%w: deriving EMacKey: %v", ErrDeviceAuth, err)
 	}
-	if err := verifyMac0(m, dab, key); err != nil {
+	if err := coseErr(m.VerifyMAC(key, dab)); err != nil {
 		return fmt.Errorf("%w: deviceMac: %w", ErrDeviceAuth, err)
 	}
 	return nil

@@ -98,8 +98,8 @@ func wantCode(t *testing.T, res *Result, err error, code Code) {
 	if res.Accepted() || err == nil {
 		t.Fatalf("accepted, want %s", code)
 	}
-	if !errors.Is(err, code.Err()) {
-		t.Errorf("error %v does not wrap %v", err, code.Err())
+	if !errors.Is(err, ErrOf(code)) {
+		t.Errorf("error %v does not wrap %v", err, ErrOf(code))
 	}
 	found := false
 	for _, f := range res.Failures {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/ble/bluez"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/reader/apdulog"
 	"github.com/idreader/idreader/reader/pcsc"
@@ -26,10 +27,11 @@ const readUsage = `usage: idreader read --reader NAME --trust PATH [--trust PATH
                      [--record DIR --record-personal-data]
 
 Waits for one tap on the named PC/SC reader ("" or "first" for the first
-reader present), runs NFC engagement, the session and the request, verifies
+reader present) or on a PN532 named pn532:BUS (pn532:i2c:/dev/i2c-1,
+pn532:spi:/dev/spidev0.0, pn532:uart:/dev/ttyAMA0), runs NFC engagement, the session and the request, verifies
 the response and prints the same report as 'idreader verify'.
 
-  --reader NAME      PC/SC reader name
+  --reader NAME      PC/SC reader name, or pn532:BUS
   --trust PATH       IACA certificate (PEM, DER, hex) or a directory of them
   --reader-cert DIR  reader authentication: DIR/reader.pem and DIR/reader_key.pem
   --profile NAME     what to request: default, age-20, age-21, identity
@@ -75,7 +77,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *timeout <= 0 {
 		return usageErr("--timeout must be positive")
 	}
-	profile, err := terminal.LookupProfile(*profileName)
+	profile, err := daemon.LookupRequestProfile(*profileName)
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -84,7 +86,7 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "idreader read: %v\n", err)
 		return exitUsage
 	}
-	cfg := terminal.Config{Trust: store, Profile: profile}
+	cfg := terminal.Config{Trust: store, Request: profile}
 	if *certDir != "" {
 		if cfg.ReaderAuth, err = loadReaderIdentity(*certDir); err != nil {
 			fmt.Fprintf(stderr, "idreader read: %v\n", err)
@@ -132,6 +134,8 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var out *terminal.Outcome
 	if *qrDevice != "" {
 		out, err = readQR(ctx, *qrDevice, cfg)
+	} else if bus, ok := strings.CutPrefix(name, pn532Prefix); ok {
+		out, err = readPN532(ctx, bus, cfg)
 	} else {
 		var rec *recording
 		out, rec, err = readOnce(ctx, name, cfg)

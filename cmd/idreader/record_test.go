@@ -18,6 +18,7 @@ import (
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
@@ -45,7 +46,7 @@ func recordInProcess(t *testing.T, mode wallet.HandoverMode, auth wallet.DeviceA
 	if err != nil {
 		t.Fatal(err)
 	}
-	mdl, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour)})
+	mdl, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +55,9 @@ func recordInProcess(t *testing.T, mode wallet.HandoverMode, auth wallet.DeviceA
 		t.Fatal(err)
 	}
 	defer w.Close()
-	prof, err := terminal.LookupProfile("default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	prof := terminal.DefaultRequestProfile()
 	cfg := terminal.Config{
-		Trust: verify.NewTrustStore(p.IACA), Profile: prof, Limits: nfc.Limits{ExtendedAPDU: true}, Record: true,
+		Trust: verify.NewTrustStore(p.IACA), Request: prof, Limits: nfc.Limits{ExtendedAPDU: true}, Record: true,
 		ReaderAuth: &terminal.ReaderIdentity{Key: p.ReaderKey, Chain: []*x509.Certificate{p.Reader}},
 		Sleep:      func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 	}

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -22,6 +24,7 @@ import (
 const selftestUsage = `usage: idreader selftest [--transport nfc|ble-central|ble-peripheral] [--engagement nfc|qr]
                          [--handover static|negotiated|apple] [--doctype mdl|mnc] [--auth signature|mac]
                          [--profile NAME] [--mtu N] [--fault NAME] [--timeout D] [--json]
+                         [--reader pn532 --bus i2c|spi|uart]
 
 Runs one full exchange in this process between the reader (terminal) and the
 simulated wallet, with a fresh test PKI and credential, no radio and no
@@ -42,6 +45,11 @@ It verifies the response and prints the same report as 'idreader verify'.
                      vanish, garbage or undecryptable
   --timeout D        limit for the whole exchange (default 30s)
   --json             print one JSON object
+  --reader pn532     carry the NFC exchange through the PN532 driver and an emulated
+                     PN532 (reader/pn532/pn532test) instead of straight to the wallet;
+                     frame count, bytes on the air and bit rate go to stderr
+  --bus B            the emulated chip's bus with --reader pn532: i2c (default), spi or
+                     uart (a pseudo-terminal opened as a serial port)
 
 Exit status: 0 accept, 1 reject, 2 error (exchange failed, bad usage).
 `
@@ -53,11 +61,15 @@ type selftestOptions struct {
 	handover   wallet.HandoverMode
 	docType    string
 	auth       wallet.DeviceAuth
-	profile    terminal.Profile
+	profile    terminal.RequestProfile
 	mtu        int
 	faults     wallet.Faults
 	timeout    time.Duration
 	jsonOutput bool
+	// pn532Bus is the emulated PN532's bus with --reader pn532, empty
+	// without.
+	pn532Bus string
+	stderr   io.Writer
 }
 
 // runSelftest implements `idreader selftest`.
@@ -73,12 +85,17 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fault := fs.String("fault", "", "")
 	timeout := fs.Duration("timeout", 30*time.Second, "")
 	asJSON := fs.Bool("json", false, "")
+	readerKind := fs.String("reader", "", "")
+	bus := fs.String("bus", "", "")
 	usageErr := fs.usageErr
 	if code, ok := fs.parseOnly(args); !ok {
 		return code
 	}
-	o := selftestOptions{mtu: *mtu, timeout: *timeout, jsonOutput: *asJSON, docType: *docType}
 	var err error
+	o := selftestOptions{mtu: *mtu, timeout: *timeout, jsonOutput: *asJSON, docType: *docType, stderr: stderr}
+	if o.pn532Bus, err = selftestBus(*readerKind, *bus, *engagement); err != nil {
+		return usageErr("%v", err)
+	}
 	if o.transport, err = terminal.ParseTransport(*transport); err != nil {
 		return usageErr("--transport: %v", err)
 	}
@@ -101,7 +118,7 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if o.auth, err = wallet.ParseDeviceAuth(*auth); err != nil {
 		return usageErr("--auth: %v", err)
 	}
-	if o.profile, err = terminal.LookupProfile(*profile); err != nil {
+	if o.profile, err = daemon.LookupRequestProfile(*profile); err != nil {
 		return usageErr("%v", err)
 	}
 	if o.mtu < ble.MinMTU || o.mtu > ble.MaxMTU {
@@ -134,10 +151,10 @@ func runSelftest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // between the terminal and the simulated wallet.
 func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error) {
 	now := time.Now()
-	country, kind, sample := "US", credential.DocTypeMDL, credential.MDL
+	country, kind, sample := "US", mdoc.DocTypeMDL, credential.MDL
 	if o.docType == "mnc" {
 		// The My Number Card says issuing_country JP, so its PKI is Japanese.
-		country, kind, sample = "JP", credential.DocTypeMyNumberCard, credential.MyNumberCard
+		country, kind, sample = "JP", mdoc.DocTypeMyNumberCard, credential.MyNumberCard
 	}
 	p, err := pki.New(pki.Options{Now: now, Country: country})
 	if err != nil {
@@ -174,7 +191,7 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 	defer w.Close()
 	tcfg := terminal.Config{
 		Trust:      verify.NewTrustStore(p.IACA),
-		Profile:    o.profile,
+		Request:    o.profile,
 		ReaderAuth: &terminal.ReaderIdentity{Key: p.ReaderKey, Chain: []*x509.Certificate{p.Reader}},
 		Transports: []terminal.Transport{o.transport},
 	}
@@ -188,7 +205,7 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 		}
 	}()
 	if useBLE {
-		link, err := bletest.New(bletest.Config{MTU: o.mtu})
+		link, err := memlink.New(memlink.Config{MTU: o.mtu})
 		if err != nil {
 			return nil, err
 		}
@@ -201,6 +218,9 @@ func selftest(ctx context.Context, o selftestOptions) (*terminal.Outcome, error)
 			return nil, err
 		}
 		return terminal.TapQR(ctx, text, tcfg)
+	}
+	if o.pn532Bus != "" {
+		return selftestPN532(ctx, o, w, tcfg)
 	}
 	return terminal.Tap(ctx, w.Transceiver(), tcfg)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -168,9 +169,9 @@ func issueSample(dir, kind string, now time.Time, stderr io.Writer) (*credential
 	if len(p.DS.Subject.Country) > 0 {
 		country = p.DS.Subject.Country[0]
 	}
-	docType, sample := credential.DocTypeMDL, credential.MDL
+	docType, sample := mdoc.DocTypeMDL, credential.MDL
 	if kind == "mnc" {
-		docType, sample = credential.DocTypeMyNumberCard, credential.MyNumberCard
+		docType, sample = mdoc.DocTypeMyNumberCard, credential.MyNumberCard
 		if country != "JP" {
 			fmt.Fprintf(stderr, "idreader sim: warning: the My Number Card says issuing_country JP but the PKI in %s is %s; readers will reject it (make one with idreader pki --country JP)\n", dir, country)
 		}

@@ -101,7 +101,7 @@ func readOneTap(t *testing.T, card nfc.Transceiver, trust *pki.PKI, lim nfc.Limi
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := mdoc.NewDocRequest(mdoc.ItemsRequest{DocType: credential.DocTypeMDL, NameSpaces: map[string]map[string]bool{credential.NamespaceMDL: {"family_name": false, "portrait": false}}})
+	d, _ := mdoc.NewDocRequest(mdoc.ItemsRequest{DocType: mdoc.DocTypeMDL, NameSpaces: map[string]map[string]bool{mdoc.NameSpaceMDL: {"family_name": false, "portrait": false}}})
 	dr, _ := mdoc.BuildDeviceRequest(d)
 	se, err := rd.Establish(dr.Raw)
 	if err != nil {
@@ -244,7 +244,7 @@ func TestSimCredentialTimeout(t *testing.T) {
 	}
 	els, _ := credential.MDL(credential.SampleOptions{Now: time.Now()})
 	dk, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	c, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: time.Now().Add(-time.Minute)})
+	c, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: dk, DSCert: p.DS, DSKey: p.DSKey, Signed: time.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}

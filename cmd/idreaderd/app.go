@@ -13,18 +13,22 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"periph.io/x/host/v3"
 
 	"github.com/idreader/idreader/api"
+	"github.com/idreader/idreader/api/display"
 	"github.com/idreader/idreader/config"
+	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/daemon/simulated"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/hardware/console"
-	"github.com/idreader/idreader/hardware/display"
 	"github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
+	"github.com/idreader/idreader/reader/pn532"
+	"github.com/idreader/idreader/reader/pn532/pn532host"
 	"github.com/idreader/idreader/reader/simreader"
 	"github.com/idreader/idreader/terminal"
-	"github.com/idreader/idreader/terminal/simulated"
 )
 
 // stopTimeout bounds a graceful stop: taps are cut short, outputs turned
@@ -44,7 +48,7 @@ type app struct {
 	radios    map[string]*radio
 	simRadios map[string]*simRadio
 	audit     *os.File
-	d         *terminal.Daemon
+	d         *daemon.Daemon
 }
 
 func loadConfig(o options) (*config.Config, error) {
@@ -139,30 +143,30 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
-	dc := terminal.DaemonConfig{Readers: specs, Settings: settings, Log: a.log,
+	dc := daemon.Config{Readers: specs, Settings: settings, Log: a.log,
 		ResultRetention: a.cfg.HTTP.ResultRetention.D()}
 	if a.audit != nil {
 		dc.Audit = a.audit
 	}
-	a.d, err = terminal.NewDaemon(dc)
+	a.d, err = daemon.New(dc)
 	return err
 }
 
 // readerSpecs builds one ReaderSpec per configured reader.
-func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
+func (a *app) readerSpecs() ([]daemon.ReaderSpec, error) {
 	c := a.cfg
 	var prov *pcsc.Provider
-	var specs []terminal.ReaderSpec
+	var specs []daemon.ReaderSpec
 	for i, r := range c.Readers {
 		path := fmt.Sprintf("readers[%d]", i)
 		limits := reader.ExtendedLimits(0, 0)
 		if r.Limits == config.LimitsShort {
 			limits = reader.ShortLimits()
 		}
-		spec := terminal.ReaderSpec{
+		spec := daemon.ReaderSpec{
 			Name:       r.Name,
 			Transports: r.TransportList(),
-			Timeouts: terminal.Timeouts{
+			Timeouts: daemon.Timeouts{
 				Engagement: r.Timeouts.Engagement.D(), Exchange: r.Timeouts.Exchange.D(), Tap: r.Timeouts.Tap.D(),
 				Removal: r.Timeouts.Removal.D(), Hold: r.Timeouts.Hold.D(),
 			},
@@ -193,6 +197,18 @@ func (a *app) readerSpecs() ([]terminal.ReaderSpec, error) {
 		case config.DriverQR:
 			dev := r.Device
 			spec.OpenQR = func(context.Context) (*terminal.QRScanner, error) { return terminal.OpenQRScanner(dev) }
+		case config.DriverPN532:
+			bus, err := pn532.ParseBus(r.Bus)
+			if err != nil {
+				return nil, c.Errorf(path+".bus", "%v", err)
+			}
+			opts := pn532host.Options{Reset: r.Reset, IRQ: r.IRQ, Reader: pn532.Options{Name: r.Name, Extended: r.Limits == config.LimitsExtended}}
+			spec.Open = func(ctx context.Context) (reader.Reader, error) {
+				if _, err := host.Init(); err != nil {
+					return nil, fmt.Errorf("initialising periph host drivers: %w", err)
+				}
+				return pn532host.OpenReader(ctx, bus, opts)
+			}
 		default:
 			if prov == nil {
 				var err error
@@ -329,7 +345,7 @@ func (a *app) listeners(ctx context.Context, token string) ([]net.Listener, erro
 }
 
 // serveHTTP serves the point-of-sale API, /metrics, /healthz and the kiosk
-// display (hardware/display) until ctx ends.
+// display (api/display) until ctx ends.
 func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) error {
 	m := api.NewMetrics(a.d)
 	m.Start()

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble/bluez"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
-	"github.com/idreader/idreader/terminal"
 )
 
 // startDaemon runs the daemon on the configuration text until the test
@@ -119,7 +119,7 @@ demo: true
 	waitFor(t, "the radio error in the log", func() bool { return strings.Contains(stderr.String(), "bluetooth LE unavailable") })
 	waitFor(t, "the qr reader down", func() bool {
 		for _, st := range a.d.Readers() {
-			if st.Name == "kiosk" && !st.Up && st.State == terminal.EventReaderDown && strings.Contains(st.BLE, "opening bluetooth adapter hci0") {
+			if st.Name == "kiosk" && !st.Up && st.State == daemon.EventReaderDown && strings.Contains(st.BLE, "opening bluetooth adapter hci0") {
 				return true
 			}
 		}

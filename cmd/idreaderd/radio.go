@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/idreader/idreader/ble/bletest"
 	"github.com/idreader/idreader/ble/bluez"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -38,7 +38,7 @@ func newRadio(adapter string) *radio {
 }
 
 // get returns the adapter's GATT roles with the reader's connection
-// timeout; it is a terminal.ReaderSpec.BLE.
+// timeout; it is a daemon.ReaderSpec.BLE.
 func (r *radio) get(ctx context.Context, connect time.Duration) (terminal.BLEConfig, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -69,11 +69,11 @@ func (r *radio) close() error {
 // simRadio is the in-memory BLE link between a simulated reader and its
 // simulated wallets (config: ble: {adapter: simulated}).
 type simRadio struct {
-	link *bletest.Link
+	link *memlink.Link
 }
 
 func newSimRadio() (*simRadio, error) {
-	link, err := bletest.New(bletest.Config{})
+	link, err := memlink.New(memlink.Config{})
 	if err != nil {
 		return nil, err
 	}

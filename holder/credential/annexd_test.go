@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/idreader/idreader/holder/credential"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestDeviceAuthenticationBytesAnnexD(t *testing.T) {
 	want := annexD(t, "device_authentication_bytes")
 	nsb := annexD(t, "device_name_spaces_bytes")
-	got, err := credential.DeviceAuthenticationBytes(annexD(t, "session_transcript"), credential.DocTypeMDL, nsb)
+	got, err := credential.DeviceAuthenticationBytes(annexD(t, "session_transcript"), mdoc.DocTypeMDL, nsb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +60,13 @@ func TestAnnexDCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DocType != credential.DocTypeMDL || c.DigestAlgorithm != "SHA-256" {
+	if c.DocType != mdoc.DocTypeMDL || c.DigestAlgorithm != "SHA-256" {
 		t.Fatalf("docType %q alg %q", c.DocType, c.DigestAlgorithm)
 	}
-	if n := len(c.Items[credential.NamespaceMDL]); n != 6 {
+	if n := len(c.Items[mdoc.NameSpaceMDL]); n != 6 {
 		t.Fatalf("%d items, want 6", n)
 	}
-	fam := c.Items[credential.NamespaceMDL][0]
+	fam := c.Items[mdoc.NameSpaceMDL][0]
 	if fam.ElementIdentifier != "family_name" || !bytes.Equal(fam.Bytes, annexD(t, "issuer_signed_item_bytes_family_name")) {
 		t.Fatalf("first item %s %x", fam.ElementIdentifier, fam.Bytes)
 	}

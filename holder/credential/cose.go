@@ -18,6 +18,9 @@ import (
 	"github.com/idreader/idreader/mdoc"
 )
 
+// This file is the wallet's own COSE, independent of the reader's package
+// cose by design (see the package documentation).
+
 // COSE algorithm identifiers (RFC 9053 table 1 and 7) and header labels
 // (RFC 9052 table 3, RFC 9360 for x5chain).
 const (

@@ -23,6 +23,7 @@ import (
 
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/mdoc"
 )
 
 // checkIssued verifies an issued credential independently of the package:
@@ -59,7 +60,11 @@ func checkIssued(t *testing.T, w *testWallet, alg cose.Algorithm, newHash func()
 		}
 	}
 	kx, _ := m.DeviceKeyInfo.DeviceKey[-2].([]byte)
-	if kx == nil || !bytes.Equal(kx, w.dev.PublicKey.X.FillBytes(make([]byte, 32))) {
+	devPub, err := w.dev.PublicKey.Bytes() // 04 ‖ X ‖ Y
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kx == nil || !bytes.Equal(kx, devPub[1:33]) {
 		t.Error("MSO deviceKey is not the device key")
 	}
 	n := 0
@@ -93,14 +98,14 @@ func TestIssueMDL(t *testing.T) {
 	if m.DigestAlgorithm != "SHA-256" {
 		t.Errorf("digestAlgorithm %q", m.DigestAlgorithm)
 	}
-	if w.cred.DocType != credential.DocTypeMDL || w.cred.DeviceKey == nil {
+	if w.cred.DocType != mdoc.DocTypeMDL || w.cred.DeviceKey == nil {
 		t.Error("credential fields")
 	}
 	if !w.cred.ValidFrom.Equal(testNow.Add(-time.Hour)) || !w.cred.ValidUntil.Equal(testNow.Add(-time.Hour).AddDate(1, 0, 0)) {
 		t.Errorf("validity %v..%v", w.cred.ValidFrom, w.cred.ValidUntil)
 	}
-	if len(w.cred.Items[credential.NamespaceMDL]) != 16 {
-		t.Errorf("%d mDL items", len(w.cred.Items[credential.NamespaceMDL]))
+	if len(w.cred.Items[mdoc.NameSpaceMDL]) != 16 {
+		t.Errorf("%d mDL items", len(w.cred.Items[mdoc.NameSpaceMDL]))
 	}
 }
 
@@ -223,7 +228,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 }
 
 var requestSome = map[string]map[string]bool{
-	credential.NamespaceMDL: {"family_name": true, "age_over_21": false, "portrait": false, "height": false},
+	mdoc.NameSpaceMDL: {"family_name": true, "age_over_21": false, "portrait": false, "height": false},
 }
 
 func TestPresentSelective(t *testing.T) {
@@ -235,7 +240,7 @@ func TestPresentSelective(t *testing.T) {
 	}
 	var doc wireDocument
 	mustUnmarshal(t, docBytes, &doc)
-	if doc.DocType != credential.DocTypeMDL {
+	if doc.DocType != mdoc.DocTypeMDL {
 		t.Errorf("docType %q", doc.DocType)
 	}
 	if !bytes.Equal(doc.IssuerSigned.IssuerAuth, w.cred.IssuerAuth) {
@@ -246,24 +251,24 @@ func TestPresentSelective(t *testing.T) {
 	}
 	got := map[string]bool{}
 	m, _ := msoOf(t, doc.IssuerSigned.IssuerAuth)
-	for _, raw := range doc.IssuerSigned.NameSpaces[credential.NamespaceMDL] {
+	for _, raw := range doc.IssuerSigned.NameSpaces[mdoc.NameSpaceMDL] {
 		var it wireItem
 		mustUnmarshal(t, untag24(t, raw), &it)
 		got[it.ElementIdentifier] = true
-		if d := sha256.Sum256(raw); !bytes.Equal(d[:], m.ValueDigests[credential.NamespaceMDL][it.DigestID]) {
+		if d := sha256.Sum256(raw); !bytes.Equal(d[:], m.ValueDigests[mdoc.NameSpaceMDL][it.DigestID]) {
 			t.Errorf("%s: digest mismatch", it.ElementIdentifier)
 		}
 	}
 	if len(got) != 3 || !got["family_name"] || !got["age_over_21"] || !got["portrait"] {
 		t.Errorf("disclosed %v, want family_name, age_over_21, portrait", got)
 	}
-	if code, ok := doc.Errors[credential.NamespaceMDL]["height"]; !ok || code != 0 || len(doc.Errors[credential.NamespaceMDL]) != 1 {
+	if code, ok := doc.Errors[mdoc.NameSpaceMDL]["height"]; !ok || code != 0 || len(doc.Errors[mdoc.NameSpaceMDL]) != 1 {
 		t.Errorf("errors %v", doc.Errors)
 	}
 	if !bytes.Equal(doc.DeviceSigned.NameSpaces, []byte{0xd8, 0x18, 0x41, 0xa0}) {
 		t.Errorf("DeviceNameSpacesBytes %x", doc.DeviceSigned.NameSpaces)
 	}
-	if err := checkDeviceSignature(doc, &w.dev.PublicKey, deviceAuthBytes(t, st, credential.DocTypeMDL)); err != nil {
+	if err := checkDeviceSignature(doc, &w.dev.PublicKey, deviceAuthBytes(t, st, mdoc.DocTypeMDL)); err != nil {
 		t.Errorf("deviceSignature: %v", err)
 	}
 	// Nothing requested: no nameSpaces at all, still device-authenticated.
@@ -293,7 +298,7 @@ func TestPresentMAC(t *testing.T) {
 	if _, ok := doc.DeviceSigned.DeviceAuth["deviceSignature"]; ok || len(doc.DeviceSigned.DeviceAuth) != 1 {
 		t.Fatal("deviceAuth has more than deviceMac")
 	}
-	if !checkDeviceMAC(t, doc, reader, &w.dev.PublicKey, stb, deviceAuthBytes(t, st, credential.DocTypeMDL)) {
+	if !checkDeviceMAC(t, doc, reader, &w.dev.PublicKey, stb, deviceAuthBytes(t, st, mdoc.DocTypeMDL)) {
 		t.Error("deviceMac does not verify")
 	}
 	if _, err := w.cred.Present(credential.PresentOptions{SessionTranscript: stb, MAC: true}); err == nil {
@@ -310,7 +315,7 @@ func TestFaults(t *testing.T) {
 	w := newWallet(t, nil)
 	stb, st := transcriptFor(t)
 	reader, _ := ecdh.P256().GenerateKey(rand.Reader)
-	dab := deviceAuthBytes(t, st, credential.DocTypeMDL)
+	dab := deviceAuthBytes(t, st, mdoc.DocTypeMDL)
 	present := func(f credential.Faults, mac bool) wireDocument {
 		t.Helper()
 		b, err := w.cred.Present(credential.PresentOptions{Requested: requestSome, SessionTranscript: stb, MAC: mac, ReaderKey: reader.PublicKey(), Faults: f})
@@ -325,11 +330,11 @@ func TestFaults(t *testing.T) {
 	d := present(credential.Faults{TamperValue: "family_name"}, false)
 	m, _ := msoOf(t, d.IssuerSigned.IssuerAuth)
 	tampered := 0
-	for _, raw := range d.IssuerSigned.NameSpaces[credential.NamespaceMDL] {
+	for _, raw := range d.IssuerSigned.NameSpaces[mdoc.NameSpaceMDL] {
 		var it wireItem
 		mustUnmarshal(t, untag24(t, raw), &it)
 		dg := sha256.Sum256(raw)
-		if !bytes.Equal(dg[:], m.ValueDigests[credential.NamespaceMDL][it.DigestID]) {
+		if !bytes.Equal(dg[:], m.ValueDigests[mdoc.NameSpaceMDL][it.DigestID]) {
 			tampered++
 			if it.ElementIdentifier != "family_name" || string(it.ElementValue) == string(must(cbor.Marshal("Sample"))) {
 				t.Errorf("tampered %s = %x", it.ElementIdentifier, it.ElementValue)
@@ -365,7 +370,7 @@ func TestFaults(t *testing.T) {
 
 	d = present(credential.Faults{DocType: "org.example.other"}, false)
 	m, _ = msoOf(t, d.IssuerSigned.IssuerAuth)
-	if d.DocType != "org.example.other" || m.DocType != credential.DocTypeMDL {
+	if d.DocType != "org.example.other" || m.DocType != mdoc.DocTypeMDL {
 		t.Errorf("DocType fault: doc %q MSO %q", d.DocType, m.DocType)
 	}
 	if err := checkDeviceSignature(d, &w.dev.PublicKey, deviceAuthBytes(t, st, "org.example.other")); err != nil {
@@ -373,7 +378,7 @@ func TestFaults(t *testing.T) {
 	}
 
 	d = present(credential.Faults{DiscloseAll: true}, false)
-	if n := len(d.IssuerSigned.NameSpaces[credential.NamespaceMDL]); n != 16 {
+	if n := len(d.IssuerSigned.NameSpaces[mdoc.NameSpaceMDL]); n != 16 {
 		t.Errorf("DiscloseAll disclosed %d", n)
 	}
 }
@@ -389,8 +394,8 @@ func TestRespond(t *testing.T) {
 	w := newWallet(t, nil)
 	stb, _ := transcriptFor(t)
 	resp, err := credential.Respond([]*credential.Credential{w.cred}, []credential.DocRequest{
-		{DocType: credential.DocTypeMDL, NameSpaces: requestSome},
-		{DocType: credential.DocTypeMyNumberCard, NameSpaces: map[string]map[string]bool{credential.Namespace23220: {"age_over_20": false}}},
+		{DocType: mdoc.DocTypeMDL, NameSpaces: requestSome},
+		{DocType: mdoc.DocTypeMyNumberCard, NameSpaces: map[string]map[string]bool{mdoc.NameSpace23220: {"age_over_20": false}}},
 	}, credential.PresentOptions{SessionTranscript: stb})
 	if err != nil {
 		t.Fatal(err)
@@ -405,7 +410,7 @@ func TestRespond(t *testing.T) {
 	if r.Version != "1.0" || r.Status == nil || *r.Status != 0 || len(r.Documents) != 1 {
 		t.Fatalf("response %+v", r)
 	}
-	if len(r.DocumentErrors) != 1 || r.DocumentErrors[0][credential.DocTypeMyNumberCard] != 0 || len(r.DocumentErrors[0]) != 1 {
+	if len(r.DocumentErrors) != 1 || r.DocumentErrors[0][mdoc.DocTypeMyNumberCard] != 0 || len(r.DocumentErrors[0]) != 1 {
 		t.Errorf("documentErrors %v", r.DocumentErrors)
 	}
 	// Only the status when nothing is returned.
@@ -483,7 +488,7 @@ func TestNoIndividualNumber(t *testing.T) {
 	// Also over the issued bytes.
 	p, _ := pki.New(pki.Options{Now: testNow, Country: "JP"})
 	dev, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	c, err := credential.Issue(credential.IssueOptions{DocType: credential.DocTypeMyNumberCard, Elements: mnc, DeviceKey: dev, DSCert: p.DS, DSKey: p.DSKey, Signed: testNow})
+	c, err := credential.Issue(credential.IssueOptions{DocType: mdoc.DocTypeMyNumberCard, Elements: mnc, DeviceKey: dev, DSCert: p.DS, DSKey: p.DSKey, Signed: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +499,7 @@ func TestNoIndividualNumber(t *testing.T) {
 			}
 		}
 	}
-	if len(c.Items[credential.NamespaceJP]) != 6 || len(c.Items[credential.Namespace23220]) != 5 {
+	if len(c.Items[mdoc.NameSpace23220JP]) != 6 || len(c.Items[mdoc.NameSpace23220]) != 5 {
 		t.Errorf("MNC namespaces %v", c.Namespaces())
 	}
 }
@@ -568,7 +573,7 @@ func BenchmarkIssueMDL(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := credential.IssueOptions{DocType: credential.DocTypeMDL, Elements: els, DeviceKey: w.dev, DSCert: w.pki.DS, DSKey: w.pki.DSKey, Signed: testNow}
+	o := credential.IssueOptions{DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: w.dev, DSCert: w.pki.DS, DSKey: w.pki.DSKey, Signed: testNow}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := credential.Issue(o); err != nil {

@@ -18,4 +18,12 @@
 // [Faults] produces the broken presentations the verifier's negative tests
 // need (tampered values, device authentication over another transcript or
 // with another key, a corrupted issuer signature, a wrong docType).
+//
+// The wallet signs and MACs with its own small COSE code (cose.go), not with
+// the reader's package cose, on purpose: the wallet is the other side of
+// every verification test, and a signer and a verifier that share one
+// implementation agree on its bugs (a wrong Sig_structure, a protected
+// header taken from a re-encoding, r‖s padding) so the tests could not see
+// them. Two independent implementations that must meet on the wire, plus
+// the Annex D vectors both are checked against, catch what one would hide.
 package credential

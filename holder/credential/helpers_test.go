@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
 
@@ -71,7 +71,7 @@ func newWallet(t testing.TB, mod func(*credential.IssueOptions)) *testWallet {
 		t.Fatal(err)
 	}
 	o := credential.IssueOptions{
-		DocType:   credential.DocTypeMDL,
+		DocType:   mdoc.DocTypeMDL,
 		Elements:  els,
 		DeviceKey: dev,
 		DSCert:    p.DS,
@@ -216,10 +216,4 @@ func checkDeviceMAC(t testing.TB, doc wireDocument, readerPriv *ecdh.PrivateKey,
 	m := hmac.New(sha256.New, k)
 	m.Write(ms)
 	return hmac.Equal(m.Sum(nil), tag)
-}
-
-// rawSig splits a raw r‖s signature.
-func rawSig(sig []byte) (r, s *big.Int) {
-	n := len(sig) / 2
-	return new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])
 }

@@ -44,7 +44,7 @@ type IssueOptions struct {
 	// Rand is the source of the item salts, digest IDs and signature
 	// randomness; nil means crypto/rand.Reader.
 	Rand io.Reader
-	// DocType is the document type, e.g. [DocTypeMDL].
+	// DocType is the document type, e.g. [mdoc.DocTypeMDL].
 	DocType string
 	// Elements are the data elements, in the order they are stored.
 	Elements []Element

@@ -4,19 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
-)
 
-// Document types and namespaces of the sample credentials.
-const (
-	// DocTypeMDL and NamespaceMDL are the mDL of ISO/IEC 18013-5 clause 7.
-	DocTypeMDL   = "org.iso.18013.5.1.mDL"
-	NamespaceMDL = "org.iso.18013.5.1"
-	// DocTypeMyNumberCard is the Japanese My Number Card as Apple Wallet
-	// presents it, with the Japan-specific namespace NamespaceJP and the
-	// ISO/IEC 23220-1 common namespace Namespace23220.
-	DocTypeMyNumberCard = "org.iso.23220.1.jp.mnc"
-	NamespaceJP         = "org.iso.23220.1.jp"
-	Namespace23220      = "org.iso.23220.1"
+	"github.com/idreader/idreader/mdoc"
 )
 
 // SampleOptions configures [MDL] and [MyNumberCard].
@@ -83,7 +72,7 @@ func unDistinguishingSign(country string) string {
 // ISO/IEC 18013-5 7.2.1) for a fictional holder: names, dates, issuing
 // country and authority, document number, a drawn portrait, two driving
 // privileges, the distinguishing sign and the age elements. Issue it with
-// DocType [DocTypeMDL].
+// DocType [mdoc.DocTypeMDL].
 func MDL(o SampleOptions) ([]Element, error) {
 	now, birth, err := o.prepare()
 	if err != nil {
@@ -113,7 +102,7 @@ func MDL(o SampleOptions) ([]Element, error) {
 			"codes":                 []any{map[string]any{"code": "01", "sign": "=", "value": "02"}},
 		},
 	}
-	e := func(id string, v any) Element { return Element{Namespace: NamespaceMDL, Identifier: id, Value: v} }
+	e := func(id string, v any) Element { return Element{Namespace: mdoc.NameSpaceMDL, Identifier: id, Value: v} }
 	return []Element{
 		e("family_name", "Sample"),
 		e("given_name", "Robin"),
@@ -135,7 +124,7 @@ func MDL(o SampleOptions) ([]Element, error) {
 }
 
 // MyNumberCard returns the elements of a sample Japanese My Number Card as
-// Apple Wallet presents it (docType [DocTypeMyNumberCard]): in
+// Apple Wallet presents it (docType [mdoc.DocTypeMyNumberCard]): in
 // org.iso.23220.1.jp the Unicode name and address, the local government
 // code, the portrait, sex and birth date as printed; in org.iso.23220.1 sex
 // (ISO/IEC 5218), age_over_20, age_in_years, birth_date (full-date) and
@@ -153,8 +142,12 @@ func MyNumberCard(o SampleOptions) ([]Element, error) {
 		return nil, err
 	}
 	age := ageAt(birth, now)
-	jp := func(id string, v any) Element { return Element{Namespace: NamespaceJP, Identifier: id, Value: v} }
-	cm := func(id string, v any) Element { return Element{Namespace: Namespace23220, Identifier: id, Value: v} }
+	jp := func(id string, v any) Element {
+		return Element{Namespace: mdoc.NameSpace23220JP, Identifier: id, Value: v}
+	}
+	cm := func(id string, v any) Element {
+		return Element{Namespace: mdoc.NameSpace23220, Identifier: id, Value: v}
+	}
 	return []Element{
 		jp("full_name_unicode", "見本 花子"),
 		jp("resident_address_unicode", "東京都千代田区見本町一丁目2番3号"),

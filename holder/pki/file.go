@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/idreader/idreader/internal/keyfile"
 )
 
 // File names written by [PKI.Save] and read by [Load]. FileIACA is the
@@ -103,32 +105,9 @@ func EncodeKeyPEM(key *ecdsa.PrivateKey) ([]byte, error) {
 }
 
 // ParseKeyPEM decodes the first PEM block of data as a PKCS#8 (or SEC 1
-// "EC PRIVATE KEY") ECDSA private key.
-func ParseKeyPEM(data []byte) (*ecdsa.PrivateKey, error) {
-	blk, _ := pem.Decode(data)
-	if blk == nil {
-		return nil, errors.New("pki: no PEM block")
-	}
-	switch blk.Type {
-	case "PRIVATE KEY":
-		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("pki: parsing PKCS#8 key: %w", err)
-		}
-		ec, ok := k.(*ecdsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("pki: key type %T is not ECDSA", k)
-		}
-		return ec, nil
-	case "EC PRIVATE KEY":
-		k, err := x509.ParseECPrivateKey(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("pki: parsing EC key: %w", err)
-		}
-		return k, nil
-	}
-	return nil, fmt.Errorf("pki: PEM block %q is not a private key", blk.Type)
-}
+// "EC PRIVATE KEY") ECDSA private key; it is keyfile.ParseECDSA, shared with
+// the daemon's configuration.
+func ParseKeyPEM(data []byte) (*ecdsa.PrivateKey, error) { return keyfile.ParseECDSA(data) }
 
 // ParseCertificatePEM decodes the first "CERTIFICATE" PEM block of data.
 func ParseCertificatePEM(data []byte) (*x509.Certificate, error) {

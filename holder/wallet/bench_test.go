@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 )
 
@@ -13,7 +13,7 @@ import (
 // verdict, for an mDL with its portrait, reporting APDUs and bytes on the
 // wire (command + response APDUs) per tap.
 func BenchmarkTapToVerdict(b *testing.B) {
-	req := request{credential.DocTypeMDL, map[string]map[string]bool{credential.NamespaceMDL: {
+	req := request{mdoc.DocTypeMDL, map[string]map[string]bool{mdoc.NameSpaceMDL: {
 		"family_name": false, "given_name": false, "birth_date": false, "portrait": false,
 		"document_number": false, "driving_privileges": false, "age_over_18": false,
 	}}}

@@ -75,7 +75,7 @@ func (w *Wallet) announce(s *tap) {
 // status 20 or State 0x02), then ends with State 0x02 and disconnects.
 //
 // Faults.Stall delays the response over BLE as over NFC; Faults.Vanish
-// has no BLE equivalent (use the ble/bletest link's faults to break the
+// has no BLE equivalent (use the ble/memlink link's faults to break the
 // link). The returned error is the reason the session ended early; the tap's
 // report (Report) has the details.
 func (w *Wallet) ServeBLE(ctx context.Context, c ble.Central, p ble.Peripheral) error {

@@ -46,10 +46,10 @@ func getFixture(t testing.TB, kind string) *fixture {
 	if f, ok := fixtures[kind]; ok {
 		return f
 	}
-	country, docType := "US", credential.DocTypeMDL
+	country, docType := "US", mdoc.DocTypeMDL
 	sample := credential.MDL
 	if kind == "mnc" {
-		country, docType, sample = "JP", credential.DocTypeMyNumberCard, credential.MyNumberCard
+		country, docType, sample = "JP", mdoc.DocTypeMyNumberCard, credential.MyNumberCard
 	}
 	p, err := pki.New(pki.Options{Now: testNow, Country: country})
 	if err != nil {
@@ -80,13 +80,13 @@ type request struct {
 
 func requestFor(kind string) request {
 	if kind == "mnc" {
-		return request{credential.DocTypeMyNumberCard, map[string]map[string]bool{
-			credential.NamespaceJP:    {"full_name_unicode": false, "portrait": false},
-			credential.Namespace23220: {"age_over_20": false},
+		return request{mdoc.DocTypeMyNumberCard, map[string]map[string]bool{
+			mdoc.NameSpace23220JP: {"full_name_unicode": false, "portrait": false},
+			mdoc.NameSpace23220:   {"age_over_20": false},
 		}}
 	}
-	return request{credential.DocTypeMDL, map[string]map[string]bool{
-		credential.NamespaceMDL: {"family_name": false, "given_name": false, "portrait": false, "age_over_18": false},
+	return request{mdoc.DocTypeMDL, map[string]map[string]bool{
+		mdoc.NameSpaceMDL: {"family_name": false, "given_name": false, "portrait": false, "age_over_18": false},
 	}}
 }
 

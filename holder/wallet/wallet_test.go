@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
@@ -329,7 +328,7 @@ func TestDocumentErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dr.Documents) != 1 || len(dr.DocumentErrors) != 1 || dr.DocumentErrors[0][credential.DocTypeMyNumberCard] != 0 {
+	if len(dr.Documents) != 1 || len(dr.DocumentErrors) != 1 || dr.DocumentErrors[0][mdoc.DocTypeMyNumberCard] != 0 {
 		t.Errorf("documents %d, errors %v", len(dr.Documents), dr.DocumentErrors)
 	}
 	if r := w.Report(); len(r.Requests) != 2 {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/ble"
-	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/memlink"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
@@ -17,11 +17,11 @@ import (
 
 // bleTap is station.tap with BLE retrieval: the NFC engagement goes through
 // pcscd + vpcd, the data retrieval over an in-memory BLE link.
-func (s *station) bleTap(t *testing.T, cfg wallet.Config, tcfg terminal.Config, lcfg bletest.Config) (tapResult, error) {
+func (s *station) bleTap(t *testing.T, cfg wallet.Config, tcfg terminal.Config, lcfg memlink.Config) (tapResult, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	link, err := bletest.New(lcfg)
+	link, err := memlink.New(lcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestBLEAfterNFCEngagement(t *testing.T) {
 							Credentials: []*credential.Credential{cred},
 							Handover:    hand, Auth: auth,
 							OfferBLE: true, BLEMode: mode, BLEOnly: hand == wallet.HandoverApple,
-						}, tcfg, bletest.Config{MTU: 185})
+						}, tcfg, memlink.Config{MTU: 185})
 						if r.err != nil || werr != nil {
 							t.Fatalf("tap failed: %v [%s] (wallet: %v)", r.err, terminal.ErrorCode(r.err), werr)
 						}
@@ -113,7 +113,7 @@ func TestQRThenBLE(t *testing.T) {
 	for _, mode := range []ble.Mode{ble.ModeCentralClient, ble.ModePeripheralServer} {
 		for _, mtu := range []int{23, 185, 517} {
 			t.Run(fmt.Sprintf("%s/%d", mode, mtu), func(t *testing.T) {
-				link, err := bletest.New(bletest.Config{MTU: mtu})
+				link, err := memlink.New(memlink.Config{MTU: mtu})
 				if err != nil {
 					t.Fatal(err)
 				}

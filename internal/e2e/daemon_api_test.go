@@ -27,16 +27,17 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/idreader/idreader/api"
+	"github.com/idreader/idreader/api/display"
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/hardware"
-	"github.com/idreader/idreader/hardware/display"
 	hwgpio "github.com/idreader/idreader/hardware/gpio"
 	"github.com/idreader/idreader/hardware/hardwaretest"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
-	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
 
@@ -97,7 +98,7 @@ func newMNCHolders(t testing.TB, f *fixture) *mncHolders {
 			t.Fatal(err)
 		}
 		c, err := credential.Issue(credential.IssueOptions{
-			DocType: credential.DocTypeMyNumberCard, Elements: elems, DeviceKey: key,
+			DocType: mdoc.DocTypeMyNumberCard, Elements: elems, DeviceKey: key,
 			DSCert: p.DS, DSKey: p.DSKey, Signed: now.Add(-time.Hour),
 		})
 		if err != nil {
@@ -156,7 +157,7 @@ func startAPIRig(t *testing.T, f *fixture, trust *verify.TrustStore) *apiRig {
 		t.Fatal(err)
 	}
 	// What cmd/idreaderd's serveHTTP does, on the daemon the rig runs.
-	serve := func(ctx context.Context, d *terminal.Daemon) error {
+	serve := func(ctx context.Context, d *daemon.Daemon) error {
 		m := api.NewMetrics(d)
 		m.Start()
 		defer m.Stop()
@@ -179,7 +180,7 @@ func startAPIRig(t *testing.T, f *fixture, trust *verify.TrustStore) *apiRig {
 // leave and drives no output, so inspect may read the pins and advance
 // the fake clock. It takes the wallet away and waits for the daemon to be
 // idle again.
-func (r *apiRig) tapHeld(t *testing.T, cfg wallet.Config, inspect func(terminal.Event)) terminal.Event {
+func (r *apiRig) tapHeld(t *testing.T, cfg wallet.Config, inspect func(daemon.Event)) daemon.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -192,13 +193,13 @@ func (r *apiRig) tapHeld(t *testing.T, cfg wallet.Config, inspect func(terminal.
 	defer w.Close()
 	cardErr := make(chan error, 1)
 	go func() { cardErr <- vpcd.Tap(cardCtx, r.addr, w) }()
-	e := r.next(t, terminal.EventDecision)
+	e := r.next(t, daemon.EventDecision)
 	inspect(e)
 	leave()
 	if err := <-cardErr; err != nil && !errors.Is(err, vpcd.ErrDisconnected) {
 		t.Errorf("card: %v", err)
 	}
-	r.next(t, terminal.EventReady)
+	r.next(t, daemon.EventReady)
 	return e
 }
 
@@ -254,8 +255,8 @@ func (r *apiRig) levels() [4]gpio.Level {
 
 // inspectPins checks the levels right after a decision, then runs the
 // decision's pattern to its end on the fake clock.
-func (r *apiRig) inspectPins(t *testing.T, want [4]gpio.Level) func(terminal.Event) {
-	return func(e terminal.Event) {
+func (r *apiRig) inspectPins(t *testing.T, want [4]gpio.Level) func(daemon.Event) {
+	return func(e daemon.Event) {
 		t.Helper()
 		if got := r.levels(); got != want {
 			t.Errorf("%s: pins (green, red, buzzer, relay) %v, want %v", e.Decision, got, want)
@@ -377,7 +378,7 @@ func (r *apiRig) scrapeUntil(t *testing.T, ok func(map[string]float64) bool) map
 type sseStream struct {
 	mu     sync.Mutex
 	raw    bytes.Buffer
-	events []terminal.Event
+	events []daemon.Event
 	done   chan struct{}
 }
 
@@ -410,7 +411,7 @@ func (r *apiRig) openEvents(t *testing.T) *sseStream {
 			s.mu.Lock()
 			s.raw.WriteString(line + "\n")
 			if data, ok := strings.CutPrefix(line, "data: "); ok {
-				var e terminal.Event
+				var e daemon.Event
 				if err := json.Unmarshal([]byte(data), &e); err != nil {
 					t.Errorf("event %q: %v", data, err)
 				}
@@ -436,13 +437,13 @@ func (r *apiRig) openEvents(t *testing.T) *sseStream {
 }
 
 // waitFor waits until the stream holds an event of kind for check id.
-func (s *sseStream) waitFor(t *testing.T, kind terminal.EventKind, id string) terminal.Event {
+func (s *sseStream) waitFor(t *testing.T, kind daemon.EventKind, id string) daemon.Event {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.mu.Lock()
-		i := slices.IndexFunc(s.events, func(e terminal.Event) bool { return e.Kind == kind && e.CheckID == id })
-		var e terminal.Event
+		i := slices.IndexFunc(s.events, func(e daemon.Event) bool { return e.Kind == kind && e.CheckID == id })
+		var e daemon.Event
 		if i >= 0 {
 			e = s.events[i]
 		}
@@ -503,10 +504,10 @@ func TestDaemonRigAPI(t *testing.T) {
 		t.Errorf("age-20 adult: reasons not an empty array: %s", a.body)
 	}
 	wantElems := map[string]map[string]any{
-		policy.NameSpace23220:   {"age_over_20": true},
-		policy.NameSpace23220JP: {"portrait": base64.StdEncoding.EncodeToString(h.portrait)},
+		mdoc.NameSpace23220:   {"age_over_20": true},
+		mdoc.NameSpace23220JP: {"portrait": base64.StdEncoding.EncodeToString(h.portrait)},
 	}
-	if len(accepted.Documents) != 1 || accepted.Documents[0].DocType != credential.DocTypeMyNumberCard ||
+	if len(accepted.Documents) != 1 || accepted.Documents[0].DocType != mdoc.DocTypeMyNumberCard ||
 		!reflect.DeepEqual(accepted.Documents[0].Elements, wantElems) {
 		t.Errorf("age-20 adult: documents %+v, want only %v", accepted.Documents, slices.Collect(maps.Keys(wantElems)))
 	}
@@ -538,7 +539,7 @@ func TestDaemonRigAPI(t *testing.T) {
 		r.inspectPins(t, [4]gpio.Level{gpio.High, gpio.Low, gpio.High, gpio.High}))
 	identity := decodeCheck(t, "identity", <-ans, http.StatusOK)
 	if identity.Decision != "accept" || identity.ID != e.CheckID || len(identity.Documents) != 1 ||
-		identity.Documents[0].Elements[policy.NameSpaceMDL]["given_name"] == nil || e.Personal == nil {
+		identity.Documents[0].Elements[mdoc.NameSpaceMDL]["given_name"] == nil || e.Personal == nil {
 		t.Errorf("identity: %+v (personal in the event: %v)", identity, e.Personal != nil)
 	}
 	r.checkPins(t, "identity accept", acceptPins)
@@ -581,8 +582,8 @@ func TestDaemonRigAPI(t *testing.T) {
 
 	// The event stream: reading and decision for each tap, with its check.
 	for _, c := range []checkJSON{accepted, rejected, identity} {
-		stream.waitFor(t, terminal.EventReading, c.ID)
-		if d := stream.waitFor(t, terminal.EventDecision, c.ID); d.Decision != c.Decision || !slices.Equal(d.Reasons, c.Reasons) {
+		stream.waitFor(t, daemon.EventReading, c.ID)
+		if d := stream.waitFor(t, daemon.EventDecision, c.ID); d.Decision != c.Decision || !slices.Equal(d.Reasons, c.Reasons) {
 			t.Errorf("streamed decision %+v, want %s %v", d, c.Decision, c.Reasons)
 		}
 	}

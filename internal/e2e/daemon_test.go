@@ -17,11 +17,13 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/internal/rig"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
@@ -52,9 +54,9 @@ func (s *signalLog) signals() []hardware.Signal {
 
 // rigDaemon is the daemon running one loop on the rig's first reader.
 type rigDaemon struct {
-	d      *terminal.Daemon
+	d      *daemon.Daemon
 	addr   string
-	events <-chan terminal.Event
+	events <-chan daemon.Event
 	out    *signalLog
 	stop   func() // stops the daemon and what runs beside it; idempotent
 }
@@ -70,7 +72,7 @@ type rigOptions struct {
 	// beside, when set, runs alongside the daemon from before Run until
 	// stop (the HTTP side, as cmd/idreaderd runs it); its error fails
 	// the test.
-	beside func(ctx context.Context, d *terminal.Daemon) error
+	beside func(ctx context.Context, d *daemon.Daemon) error
 }
 
 func startRigDaemon(tb testing.TB, f *fixture, profile string, log zerolog.Logger) *rigDaemon {
@@ -91,8 +93,8 @@ func startRigDaemonWith(tb testing.TB, f *fixture, o rigOptions) *rigDaemon {
 	if o.trust != nil {
 		trust = o.trust
 	}
-	d, err := terminal.NewDaemon(terminal.DaemonConfig{
-		Readers: []terminal.ReaderSpec{{
+	d, err := daemon.New(daemon.Config{
+		Readers: []daemon.ReaderSpec{{
 			Name: "counter",
 			Open: func(ctx context.Context) (reader.Reader, error) { return prov.Open(ctx, name) },
 			Probe: func(ctx context.Context) error {
@@ -103,9 +105,9 @@ func startRigDaemonWith(tb testing.TB, f *fixture, o rigOptions) *rigDaemon {
 				return err
 			},
 			Outputs:  append([]hardware.Output{out}, o.outputs...),
-			Timeouts: terminal.Timeouts{Hold: time.Millisecond, Exchange: 5 * time.Second, Probe: 200 * time.Millisecond},
+			Timeouts: daemon.Timeouts{Hold: time.Millisecond, Exchange: 5 * time.Second, Probe: 200 * time.Millisecond},
 		}},
-		Settings: &terminal.Settings{
+		Settings: &daemon.Settings{
 			Profiles: policy.Builtin(),
 			Trust:    trust,
 			Identities: map[string]*terminal.ReaderIdentity{
@@ -144,11 +146,11 @@ func startRigDaemonWith(tb testing.TB, f *fixture, o rigOptions) *rigDaemon {
 	}
 	tb.Cleanup(stop)
 	rd := &rigDaemon{d: d, addr: info.VPCD[0], events: events, out: out, stop: stop}
-	rd.next(tb, terminal.EventReady)
+	rd.next(tb, daemon.EventReady)
 	return rd
 }
 
-func (r *rigDaemon) next(tb testing.TB, kind terminal.EventKind) terminal.Event {
+func (r *rigDaemon) next(tb testing.TB, kind daemon.EventKind) daemon.Event {
 	tb.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
@@ -169,7 +171,7 @@ func (r *rigDaemon) next(tb testing.TB, kind terminal.EventKind) terminal.Event 
 // tap puts a wallet on the reader through vpcd; the wallet leaves once the
 // daemon ended the session. It returns the decision event after the
 // daemon saw the phone leave and went idle again.
-func (r *rigDaemon) tap(tb testing.TB, cfg wallet.Config) terminal.Event {
+func (r *rigDaemon) tap(tb testing.TB, cfg wallet.Config) daemon.Event {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -183,12 +185,12 @@ func (r *rigDaemon) tap(tb testing.TB, cfg wallet.Config) terminal.Event {
 	defer w.Close()
 	cardErr := make(chan error, 1)
 	go func() { cardErr <- vpcd.Tap(cardCtx, r.addr, w) }()
-	e := r.next(tb, terminal.EventDecision)
+	e := r.next(tb, daemon.EventDecision)
 	leave()
 	if err := <-cardErr; err != nil && !errors.Is(err, vpcd.ErrDisconnected) {
 		tb.Errorf("card: %v", err)
 	}
-	r.next(tb, terminal.EventReady)
+	r.next(tb, daemon.EventReady)
 	return e
 }
 
@@ -199,7 +201,7 @@ func TestDaemonRig(t *testing.T) {
 	r := startRigDaemon(t, f, "age-21", zerolog.Nop())
 
 	e := r.tap(t, wallet.Config{Credentials: []*credential.Credential{f.mdl}, Handover: wallet.HandoverNegotiated})
-	if e.Decision != "accept" || e.DocType != credential.DocTypeMDL || e.IssuerCountry != "US" {
+	if e.Decision != "accept" || e.DocType != mdoc.DocTypeMDL || e.IssuerCountry != "US" {
 		t.Fatalf("adult mDL: %+v", e)
 	}
 	sigs := r.out.signals()
@@ -219,12 +221,12 @@ func TestDaemonRig(t *testing.T) {
 
 	// A point-of-sale check with the identity profile.
 	type answer struct {
-		r   *terminal.CheckResult
+		r   *daemon.CheckResult
 		err error
 	}
 	got := make(chan answer, 1)
 	go func() {
-		res, err := r.d.Check(context.Background(), terminal.CheckRequest{Profile: "age-20", Timeout: 30 * time.Second})
+		res, err := r.d.Check(context.Background(), daemon.CheckRequest{Profile: "age-20", Timeout: 30 * time.Second})
 		got <- answer{res, err}
 	}()
 	for !r.d.Armed("") {

@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
 	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/internal/rig"
+	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/reader/pcsc"
 	"github.com/idreader/idreader/terminal"
@@ -65,7 +67,7 @@ func newFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	mdl, err := issue(credential.DocTypeMDL, mdlElems)
+	mdl, err := issue(mdoc.DocTypeMDL, mdlElems)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +85,7 @@ func newFixture() (*fixture, error) {
 		return nil, err
 	}
 	mnc, err := credential.Issue(credential.IssueOptions{
-		DocType: credential.DocTypeMyNumberCard, Elements: mncElems, DeviceKey: key,
+		DocType: mdoc.DocTypeMyNumberCard, Elements: mncElems, DeviceKey: key,
 		DSCert: pjp.DS, DSKey: pjp.DSKey, Signed: now.Add(-time.Hour),
 	})
 	if err != nil {
@@ -173,13 +175,13 @@ func (s *station) tap(t *testing.T, cfg wallet.Config, tcfg terminal.Config) tap
 
 func (f *fixture) terminalConfig(t testing.TB, profile string) terminal.Config {
 	t.Helper()
-	p, err := terminal.LookupProfile(profile)
+	p, err := daemon.LookupRequestProfile(profile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return terminal.Config{
 		Trust:      f.trust,
-		Profile:    p,
+		Request:    p,
 		ReaderAuth: &terminal.ReaderIdentity{Key: f.pki.ReaderKey, Chain: []*x509.Certificate{f.pki.Reader}},
 	}
 }

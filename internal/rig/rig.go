@@ -93,7 +93,7 @@ func split(s string) []string {
 }
 
 // presencePoll is a little more than pcscd's 400 ms card presence poll
-// (/work/shared/hil/README.md section 6).
+// (docs/rig.md, pitfall 5).
 const presencePoll = 450 * time.Millisecond
 
 func acquire(tb testing.TB) {

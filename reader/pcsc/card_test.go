@@ -28,7 +28,6 @@ var mdocAID = []byte{0xA0, 0x00, 0x00, 0x02, 0x48, 0x04, 0x00}
 type testCard struct {
 	powerOn, powerOff, reset atomic.Int32
 	selected                 bool
-	cancel                   context.CancelFunc // ends the tap on insVanish
 }
 
 func (c *testCard) PowerOn()  { c.powerOn.Add(1) }

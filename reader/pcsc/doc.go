@@ -9,7 +9,10 @@
 // call to return. When pcscd goes away (SCARD_E_NO_SERVICE,
 // SCARD_F_COMM_ERROR), the Reader releases its context and establishes a new
 // one with backoff; SCardIsValidContext is not trusted, it keeps reporting a
-// dead context as valid.
+// dead context as valid. What Wait does with each reported reader state and
+// each connect outcome (connect, skip, retry a card pcscd's stale view still
+// shows, give up) is a pure state machine without cgo, tested without the
+// rig.
 //
 // Readers do not tell their APDU limits through the PC/SC features the
 // virtual reader offers (vpcd has no feature ioctls), so limits are

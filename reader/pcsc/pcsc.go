@@ -30,12 +30,9 @@ const (
 // pseudo-reader reports nothing.
 const pollFallback = time.Second
 
-// Retries of a Connect that failed because pcscd's view of the card was
-// stale (about 2 s, five presence polls).
-const (
-	connectRetries    = 20
-	connectRetryDelay = 100 * time.Millisecond
-)
+// connectRetryDelay is the pause before connecting again to a card whose
+// connect failed because pcscd's view of it was stale.
+const connectRetryDelay = 100 * time.Millisecond
 
 // Provider lists and opens PC/SC readers.
 type Provider struct {
@@ -87,7 +84,7 @@ func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error)
 		what = fmt.Sprintf("pcsc: opening reader %q", name)
 	}
 	closed, closeFn := context.WithCancel(context.Background())
-	r := &pcscReader{opts: p.opts, served: -1, closed: closed, closeFn: closeFn}
+	r := &pcscReader{opts: p.opts, ws: freshWatch(), closed: closed, closeFn: closeFn}
 	for {
 		if ctx.Err() != nil {
 			r.Close()
@@ -128,13 +125,11 @@ type pcscReader struct {
 	name   string
 	limits reader.Limits
 
-	mu      sync.Mutex
-	watch   *scard.Context  // nil after the service was lost
-	state   scard.StateFlag // last event state of the reader, with pcsc-lite's event count
-	pnp     scard.StateFlag // last event state of the PnP pseudo-reader
-	served  int             // event count of the card last returned by Wait, -1 for none
-	gone    bool            // the reader vanished; wait for it to come back
-	retries int             // failed connects to the card in the field
+	mu    sync.Mutex
+	watch *scard.Context  // nil after the service was lost
+	ws    watchState      // the reader's event state machine (event.go)
+	pnp   scard.StateFlag // last event state of the PnP pseudo-reader
+	gone  bool            // the reader vanished; wait for it to come back
 
 	closed  context.Context
 	closeFn context.CancelFunc
@@ -173,7 +168,7 @@ func (r *pcscReader) ensure(ctx context.Context) error {
 		if err == nil {
 			r.watch = c
 			// A new pcscd knows nothing of the old one's cards and counts.
-			r.state, r.pnp, r.served = scard.StateUnaware, scard.StateUnaware, -1
+			r.ws, r.pnp = freshWatch(), scard.StateUnaware
 			return nil
 		}
 		if !isServiceErr(err) {
@@ -233,8 +228,6 @@ func (r *pcscReader) done(ctx context.Context, what string) error {
 	return nil
 }
 
-func eventCount(s scard.StateFlag) int { return int(s >> 16) }
-
 // Wait returns the next target in the field; see reader.Reader.
 func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 	const what = "pcsc: waiting for a target"
@@ -255,14 +248,14 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 			case err != nil:
 				return nil, fmt.Errorf("%s: %w", what, mapErr("listing readers", err))
 			case slices.Contains(names, r.name):
-				r.gone, r.state = false, scard.StateUnaware
+				r.gone, r.ws.state = false, stateUnaware
 			default:
 				r.waitPnP(ctx)
 			}
 			continue
 		}
 		states := []scard.ReaderState{
-			{Reader: r.name, CurrentState: r.state},
+			{Reader: r.name, CurrentState: scard.StateFlag(r.ws.state)},
 			{Reader: pnpReader, CurrentState: r.pnp},
 		}
 		err := r.statusChange(ctx, states, -1)
@@ -281,52 +274,48 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
 		}
 		r.pnp = states[1].EventState &^ scard.StateChanged
-		ev := states[0].EventState
-		r.state = ev &^ scard.StateChanged
-		switch {
-		case ev&(scard.StateUnknown|scard.StateUnavailable) != 0:
+		ev := readerState(states[0].EventState)
+		var act action
+		if r.ws, act = r.ws.onEvent(ev); act == actGone {
 			r.gone = true
 			return nil, fmt.Errorf("%s: reader %q vanished: %w", what, r.name, reader.ErrNoReader)
-		case ev&scard.StateEmpty != 0:
-			r.served, r.retries = -1, 0
-			continue
-		case ev&scard.StatePresent == 0, ev&scard.StateMute != 0, eventCount(ev) == r.served:
+		}
+		if act != actConnect {
 			continue
 		}
-		t, err := r.connect(eventCount(ev))
-		switch {
-		case err == nil:
-			r.served, r.retries = t.count, 0
+		t, err := r.connect(ev.count())
+		switch r.ws, act = r.ws.onConnect(ev.count(), connectOutcome(err)); act {
+		case actServe:
 			t.detected = seen
 			return t, nil
-		case isServiceErr(err):
+		case actReconnect:
 			r.drop()
-		case errors.Is(err, scard.ErrNoSmartcard), errors.Is(err, scard.ErrRemovedCard),
-			errors.Is(err, scard.ErrUnpoweredCard), errors.Is(err, scard.ErrUnresponsiveCard):
-			// pcscd's state is stale: the card it saw left before its
-			// next presence poll, and another may already be in the
-			// field without pcscd seeing an absence (vpcd accepts the
-			// next card in the same poll). Connect powers the card up
-			// again, so retry shortly; give up on this card after
-			// connectRetries failures.
-			if r.retries++; r.retries >= connectRetries {
-				r.served, r.retries = eventCount(ev), 0
-				continue
-			}
-			r.state = scard.StateUnaware
+		case actRetry:
 			select {
 			case <-ctx.Done():
 			case <-r.closed.Done():
 			case <-time.After(connectRetryDelay):
 			}
-		case errors.Is(err, scard.ErrSharingViolation), errors.Is(err, scard.ErrProtoMismatch):
-			// Another client holds the card, or it speaks neither T=0
-			// nor T=1: skip it until it leaves.
-			r.served = eventCount(ev)
-		default:
+		case actFail:
 			return nil, fmt.Errorf("%s: %w", what, mapErr("connecting", err))
 		}
 	}
+}
+
+// connectOutcome sorts the error of connect for the state machine.
+func connectOutcome(err error) connectResult {
+	switch {
+	case err == nil:
+		return connectOK
+	case isServiceErr(err):
+		return connectNoService
+	case errors.Is(err, scard.ErrNoSmartcard), errors.Is(err, scard.ErrRemovedCard),
+		errors.Is(err, scard.ErrUnpoweredCard), errors.Is(err, scard.ErrUnresponsiveCard):
+		return connectStale
+	case errors.Is(err, scard.ErrSharingViolation), errors.Is(err, scard.ErrProtoMismatch):
+		return connectBusy
+	}
+	return connectFailed
 }
 
 // connect opens the target on a context of its own for I/O.
@@ -367,7 +356,7 @@ func (r *pcscReader) waitRemoved(ctx context.Context, count int) error {
 			// pcscd went away since the target arrived: its cards with it.
 			return nil
 		}
-		states := []scard.ReaderState{{Reader: r.name, CurrentState: r.state}}
+		states := []scard.ReaderState{{Reader: r.name, CurrentState: scard.StateFlag(r.ws.state)}}
 		err := r.statusChange(ctx, states, -1)
 		switch {
 		case err == nil:
@@ -382,17 +371,12 @@ func (r *pcscReader) waitRemoved(ctx context.Context, count int) error {
 		default:
 			return fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
 		}
-		ev := states[0].EventState
-		r.state = ev &^ scard.StateChanged
-		switch {
-		case ev&(scard.StateUnknown|scard.StateUnavailable) != 0:
+		var rm removal
+		switch r.ws, rm = r.ws.onRemovalEvent(readerState(states[0].EventState), count); rm {
+		case removalGone:
 			r.gone = true
 			return nil
-		case ev&scard.StateEmpty != 0:
-			r.served = -1
-			return nil
-		case ev&scard.StatePresent != 0 && eventCount(ev) != count:
-			// Removed and back already: a new tap.
+		case removalDone:
 			return nil
 		}
 	}
