@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -129,4 +130,21 @@ func (t Timing) Milliseconds() map[string]float64 {
 // milliseconds.
 func (t Timing) MarshalJSON() ([]byte, error) {
 	return json.Marshal(t.Milliseconds())
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; unknown phases are an error.
+func (t *Timing) UnmarshalJSON(b []byte) error {
+	var m map[string]float64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*t = Timing{}
+	for k, v := range m {
+		f := t.field(Phase(k))
+		if f == nil {
+			return fmt.Errorf("terminal: unknown tap phase %q", k)
+		}
+		*f = time.Duration(v * float64(time.Millisecond))
+	}
+	return nil
 }

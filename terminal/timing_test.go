@@ -131,3 +131,25 @@ func TestRecordAndReplay(t *testing.T) {
 		t.Error("empty evidence accepted")
 	}
 }
+
+func TestTimingJSONRoundTrip(t *testing.T) {
+	var tm terminal.Timing
+	tm.Set(terminal.PhaseDetection, 1900*time.Microsecond)
+	tm.Set(terminal.PhaseOutput, 250*time.Microsecond)
+	b, err := json.Marshal(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"detection":1.9,"output":0.25}` {
+		t.Errorf("JSON %s", b)
+	}
+	var back terminal.Timing
+	if err := json.Unmarshal(b, &back); err != nil || back != tm {
+		t.Errorf("round trip %+v, %v", back, err)
+	}
+	for _, bad := range []string{`{"lunch":1}`, `[1]`, `{"output":"slow"}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
