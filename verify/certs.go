@@ -18,8 +18,9 @@ var (
 // findIACA returns the IACA of the store that signed ds. Annex B NOTE 1: the
 // chain is exactly DS → IACA, so no intermediate is searched for (which
 // x509.Verify would do); the one signature check is ds.CheckSignatureFrom,
-// which also refuses a parent that is not a CA or lacks keyCertSign. An
-// anchor whose AnchorInfo lists doc types signs only for those.
+// which also refuses a parent that is not a CA or lacks keyCertSign, and
+// whose success the store remembers (chainCache). An anchor whose
+// AnchorInfo lists doc types signs only for those.
 func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
@@ -27,9 +28,12 @@ func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Ce
 	}
 	var last error
 	for _, ca := range cands {
-		if err := ds.CheckSignatureFrom(ca); err != nil {
-			last = err
-			continue
+		if !store.cache.verified(ds, ca) {
+			if err := ds.CheckSignatureFrom(ca); err != nil {
+				last = err
+				continue
+			}
+			store.cache.add(ds, ca)
 		}
 		if !store.info[string(ca.Raw)].allows(docType) {
 			last = fmt.Errorf("IACA not trusted for doc type %q", docType)
