@@ -119,6 +119,9 @@ func TestChainCacheBoundAndOff(t *testing.T) {
 	if c.verified(mk(2), mk(9)) {
 		t.Error("a pair with another IACA counts as verified")
 	}
+	if c.certificate(mk(2).Raw) == nil || c.certificate(mk(3).Raw) != nil {
+		t.Error("certificate lookup")
+	}
 	s := NewTrustStore()
 	s.SetChainCacheSize(0)
 	s.cache.add(mk(1), iaca)
