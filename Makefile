@@ -105,4 +105,41 @@ verify-demo:
 		--now 2021-01-01T00:00:00Z testdata/annexd/device_response.hex
 
 clean:
-	rm -rf bin .rig
+	rm -rf bin .rig dist
+
+# --- Debian packages (deploy/nfpm.yaml) -------------------------------------
+# deb writes dist/idreader_$(VERSION)_amd64.deb and _arm64.deb. Both binaries
+# link pcsc-lite with cgo; arm64 is cross-built with Debian's
+# crossbuild-essential-arm64 and libpcsclite-dev:arm64 (deb-deps installs
+# them as root). nfpm runs with `go run`, so it is no module dependency.
+VERSION ?= $(shell ./.ci/version)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+DEB_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
+LDFLAGS = -s -w -X github.com/idreader/idreader/internal/buildinfo.version=$(VERSION) \
+	-X github.com/idreader/idreader/internal/buildinfo.commit=$(COMMIT)
+NFPM = $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+CC_amd64 = gcc
+CC_arm64 = aarch64-linux-gnu-gcc
+PKGCONFIG_amd64 = /usr/lib/x86_64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+PKGCONFIG_arm64 = /usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+
+.PHONY: deb deb-deps deb-amd64 deb-arm64 check-deb
+
+deb-deps:
+	./.ci/install-deb-deps
+
+deb: deb-deps
+	$(MAKE) deb-amd64 deb-arm64
+
+deb-amd64 deb-arm64: deb-%:
+	mkdir -p dist/$*
+	CGO_ENABLED=1 GOOS=linux GOARCH=$* CC=$(CC_$*) PKG_CONFIG_LIBDIR=$(PKGCONFIG_$*) \
+		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$*/ ./cmd/idreader ./cmd/idreaderd
+	VERSION='$(VERSION)' DEB_ARCH=$* DEB_MAINTAINER='$(DEB_MAINTAINER)' \
+		$(NFPM) package --config deploy/nfpm.yaml --packager deb --target dist/idreader_$(VERSION)_$*.deb
+
+# check-deb installs the amd64 package on this machine (root), checks the
+# installed configuration and units, runs the arm64 tool under qemu, and
+# purges the package again (.ci/check-deb).
+check-deb: deb
+	./.ci/check-deb dist/idreader_$(VERSION)_amd64.deb dist/idreader_$(VERSION)_arm64.deb

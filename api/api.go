@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/internal/buildinfo"
 	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/trust/fetch"
 )
 
 // Options configure the API.
@@ -37,6 +39,12 @@ type Options struct {
 	// MaxStreams bounds the concurrent event streams (16); one more is
 	// answered 503.
 	MaxStreams int
+	// Trust, when set, reports the trust sources for /healthz: each with
+	// its age and whether it is stale (package trust/fetch).
+	Trust func() []fetch.SourceStatus
+	// Build is the provenance /healthz reports; the zero value means
+	// this binary's (buildinfo.Read).
+	Build buildinfo.Info
 }
 
 // Server is the API's http.Handler.
@@ -50,7 +58,9 @@ type Server struct {
 	heartbeat time.Duration
 	maxStream int64
 	streams   atomic.Int64
+	build     buildinfo.Info
 	mux       *http.ServeMux
+	trust     func() []fetch.SourceStatus
 }
 
 // New returns the API over opts.Service, which must not be nil (New panics
@@ -68,7 +78,12 @@ func New(opts Options) *Server {
 		maxTO:     cmp(opts.MaxTimeout, defaultMaxWait),
 		heartbeat: cmp(opts.Heartbeat, 15*time.Second),
 		maxStream: int64(opts.MaxStreams),
+		build:     opts.Build,
 		mux:       http.NewServeMux(),
+		trust:     opts.Trust,
+	}
+	if s.build == (buildinfo.Info{}) {
+		s.build = buildinfo.Read()
 	}
 	if s.maxStream <= 0 {
 		s.maxStream = 16
@@ -205,6 +220,13 @@ func (s *Server) lastResult(w http.ResponseWriter, r *http.Request) {
 type readersBody struct {
 	Status  string                `json:"status,omitempty"`
 	Readers []daemon.ReaderStatus `json:"readers"`
+	// Trust and TrustStale are in /healthz when the daemon refreshes its
+	// trust: every source, and whether any is past its maximum age (the
+	// profiles' revocation rule then applies to what it covered).
+	Trust      []fetch.SourceStatus `json:"trust,omitempty"`
+	TrustStale bool                 `json:"trustStale,omitempty"`
+	// Build is the running binary's provenance (/healthz only).
+	Build *buildinfo.Info `json:"build,omitempty"`
 }
 
 func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +241,8 @@ func (s *Server) readers(w http.ResponseWriter, r *http.Request) {
 }
 
 // healthz is 200 when at least one reader is up, 503 otherwise. It needs
-// no token: it tells reader names and states, nothing personal.
+// no token: it tells reader names and states and the build, nothing
+// personal.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if !getOrHead(w, r) {
 		return
@@ -228,7 +251,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if rs == nil {
 		rs = []daemon.ReaderStatus{}
 	}
-	body := readersBody{Status: "down", Readers: rs}
+	body := readersBody{Status: "down", Readers: rs, Build: &s.build}
+	if s.trust != nil {
+		body.Trust = s.trust()
+		for _, t := range body.Trust {
+			body.TrustStale = body.TrustStale || t.Stale
+		}
+	}
 	status := http.StatusServiceUnavailable
 	for _, rd := range rs {
 		if rd.Up {

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/internal/buildinfo"
 )
 
 // Metrics counts taps and decisions from the Service's events into a
@@ -25,6 +26,7 @@ import (
 //	                                            slow reader)
 //	idreader_reader_up{reader}                  1 while the reader is up, 0 when down
 //	idreader_events_total{kind}                 events seen, by kind
+//	idreader_build_info{version,commit,goversion}  always 1: which build runs
 //
 // plus the Go runtime and process collectors. Because a decision with two
 // reasons counts twice in idreader_decisions_total, count decisions with
@@ -57,6 +59,10 @@ var phaseBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 // NewMetrics returns the metrics of svc in a new private registry. Call
 // Start to feed them and Stop to end the feeding.
 func NewMetrics(svc daemon.Service) *Metrics {
+	return newMetrics(svc, buildinfo.Read())
+}
+
+func newMetrics(svc daemon.Service, build buildinfo.Info) *Metrics {
 	m := &Metrics{
 		svc:      svc,
 		registry: prometheus.NewRegistry(),
@@ -87,7 +93,12 @@ func NewMetrics(svc daemon.Service) *Metrics {
 			Help: "Reader events seen, by kind.",
 		}, []string{"kind"}),
 	}
-	m.registry.MustRegister(m.taps, m.decisions, m.duration, m.phase, m.readerUp, m.events,
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "idreader_build_info",
+		Help: "Always 1; the labels tell the version, source commit and Go version of the running daemon.",
+	}, []string{"version", "commit", "goversion"})
+	buildInfo.WithLabelValues(build.Version, build.Commit, build.GoVersion).Set(1)
+	m.registry.MustRegister(m.taps, m.decisions, m.duration, m.phase, m.readerUp, m.events, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -13,10 +13,12 @@ import (
 	"strings"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/identity"
 	"github.com/idreader/idreader/internal/keyfile"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader/pn532"
+	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -54,8 +56,10 @@ type Config struct {
 	// Profiles add to or replace the built-in acceptance profiles
 	// (age-20, age-21, identity) by name.
 	Profiles map[string]Profile `yaml:"profiles"`
-	// Trust lists IACA certificate files and directories.
-	Trust []string `yaml:"trust"`
+	// Trust is where the IACA anchors and the revocation data come from:
+	// folders, and the sources the daemon refreshes (see [Trust]). The
+	// list form `trust: [a, b]` is folders only.
+	Trust Trust `yaml:"trust"`
 	// Identities are reader-authentication certificates and keys by name.
 	Identities map[string]Identity `yaml:"identities"`
 	// Outputs are indicator, buzzer, relay and console outputs by name.
@@ -162,6 +166,9 @@ type Profile struct {
 	RequirePortrait bool       `yaml:"require_portrait"`
 	Display         Display    `yaml:"display"`
 	Identity        string     `yaml:"identity"`
+	// Revocation is hard or soft (the default): what to do when a
+	// document's revocation state is unknown (see policy.Profile).
+	Revocation string `yaml:"revocation"`
 }
 
 // Document is one accepted doc type and what to request of it.
@@ -414,6 +421,7 @@ func policyProfile(name string, p Profile) *policy.Profile {
 		Name: name, RequirePresent: p.RequirePresent, RequireTrue: p.RequireTrue,
 		NotExpired: p.NotExpired, IssuerCountries: p.IssuerCountries, RequirePortrait: p.RequirePortrait,
 		Display: policy.Display{Portrait: p.Display.Portrait, Name: p.Display.Name}, ReaderIdentity: p.Identity,
+		Revocation: revocation.Mode(p.Revocation),
 	}
 	for _, d := range p.Documents {
 		dr := policy.DocumentRequest{DocType: docTypeOf(d.DocType)}
@@ -464,6 +472,10 @@ func (c *Config) validate() error {
 			if _, ok := c.Identities[p.Identity]; !ok {
 				e.add(path+".identity", "unknown identity %q", p.Identity)
 			}
+		}
+		if _, err := revocation.ParseMode(p.Revocation); err != nil {
+			e.add(path+".revocation", "want hard or soft, got %q", p.Revocation)
+			p.Revocation = ""
 		}
 		if len(p.Documents) > 0 {
 			if err := policyProfile(name, p).Validate(); err != nil {
@@ -534,14 +546,7 @@ func (c *Config) validate() error {
 		e.add("ble.adapter", "the simulated radio is only for simulated readers: set it in the reader's own ble section")
 	}
 	// Trust.
-	for i, t := range c.Trust {
-		if _, err := os.Stat(c.resolve(t)); err != nil {
-			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
-		}
-	}
-	if len(c.Trust) == 0 && !c.Demo {
-		e.add("trust", "no IACA trust anchors: list certificate files or directories")
-	}
+	c.validateTrust(e)
 	// Identities.
 	for _, name := range sortedKeys(c.Identities) {
 		id := c.Identities[name]
@@ -702,7 +707,11 @@ func (c *Config) Profile(name string) (*policy.Profile, bool) {
 
 // Settings loads the trust anchors and reader identities and returns the
 // daemon's settings. extraTrust (the demo issuers) is added to the trust
-// store.
+// store. A trust directory that is still empty (no files but hidden ones)
+// adds no anchor and is no error, so a freshly installed terminal starts
+// and rejects every document as issuer_untrusted until certificates are
+// put there and the configuration reloaded; any other unreadable entry,
+// including a directory holding no certificate, is an error.
 func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, error) {
 	e := &errList{c: c}
 	s := &daemon.Settings{
@@ -715,13 +724,22 @@ func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, er
 		s.Profiles[n], _ = c.Profile(n)
 	}
 	s.Trust = verify.NewTrustStore(extraTrust...)
-	for i, t := range c.Trust {
+	for i, t := range c.Trust.Folders {
 		ts, err := verify.LoadTrustStore(c.resolve(t))
-		if err != nil {
-			e.add(fmt.Sprintf("trust[%d]", i), "%v", err)
+		if err != nil && isEmptyDir(c.resolve(t)) {
+			// A freshly installed terminal: the trust directory waits for
+			// the operator's IACA certificates (every document is
+			// rejected issuer_untrusted meanwhile).
 			continue
 		}
-		s.Trust.Add(ts.Certificates()...)
+		if err != nil {
+			e.add(c.Trust.folderPath(i), "%v", err)
+			continue
+		}
+		for _, cert := range ts.Certificates() {
+			info, _ := ts.Anchor(cert)
+			s.Trust.AddAnchors(info, cert)
+		}
 	}
 	for _, name := range sortedKeys(c.Identities) {
 		id, err := loadIdentity(c.resolve(c.Identities[name].Cert), c.resolve(c.Identities[name].Key))
@@ -742,6 +760,21 @@ func (c *Config) Settings(extraTrust ...*x509.Certificate) (*daemon.Settings, er
 		return nil, fmt.Errorf("%s: %w", c.Path, err)
 	}
 	return s, nil
+}
+
+// isEmptyDir reports whether path is a directory holding no files but
+// hidden ones (a trust directory nobody has filled yet).
+func isEmptyDir(path string) bool {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			return false
+		}
+	}
+	return true
 }
 
 // loadIdentity reads a PEM certificate chain (leaf first) and its PEM key.
@@ -767,6 +800,12 @@ func loadIdentity(certPath, keyPath string) (*terminal.ReaderIdentity, error) {
 	}
 	if !publicEqual(chain[0].PublicKey, key.Public()) {
 		return nil, fmt.Errorf("%s is not the key of %s", keyPath, certPath)
+	}
+	// Annex B reader authentication profile: a certificate a wallet would
+	// refuse is refused here, so a bad renewal never replaces a good one
+	// on SIGHUP.
+	if err := identity.CheckProfile(chain[0], key.Public()); err != nil {
+		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
 	return &terminal.ReaderIdentity{Key: key, Chain: chain}, nil
 }

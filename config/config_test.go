@@ -191,7 +191,7 @@ trust: pki/iaca.pem
 demo: yes please
 `, []string{
 			`idreaderd.yaml:2: readers: want a list, got a mapping`,
-			`idreaderd.yaml:3: trust: want a list, got "pki/iaca.pem"`,
+			`idreaderd.yaml:3: trust: want a list of folders or a mapping, got "pki/iaca.pem"`,
 			`idreaderd.yaml:4: demo: want true or false, got "yes please"`,
 		}},
 		{"syntax", "readers:\n  - name: a\n   profile: x\n", []string{`idreaderd.yaml:1: did not find expected`}},

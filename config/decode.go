@@ -107,6 +107,16 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		v.SetInt(int64(dur))
 		return
 	}
+	if v.Type() == trustType && n.Kind == yaml.ScalarNode {
+		d.errorf(n.Line, path, "want a list of folders or a mapping, got %s", kindName(n))
+		return
+	}
+	if v.Type() == trustType && n.Kind == yaml.SequenceNode {
+		// trust: [a, b] is the folders-only form.
+		v.Addr().Interface().(*Trust).listForm = true
+		d.decode(n, path, v.FieldByName("Folders"))
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {

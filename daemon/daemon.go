@@ -17,6 +17,7 @@ import (
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -29,6 +30,15 @@ type Settings struct {
 	Profiles map[string]*policy.Profile
 	// Trust holds the IACA roots.
 	Trust *verify.TrustStore
+	// Revocation holds the verified CRLs and status lists in force; nil
+	// when no revocation source is configured. A tap checks revocation
+	// when it is set or its profile's rule is hard (a hard profile with
+	// nothing to check against rejects with revocation_unknown).
+	Revocation *revocation.Set
+	// ObserveRevocation, when set, sees every revocation query of a tap
+	// (the DS certificate and the MSO status), so the trust refresh can
+	// fetch the CRLs and status lists taps reveal.
+	ObserveRevocation func(verify.RevocationQuery)
 	// Identities are the reader-authentication certificates and keys by
 	// name (ISO/IEC 18013-5 clause 9.1.4).
 	Identities map[string]*terminal.ReaderIdentity

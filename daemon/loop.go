@@ -13,6 +13,7 @@ import (
 	"github.com/idreader/idreader/hardware"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/terminal"
 	"github.com/idreader/idreader/verify"
 )
@@ -43,7 +44,8 @@ type loop struct {
 
 	mu      sync.Mutex
 	up      bool
-	known   bool // up has been reported once
+	known   bool   // up has been reported once
+	reason  string // ReaderStatus.Reason
 	state   EventKind
 	pending *check // armed, waiting for a tap
 	current *check // the check the tap in progress answers
@@ -59,7 +61,7 @@ func (l *loop) status() ReaderStatus {
 	if l.spec.OpenQR != nil {
 		eng = terminal.EngagementQR
 	}
-	return ReaderStatus{Name: l.spec.Name, Up: l.up, State: l.state, Engagement: eng, BLE: l.ble}
+	return ReaderStatus{Name: l.spec.Name, Up: l.up, State: l.state, Engagement: eng, BLE: l.ble, Reason: l.reason}
 }
 
 // radio returns the reader's BLE radio (the zero terminal.BLEConfig when it has
@@ -150,10 +152,15 @@ func (l *loop) event(e Event) {
 	l.d.emit(e)
 }
 
-// setUp reports a change of reachability once.
+// setUp reports a change of reachability once; the reason of a reader that
+// is down follows err even when it stays down.
 func (l *loop) setUp(up bool, err error) {
 	l.mu.Lock()
 	changed := !l.known || l.up != up
+	l.reason = ""
+	if !up && err != nil {
+		l.reason = terminal.ErrorDetail(err)
+	}
 	l.mu.Unlock()
 	if !changed {
 		return
@@ -230,6 +237,11 @@ func (l *loop) run(ctx context.Context) {
 		l.rd = rd
 		l.mu.Unlock()
 		l.setUp(true, nil)
+		if ar, ok := rd.(reader.AvailabilityReporter); ok {
+			// The reader reports losing its service or being unplugged
+			// while it waits, and coming back: health follows at once.
+			ar.SetAvailability(func(err error) { l.availability(ctx, err) })
+		}
 		l.radio(ctx)
 		tapped := l.serve(ctx, rd)
 		l.mu.Lock()
@@ -351,6 +363,17 @@ func (s qrSource) tap(ctx context.Context, cfg terminal.Config) (*terminal.Outco
 }
 
 func (qrSource) engagement() string { return terminal.EngagementQR }
+
+// availability takes a reader's own report (reader.AvailabilityReporter):
+// down with the reason, or up and ready again.
+func (l *loop) availability(ctx context.Context, err error) {
+	wasUp := l.status().Up
+	l.setUp(err == nil, err)
+	if err == nil && !wasUp && ctx.Err() == nil {
+		l.show(ctx, hardware.SignalReady)
+		l.event(Event{Kind: EventReady})
+	}
+}
 
 // wait runs rd.Wait while probing the reader's reachability, if a probe is
 // configured.
@@ -551,6 +574,7 @@ func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (t
 		Rand:              l.d.cfg.Rand,
 		Now:               l.d.cfg.Now,
 		Trust:             s.Trust,
+		Revocation:        s.revocationChecker(p),
 		Transports:        l.spec.Transports,
 		BLE:               radio,
 		Request:           RequestFor(p),
@@ -559,6 +583,26 @@ func (l *loop) tapConfig(ctx context.Context, s *Settings, p *policy.Profile) (t
 		EngagementTimeout: l.spec.Timeouts.Engagement,
 		ExchangeTimeout:   l.spec.Timeouts.Exchange,
 	}, nil
+}
+
+// revocationChecker is the revocation check of a tap under profile p: nil
+// (no check) when no revocation source is configured and the profile is
+// soft; otherwise the checker of the settings' revocation set with the
+// profile's rule, telling ObserveRevocation about each query.
+func (s *Settings) revocationChecker(p *policy.Profile) verify.RevocationChecker {
+	mode := p.RevocationMode()
+	if s.Revocation == nil && mode != revocation.Hard {
+		return nil
+	}
+	c := revocation.Checker{Set: s.Revocation, Mode: mode}
+	if s.ObserveRevocation == nil {
+		return c
+	}
+	observe := s.ObserveRevocation
+	return verify.RevocationFunc(func(q verify.RevocationQuery) verify.RevocationResult {
+		observe(q)
+		return c.CheckRevocation(q)
+	})
 }
 
 // answer hands the check its result.

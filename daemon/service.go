@@ -101,6 +101,10 @@ type ReaderStatus struct {
 	// had one at its last use, and otherwise why it is unavailable (an NFC
 	// reader then offers NFC only).
 	BLE string `json:"ble,omitempty"`
+	// Reason says, in one line, why a reader that is down is down (for
+	// example "pcscd is not running (start it: systemctl start pcscd)");
+	// empty while it is up.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Errors of the Service.

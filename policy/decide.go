@@ -56,9 +56,9 @@ type Decision struct {
 // accepted doc type is checked against the conditions; the response is
 // accepted when one document meets them all, and rejected with the union of
 // the failed conditions' codes otherwise (doctype_not_allowed when no
-// document has an accepted doc type, or when the response holds no document
-// and lists the requested doc types in documentErrors: the wallet has none
-// of them).
+// document has an accepted doc type, or when verification failed with
+// verify.CodeNotReturned: the response holds no document and lists the
+// requested doc types in documentErrors, the wallet has none of them).
 //
 // age_over_NN (ISO/IEC 18013-5 clause 7.2.5): a wallet that does not hold
 // age_over_NN may answer with the nearest age_over_XX that implies the
@@ -77,10 +77,13 @@ func Decide(p *Profile, res *verify.Result, now time.Time) Decision {
 		d.Reasons = []string{string(verify.CodeMalformed)}
 		return d
 	}
-	if r := res.Response; r != nil && r.Status == 0 && len(r.Documents) == 0 && len(r.DocumentErrors) > 0 {
-		// The wallet holds none of the doc types asked for (ISO/IEC
-		// 18013-5 clause 8.3.2.1.2.3, documentErrors), and the profile
-		// asks only for the doc types it accepts.
+	if slices.ContainsFunc(res.Failures, func(f verify.Failure) bool { return f.Code == verify.CodeNotReturned }) {
+		// Verification's not_returned: the wallet returned no document and
+		// listed the doc types asked for in documentErrors (ISO/IEC
+		// 18013-5 clause 8.3.2.1.2.3). The profile asks only for the doc
+		// types it accepts, so for the policy none of them was presented:
+		// doctype_not_allowed, while the report's errors keep not_returned
+		// with the doc types and the wallet's error codes.
 		d.Reasons = []string{CodeDocTypeNotAllowed}
 		return d
 	}

@@ -58,8 +58,12 @@ func TestDecide(t *testing.T) {
 		}, false, []string{"value_digest", "device_auth"}},
 		{"wallet holds none of the doc types", age21, &verify.Result{
 			Response: &mdoc.DeviceResponse{DocumentErrors: []map[string]int64{{mdoc.DocTypeMDL: 0}}},
-			Failures: []verify.Failure{{Code: verify.CodeMalformed}},
+			Failures: []verify.Failure{{Code: verify.CodeNotReturned}},
 		}, false, []string{CodeDocTypeNotAllowed}},
+		{"no documents, status 10 with documentErrors", age21, &verify.Result{
+			Response: &mdoc.DeviceResponse{Status: 10, DocumentErrors: []map[string]int64{{mdoc.DocTypeMDL: 0}}},
+			Failures: []verify.Failure{{Code: verify.CodeMalformed}, {Code: verify.CodeMalformed}},
+		}, false, []string{"malformed"}},
 		{"no documents", age20, &verify.Result{Response: &mdoc.DeviceResponse{}}, false, []string{"malformed"}},
 		{"age-20 mdl accept", age20, result(mdl("US", el(mdoc.NameSpaceMDL, "age_over_20", true))), true, nil},
 		{"age-20 mnc accept", age20, result(doc(mdoc.DocTypeMyNumberCard, "JP",

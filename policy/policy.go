@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/idreader/idreader/mdoc"
+	"github.com/idreader/idreader/revocation"
 )
 
 // Element is one data element a profile requests (ISO/IEC 18013-5 clause
@@ -61,6 +62,19 @@ type Profile struct {
 	// ReaderIdentity names the reader certificate and key to authenticate
 	// with (clause 9.1.4); empty means the reader's default.
 	ReaderIdentity string
+	// Revocation is the rule for a document whose revocation state is
+	// unknown (no fresh CRL or status list): revocation.Hard rejects it
+	// with revocation_unknown, revocation.Soft (also the zero value)
+	// accepts it and reports the check "revocation" as not proven.
+	Revocation revocation.Mode
+}
+
+// RevocationMode returns the profile's revocation rule, Soft when unset.
+func (p *Profile) RevocationMode() revocation.Mode {
+	if p.Revocation == "" {
+		return revocation.Soft
+	}
+	return p.Revocation
 }
 
 // ItemsRequests returns the ItemsRequest of each doc type, in order (ISO/IEC
@@ -156,6 +170,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.RequirePortrait && !requested("portrait") {
 		return fmt.Errorf("policy: profile %q requires a portrait but never requests it", p.Name)
+	}
+	if _, err := revocation.ParseMode(string(p.Revocation)); err != nil {
+		return fmt.Errorf("policy: profile %q: %w", p.Name, err)
 	}
 	for _, c := range p.IssuerCountries {
 		if len(c) != 2 || strings.ToUpper(c) != c {

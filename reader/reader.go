@@ -106,3 +106,42 @@ func CtxErr(ctx context.Context, what string) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// UnavailableError is a reader that cannot be used, told in one line an
+// operator acts on: the service is not running, no reader has that name
+// (with the ones present), the reader was unplugged. Error returns that line
+// alone; Err, reachable with errors.Is and errors.As, wraps
+// ErrServiceUnavailable or ErrNoReader and the platform's own error.
+type UnavailableError struct {
+	// Reason is the one-line cause, e.g. "pcscd is not running (start it:
+	// systemctl start pcscd)".
+	Reason string
+	// Err is the error behind it.
+	Err error
+}
+
+func (e *UnavailableError) Error() string { return e.Reason }
+
+// Unwrap returns Err.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Unavailable returns the UnavailableError in err's chain, or nil.
+func Unavailable(err error) *UnavailableError {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	return nil
+}
+
+// AvailabilityReporter is implemented by a Reader that can tell, while Wait
+// blocks for a target, that it became unusable and usable again (a PC/SC
+// reader watches pcscd and the reader itself). A daemon uses it to keep its
+// health current between taps instead of polling.
+type AvailabilityReporter interface {
+	// SetAvailability sets the function that Wait calls on each change: a
+	// non-nil error (a *UnavailableError saying why) when the reader became
+	// unusable, nil when it is usable again. f runs on Wait's goroutine and
+	// must not call the Reader.
+	SetAvailability(f func(err error))
+}

@@ -13,6 +13,7 @@ const (
 	CategoryPolicy                       // package policy: proven, but not acceptable
 	CategoryTransport                    // the tap: NFC, BLE, the session, the wallet
 	CategoryDaemon                       // the daemon around the tap
+	CategoryTrust                        // trust material: a VICAL and its signer
 )
 
 // String returns the category's name in lower case.
@@ -26,6 +27,8 @@ func (c Category) String() string {
 		return "transport"
 	case CategoryDaemon:
 		return "daemon"
+	case CategoryTrust:
+		return "trust"
 	}
 	return "unknown"
 }
@@ -44,6 +47,7 @@ const (
 	Unsupported         Code = "unsupported"
 	Revoked             Code = "revoked"
 	RevocationUnknown   Code = "revocation_unknown"
+	NotReturned         Code = "not_returned"
 )
 
 // Policy codes.
@@ -67,12 +71,25 @@ const (
 	BLEProtocol   Code = "ble_protocol"
 	IdentMismatch Code = "ident_mismatch"
 	NotFound      Code = "not_found"
+	// ReaderUnavailable is the reader's problem, not the phone's: pcscd
+	// not running, no reader of that name, the reader unplugged.
+	ReaderUnavailable Code = "reader_unavailable"
 )
 
 // Daemon codes.
 const (
 	Cancelled Code = "cancelled"
 	Config    Code = "config"
+)
+
+// Trust codes: a VICAL (ISO/IEC 18013-5 Annex C) that cannot be trusted.
+const (
+	VICALMalformed Code = "vical_malformed"
+	VICALSignature Code = "vical_signature"
+	VICALUntrusted Code = "vical_untrusted"
+	VICALProfile   Code = "vical_profile"
+	VICALValidity  Code = "vical_validity"
+	VICALStale     Code = "vical_stale"
 )
 
 // entry is one row of the registry.
@@ -89,7 +106,7 @@ var registry = []entry{
 		"the response or a structure in it does not decode or does not have the shape the 18013-5 CDDL requires, or the response carries no document (status ≠ 0 or no documents)",
 		"The phone sent unreadable data", "読み取れないデータを受信しました"},
 	{IssuerUntrusted, CategoryVerification,
-		"the document signer certificate does not chain to an IACA of the trust store",
+		"the document signer certificate does not chain to an IACA of the trust store, or that IACA is trusted only for other doc types (check anchor_doctype)",
 		"The issuer is not trusted", "発行元を確認できません"},
 	{IssuerSignature, CategoryVerification,
 		"the issuerAuth signature does not verify",
@@ -121,6 +138,9 @@ var registry = []entry{
 	{RevocationUnknown, CategoryVerification,
 		"the revocation checker could not establish the status of the document signer certificate or the document",
 		"The document's status could not be checked", "書類の失効状況を確認できません"},
+	{NotReturned, CategoryVerification,
+		"the wallet answered status 0 without any document and listed the requested doc types in documentErrors (clause 8.3.2.1.2.3): it does not hold them or its holder declined",
+		"The wallet did not share the requested document", "ウォレットから書類が提供されませんでした"},
 
 	{ElementMissing, CategoryPolicy,
 		"a required element (or the portrait) was not disclosed, or an age_over_NN question got no answer that decides it",
@@ -168,6 +188,9 @@ var registry = []entry{
 	{NotFound, CategoryTransport,
 		"the wallet's BLE service (or one of its characteristics) was not found",
 		"The wallet was not found over Bluetooth. Please tap again", "Bluetoothでウォレットが見つかりませんでした。もう一度かざしてください"},
+	{ReaderUnavailable, CategoryTransport,
+		"the reader cannot be used: its service (pcscd) is not running, no reader has that name, or it was unplugged (reader.UnavailableError)",
+		"The reader is not available. Please ask staff", "リーダーが使用できません。係員にお知らせください"},
 
 	{Cancelled, CategoryDaemon,
 		"the point of sale cancelled the check during its tap",
@@ -175,6 +198,25 @@ var registry = []entry{
 	{Config, CategoryDaemon,
 		"the tap could not start: its profile or reader identity is missing from the settings",
 		"This reader is not set up for this check", "この確認は読み取り機に設定されていません"},
+
+	{VICALMalformed, CategoryTrust,
+		"the VICAL does not decode, is not a COSE_Sign1 with an x5chain, or lacks a member Annex C requires",
+		"The issuer list is unreadable", "発行者リストを読み取れません"},
+	{VICALSignature, CategoryTrust,
+		"the VICAL's COSE_Sign1 signature does not verify with the signer certificate's key",
+		"The issuer list's signature is not valid", "発行者リストの署名が無効です"},
+	{VICALUntrusted, CategoryTrust,
+		"the VICAL signer certificate does not chain through the x5chain to a configured VICAL anchor",
+		"The issuer list's signer is not trusted", "発行者リストの署名者を確認できません"},
+	{VICALProfile, CategoryTrust,
+		"the VICAL signer certificate lacks extended key usage 1.0.18013.5.1.8 or digitalSignature, or is a CA",
+		"The issuer list's signer certificate is not valid", "発行者リストの署名者証明書が無効です"},
+	{VICALValidity, CategoryTrust,
+		"a certificate of the VICAL signer's chain is not valid at the verification time, or the VICAL is dated after it",
+		"The issuer list is not valid at this time", "発行者リストの有効期間外です"},
+	{VICALStale, CategoryTrust,
+		"the VICAL's nextUpdate has passed: a newer list should exist",
+		"The issuer list is out of date", "発行者リストが古くなっています"},
 }
 
 // Texts for a code the registry does not know.
@@ -196,7 +238,7 @@ func find(c Code) *entry {
 func Known(c Code) bool { return find(c) != nil }
 
 // All returns every code of the registry: verification, policy, transport,
-// daemon, in a fixed order.
+// daemon, trust, in a fixed order.
 func All() []Code {
 	out := make([]Code, len(registry))
 	for i, e := range registry {

@@ -34,11 +34,12 @@ func TestEveryCodeHasBothTexts(t *testing.T) {
 func TestStableValues(t *testing.T) {
 	want := map[Category][]string{
 		CategoryVerification: {"malformed", "issuer_untrusted", "issuer_signature", "certificate_profile", "certificate_validity",
-			"mso_validity", "value_digest", "doctype_mismatch", "device_auth", "unsupported", "revoked", "revocation_unknown"},
+			"mso_validity", "value_digest", "doctype_mismatch", "device_auth", "unsupported", "revoked", "revocation_unknown", "not_returned"},
 		CategoryPolicy: {"element_missing", "age_not_met", "document_expired", "doctype_not_allowed", "issuer_not_allowed", "condition_not_met"},
 		CategoryTransport: {"removed", "timeout", "wallet_status", "session", "transport", "disconnected", "ble_protocol",
-			"ident_mismatch", "not_found"},
+			"ident_mismatch", "not_found", "reader_unavailable"},
 		CategoryDaemon: {"cancelled", "config"},
+		CategoryTrust:  {"vical_malformed", "vical_signature", "vical_untrusted", "vical_profile", "vical_validity", "vical_stale"},
 	}
 	n := 0
 	for cat, codes := range want {
@@ -66,7 +67,7 @@ func TestTextAndUnknown(t *testing.T) {
 		t.Error("unknown code")
 	}
 	if CategoryUnknown.String() != "unknown" || CategoryVerification.String() != "verification" || CategoryDaemon.String() != "daemon" ||
-		CategoryPolicy.String() != "policy" || CategoryTransport.String() != "transport" {
+		CategoryPolicy.String() != "policy" || CategoryTransport.String() != "transport" || CategoryTrust.String() != "trust" {
 		t.Error("category names")
 	}
 }

@@ -127,3 +127,9 @@ func (r *Reader) Open(sessionData []byte) (*Message, error) {
 
 // Terminate returns SessionData {"status": 20}.
 func (r *Reader) Terminate() ([]byte, error) { return statusMessage(StatusTermination) }
+
+// SendStatus returns SessionData {"status": s}, for example 10 when the
+// mdoc's SessionData does not decrypt or 11 when it does not decode; the
+// reader sends it before it ends the session (ISO/IEC 18013-5 clause
+// 9.1.1.4, table 20).
+func (r *Reader) SendStatus(s Status) ([]byte, error) { return statusMessage(s) }

@@ -21,10 +21,17 @@ const (
 	CodeWalletStatus = reason.WalletStatus // the wallet ended the session
 	CodeSession      = reason.Session      // decryption or counter failure
 	CodeTransport    = reason.Transport    // any other reader or APDU failure
+	// CodeReaderUnavailable: the reader cannot be used (its service is not
+	// running, no reader has that name, it was unplugged): an operator's
+	// problem, not the phone's (reader.UnavailableError).
+	CodeReaderUnavailable = reason.ReaderUnavailable
 )
 
 // ErrorCode maps an error from Tap to a stable reason code.
 func ErrorCode(err error) verify.Code {
+	if reader.Unavailable(err) != nil {
+		return CodeReaderUnavailable
+	}
 	if c := transportCode(err); c != "" && !errors.Is(err, ErrTimeout) {
 		return c
 	}
@@ -61,8 +68,18 @@ func ErrorReport(err error) verify.Report {
 	return verify.Report{
 		Verdict:   verify.VerdictReject,
 		Documents: []verify.DocumentReport{},
-		Errors:    []verify.ErrorReport{{Code: ErrorCode(err), Detail: err.Error()}},
+		Errors:    []verify.ErrorReport{{Code: ErrorCode(err), Detail: ErrorDetail(err)}},
 	}
+}
+
+// ErrorDetail is the text of a tap's error for a report: the one-line cause
+// of a reader.UnavailableError alone (what an operator acts on, said once),
+// otherwise the whole error.
+func ErrorDetail(err error) string {
+	if ue := reader.Unavailable(err); ue != nil {
+		return ue.Reason
+	}
+	return err.Error()
 }
 
 // NFCLimits converts a reader's whole-APDU limits into the data-field limits

@@ -57,3 +57,28 @@ func TestNFCLimits(t *testing.T) {
 		t.Errorf("vpcd reader: %+v, want %+v", got, want)
 	}
 }
+
+// TestReaderUnavailable: a reader.UnavailableError is reader_unavailable
+// whatever else it wraps (a deadline while waiting for pcscd is not a
+// phone's timeout), and its report says the one-line reason alone.
+func TestReaderUnavailable(t *testing.T) {
+	for _, ue := range []*reader.UnavailableError{
+		{Reason: "pcscd is not running (start it: systemctl start pcscd)",
+			Err: errors.Join(reader.ErrServiceUnavailable, reader.ErrTimeout, context.DeadlineExceeded)},
+		{Reason: `reader "desk 00 00" was unplugged`, Err: reader.ErrNoReader},
+	} {
+		err := fmt.Errorf("waiting for a tap: %w", ue)
+		if got := ErrorCode(err); got != CodeReaderUnavailable {
+			t.Errorf("ErrorCode(%v) = %q", err, got)
+		}
+		if got := ErrorDetail(err); got != ue.Reason {
+			t.Errorf("ErrorDetail = %q, want %q", got, ue.Reason)
+		}
+		if rep := ErrorReport(err); rep.Errors[0].Code != CodeReaderUnavailable || rep.Errors[0].Detail != ue.Reason {
+			t.Errorf("ErrorReport = %+v", rep)
+		}
+	}
+	if got := ErrorDetail(errors.New("other")); got != "other" {
+		t.Errorf("ErrorDetail(other) = %q", got)
+	}
+}

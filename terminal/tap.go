@@ -52,6 +52,9 @@ type Config struct {
 	Now func() time.Time
 	// Trust holds the IACA roots.
 	Trust *verify.TrustStore
+	// Revocation, when set, is asked about every document whose DS chains
+	// to Trust (verify.Options.Revocation).
+	Revocation verify.RevocationChecker
 	// Limits are the physical reader's APDU limits.
 	Limits nfc.Limits
 	// Request is the request profile: what to ask the wallet for.
@@ -495,6 +498,7 @@ func (tp *tap) exchange(ctx context.Context) error {
 	}
 	msg, err := tp.sess.Open(reply)
 	if err != nil {
+		tp.sendStatus(ctx, openFailureStatus(err))
 		return fmt.Errorf("decrypting response: %w", err)
 	}
 	if msg.Plaintext == nil {
@@ -512,9 +516,12 @@ func (tp *tap) exchange(ctx context.Context) error {
 func (tp *tap) verify(ctx context.Context) error {
 	res, err := verify.Verify(tp.response, verify.Options{
 		Trust:             tp.cfg.Trust,
+		Revocation:        tp.cfg.Revocation,
 		Now:               tp.cfg.Now(),
 		SessionTranscript: tp.sess.Transcript().Bytes(),
 		ReaderKey:         tp.sess.PrivateKey(),
+		// Only what the profile asked for is kept (clause 8.3.2.1.2.1).
+		Request: tp.cfg.Request.Requests,
 	})
 	if res == nil {
 		return fmt.Errorf("verifying response: %w", err)
@@ -523,8 +530,8 @@ func (tp *tap) verify(ctx context.Context) error {
 	return nil
 }
 
-// terminate ends the session with SessionData status 20 over NFC, State
-// 0x02 over BLE (clause 9.1.1.4, 8.3.3.1.1.7).
+// terminate ends the session with SessionData status 20, followed over BLE
+// by State 0x02 and a disconnect (clause 9.1.1.4, 8.3.3.1.1.7).
 func (tp *tap) terminate(ctx context.Context) error {
 	msg, err := tp.sess.Terminate()
 	if err != nil {
@@ -534,6 +541,32 @@ func (tp *tap) terminate(ctx context.Context) error {
 		return fmt.Errorf("sending termination: %w", err)
 	}
 	return nil
+}
+
+// openFailureStatus is the SessionData status that tells the wallet why its
+// message was refused (ISO/IEC 18013-5 clause 9.1.1.4, table 20): 10 when it
+// did not decrypt, 11 when it was not a SessionData.
+func openFailureStatus(err error) session.Status {
+	if errors.Is(err, session.ErrDecrypt) {
+		return session.StatusEncryptionError
+	}
+	return session.StatusDecodingError
+}
+
+// sendStatus ends the session with SessionData {"status": st} before the
+// tap fails, so the wallet learns why (clause 9.1.1.4); over BLE State
+// 0x02 follows. A failure to send is recorded as the termination error: the
+// tap's own error stands.
+func (tp *tap) sendStatus(ctx context.Context, st session.Status) {
+	msg, err := tp.sess.SendStatus(st)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tp.cfg.EngagementTimeout)
+		defer cancel()
+		err = tp.tr.Terminate(ctx, msg)
+	}
+	if err != nil {
+		tp.out.TerminationErr = fmt.Errorf("sending status %d: %w", st, err)
+	}
 }
 
 // closeTransport releases the transport (over BLE: State 0x02 and a

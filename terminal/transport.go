@@ -66,9 +66,10 @@ type MessageTransport interface {
 	// Exchange sends one message and returns the wallet's reply.
 	Exchange(ctx context.Context, msg []byte) ([]byte, error)
 	// Terminate ends the session (clause 9.1.1.4). end is SessionData
-	// {"status": 20}: NFC data transfer sends it; BLE uses its
-	// transport-specific termination instead, State 0x02 and a disconnect
-	// (clause 8.3.3.1.1.7).
+	// {"status": 20}, or 10 or 11 when the wallet's message was refused:
+	// NFC data transfer sends it; BLE sends it too and then ends with its
+	// transport-specific termination, State 0x02 and a disconnect (clause
+	// 8.3.3.1.1.7).
 	Terminate(ctx context.Context, end []byte) error
 	// Close releases the transport; over BLE it ends the session with
 	// State 0x02 if that was not done yet. It may be called more than once
@@ -113,9 +114,17 @@ func (b *bleTransport) Exchange(ctx context.Context, msg []byte) ([]byte, error)
 	return b.conn.Receive(ctx)
 }
 
-// Terminate uses State 0x02 (clause 8.3.3.1.1.7), not the status message.
-func (b *bleTransport) Terminate(ctx context.Context, _ []byte) error {
-	return b.conn.Close(ctx)
+// Terminate sends the status message, then State 0x02 and a disconnect
+// (clause 8.3.3.1.1.7). A wallet that ends the link as soon as it reads the
+// status has done what both were for.
+func (b *bleTransport) Terminate(ctx context.Context, end []byte) error {
+	if err := b.conn.Send(ctx, end); err != nil {
+		if errors.Is(err, ble.ErrDisconnected) || errors.Is(err, ble.ErrSessionEnded) {
+			return nil
+		}
+		return err
+	}
+	return b.Close(ctx)
 }
 
 func (b *bleTransport) Close(ctx context.Context) error {

@@ -19,14 +19,17 @@ var (
 // chain is exactly DS → IACA, so no intermediate is searched for (which
 // x509.Verify would do); the one signature check is ds.CheckSignatureFrom,
 // which also refuses a parent that is not a CA or lacks keyCertSign, and
-// whose success the store remembers (chainCache). An anchor whose
-// AnchorInfo lists doc types signs only for those.
+// whose success the store remembers (chainCache). When more than one anchor
+// signed it (the same key listed by two sources), one whose AnchorInfo
+// allows docType is preferred; whether the one returned may issue docType
+// is the separate check anchor_doctype.
 func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%w: no IACA in the trust store for issuer %q", ErrIssuerUntrusted, ds.Issuer.String())
 	}
 	var last error
+	var signer *x509.Certificate
 	for _, ca := range cands {
 		if !store.cache.verified(ds, ca) {
 			if err := ds.CheckSignatureFrom(ca); err != nil {
@@ -35,11 +38,15 @@ func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Ce
 			}
 			store.cache.add(ds, ca)
 		}
-		if !store.info[string(ca.Raw)].allows(docType) {
-			last = fmt.Errorf("IACA not trusted for doc type %q", docType)
-			continue
+		if store.info[string(ca.Raw)].allows(docType) {
+			return ca, nil
 		}
-		return ca, nil
+		if signer == nil {
+			signer = ca
+		}
+	}
+	if signer != nil {
+		return signer, nil
 	}
 	return nil, fmt.Errorf("%w: DS certificate not signed by IACA %q: %v", ErrIssuerUntrusted, ds.Issuer.String(), last)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/internal/cputime"
 	"github.com/idreader/idreader/mdoc"
 )
 
@@ -188,11 +189,11 @@ func BenchmarkVerifyAnnexDCPU(b *testing.B) {
 			var tv, tf time.Duration
 			b.ReportAllocs()
 			for b.Loop() {
-				t0 := threadCPU()
+				t0 := cputime.Thread()
 				if _, err := Verify(resp, opts); err != nil {
 					b.Fatal(err)
 				}
-				t1 := threadCPU()
+				t1 := cputime.Thread()
 				f.issuerAuth()
 				if !warm {
 					f.certSig()
@@ -201,7 +202,7 @@ func BenchmarkVerifyAnnexDCPU(b *testing.B) {
 				f.hkdf()
 				f.hmac()
 				f.digests()
-				t2 := threadCPU()
+				t2 := cputime.Thread()
 				tv += t1 - t0
 				tf += t2 - t1
 			}
@@ -265,11 +266,11 @@ func BenchmarkVerifyHolder(b *testing.B) {
 				var cpu time.Duration
 				b.ReportAllocs()
 				for b.Loop() {
-					t0 := threadCPU()
+					t0 := cputime.Thread()
 					if _, err := Verify(resp, opts); err != nil {
 						b.Fatal(err)
 					}
-					cpu += threadCPU() - t0
+					cpu += cputime.Thread() - t0
 				}
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			})

@@ -46,6 +46,7 @@ type step struct {
 var steps = []step{
 	{name: CheckIssuerCertificate, run: (*docVerifier).issuerCertificate},
 	{name: CheckIssuerChain, needs: needIssuer, run: (*docVerifier).issuerChain},
+	{name: CheckAnchorDocType, needs: needIACA, run: (*docVerifier).anchorDocType},
 	{name: CheckCertificateProfile, needs: needIssuer, run: (*docVerifier).certificateProfile},
 	{name: CheckCertificateValidity, needs: needIssuer, run: (*docVerifier).certificateValidity},
 	{name: CheckIssuerSignature, needs: needIssuer, run: (*docVerifier).issuerSignature},
@@ -135,10 +136,11 @@ func verifyDocument(doc *mdoc.Document, opts *Options, tr *transcript, trErr err
 }
 
 // issuerProven reports whether the issuer side holds: the DS chains to the
-// trust store, its signature over the MSO verifies, and the revocation
-// checker, when there is one, vouches for it.
+// trust store through an anchor trusted for the doc type, its signature
+// over the MSO verifies, and the revocation checker, when there is one,
+// vouches for it.
 func (v *docVerifier) issuerProven() bool {
-	if !v.out.passed(CheckIssuerChain) || !v.out.passed(CheckIssuerSignature) {
+	if !v.out.passed(CheckIssuerChain) || !v.out.passed(CheckAnchorDocType) || !v.out.passed(CheckIssuerSignature) {
 		return false
 	}
 	c, ok := v.out.Check(CheckRevocation)
@@ -170,6 +172,26 @@ func (v *docVerifier) issuerChain() outcome {
 	v.iaca = iaca
 	v.out.Issuer.IACA = iaca
 	return passed("signed by IACA " + iaca.Subject.CommonName)
+}
+
+// anchorDocType: an anchor whose source lists it only for certain doc types
+// (a VICAL's docType list, ISO/IEC 18013-5 Annex C) does not vouch for a
+// document of another doc type. The failure is issuer_untrusted: for this
+// document the issuer is not trusted.
+func (v *docVerifier) anchorDocType() outcome {
+	info, _ := v.opts.Trust.Anchor(v.iaca)
+	if !info.allows(v.doc.DocType) {
+		src := info.Source
+		if src == "" {
+			src = "its source"
+		}
+		return failed(fmt.Errorf("%w: IACA %q is listed by %s only for doc types %v, not for %q",
+			ErrIssuerUntrusted, v.iaca.Subject.CommonName, src, info.DocTypes, v.doc.DocType))
+	}
+	if len(info.DocTypes) == 0 {
+		return passed("IACA trusted for every doc type")
+	}
+	return passed(fmt.Sprintf("IACA trusted for %q", v.doc.DocType))
 }
 
 // certificateProfile: Annex B profiles of DS and IACA, and their countries.

@@ -16,7 +16,7 @@ import (
 // report. revocation sits after mso_validity and is reported only with a
 // checker.
 func TestCheckNames(t *testing.T) {
-	want := []string{"issuer_certificate", "issuer_chain", "certificate_profile", "certificate_validity",
+	want := []string{"issuer_certificate", "issuer_chain", "anchor_doctype", "certificate_profile", "certificate_validity",
 		"issuer_signature", "mso", "doctype", "mso_validity", "revocation", "value_digests",
 		"issuing_country", "key_authorizations", "device_auth"}
 	if got := CheckNames(); !slices.Equal(got, want) {
@@ -64,8 +64,8 @@ func TestRevocationGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := res.Documents[0]
-	if len(d.Checks) != 13 || d.Checks[8].Name != CheckRevocation || !d.Checks[8].OK ||
-		d.Checks[8].Detail != "not revoked: CRL of utopia iaca, 2021-01-01" {
+	if len(d.Checks) != 14 || d.Checks[9].Name != CheckRevocation || !d.Checks[9].OK ||
+		d.Checks[9].Detail != "not revoked: CRL of utopia iaca, 2021-01-01" {
 		t.Fatalf("checks: %+v", d.Checks)
 	}
 	if len(d.Elements) == 0 {
@@ -142,8 +142,9 @@ func TestRevocationNotAskedWithoutAnchor(t *testing.T) {
 	}
 }
 
-// TestAnchorDocTypes: an anchor restricted to other doc types does not
-// make the DS chain.
+// TestAnchorDocTypes: an anchor restricted to other doc types (as a VICAL
+// lists it) does not vouch for the document: the DS chains, but the check
+// anchor_doctype fails with issuer_untrusted and no element is disclosed.
 func TestAnchorDocTypes(t *testing.T) {
 	opts := annexDOptions(t)
 	iaca := opts.Trust.Certificates()[0]
@@ -151,8 +152,15 @@ func TestAnchorDocTypes(t *testing.T) {
 	opts.Trust.AddAnchors(AnchorInfo{DocTypes: []string{mdoc.DocTypeMyNumberCard}}, iaca)
 	res, err := Verify(vec(t, "device_response"), opts)
 	wantCode(t, res, err, CodeIssuerUntrusted)
-	if c := check(res, CheckIssuerChain); !strings.Contains(c.Detail, `not trusted for doc type "org.iso.18013.5.1.mDL"`) {
-		t.Errorf("detail: %s", c.Detail)
+	if c := check(res, CheckIssuerChain); !c.OK {
+		t.Errorf("issuer_chain: %+v", c)
+	}
+	if c := check(res, CheckAnchorDocType); c.OK || CodeOf(c.Err) != CodeIssuerUntrusted ||
+		!strings.Contains(c.Detail, `only for doc types [org.iso.23220.1.jp.mnc], not for "org.iso.18013.5.1.mDL"`) {
+		t.Errorf("anchor_doctype: %+v", c)
+	}
+	if len(res.Documents[0].Elements) != 0 {
+		t.Errorf("%d elements disclosed by an anchor not trusted for the doc type", len(res.Documents[0].Elements))
 	}
 	// Re-adding with the mDL allowed replaces the info.
 	opts.Trust.AddAnchors(AnchorInfo{Source: "x", DocTypes: []string{mdoc.DocTypeMyNumberCard, mdoc.DocTypeMDL}}, iaca)

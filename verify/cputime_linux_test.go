@@ -1,21 +1,11 @@
 package verify
 
 import (
+	"github.com/idreader/idreader/internal/cputime"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 )
-
-// threadCPU returns the CPU time of the calling OS thread
-// (clock_gettime(CLOCK_THREAD_CPUTIME_ID)), unaffected by other processes.
-func threadCPU() time.Duration {
-	const clockThreadCPUTimeID = 3
-	var ts syscall.Timespec
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0)
-	return time.Duration(ts.Nano())
-}
 
 // BenchmarkVerifyOverFloorCPU is BenchmarkVerifyOverFloor measured in thread
 // CPU time: on a loaded machine it still shows the true overhead ratio.
@@ -28,18 +18,18 @@ func BenchmarkVerifyOverFloorCPU(b *testing.B) {
 	f := newFloor(b)
 	var tv, tf time.Duration
 	for b.Loop() {
-		t0 := threadCPU()
+		t0 := cputime.Thread()
 		if _, err := Verify(resp, opts); err != nil {
 			b.Fatal(err)
 		}
-		t1 := threadCPU()
+		t1 := cputime.Thread()
 		f.issuerAuth()
 		f.certSig()
 		f.ecdh()
 		f.hkdf()
 		f.hmac()
 		f.digests()
-		t2 := threadCPU()
+		t2 := cputime.Thread()
 		tv += t1 - t0
 		tf += t2 - t1
 	}

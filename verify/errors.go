@@ -18,7 +18,8 @@ const (
 	// carries no document (status ≠ 0 or no documents).
 	CodeMalformed = reason.Malformed
 	// CodeIssuerUntrusted: the document signer certificate does not chain to
-	// an IACA of the trust store.
+	// an IACA of the trust store (check issuer_chain), or that IACA is
+	// trusted only for other doc types (check anchor_doctype).
 	CodeIssuerUntrusted = reason.IssuerUntrusted
 	// CodeIssuerSignature: the issuerAuth signature does not verify.
 	CodeIssuerSignature = reason.IssuerSignature
@@ -49,6 +50,11 @@ const (
 	// CodeRevocationUnknown: the configured [RevocationChecker] could not
 	// establish the status.
 	CodeRevocationUnknown = reason.RevocationUnknown
+	// CodeNotReturned: the wallet answered status 0 without any document and
+	// listed the requested doc types in documentErrors (ISO/IEC 18013-5
+	// clause 8.3.2.1.2.3): it does not hold them or declined to return
+	// them. The response is well formed; nothing was proven.
+	CodeNotReturned = reason.NotReturned
 )
 
 // Sentinel errors, one per [Code]. Every failure in a [Result] wraps one.
@@ -65,6 +71,7 @@ var (
 	ErrUnsupported         = errors.New("verify: unsupported")
 	ErrRevoked             = errors.New("verify: revoked")
 	ErrRevocationUnknown   = errors.New("verify: revocation status unknown")
+	ErrNotReturned         = errors.New("verify: document not returned")
 )
 
 var codeErrs = []struct {
@@ -83,6 +90,7 @@ var codeErrs = []struct {
 	{CodeUnsupported, ErrUnsupported},
 	{CodeRevoked, ErrRevoked},
 	{CodeRevocationUnknown, ErrRevocationUnknown},
+	{CodeNotReturned, ErrNotReturned},
 }
 
 // ErrOf returns the sentinel error of a verification code, or nil for a

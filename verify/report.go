@@ -18,17 +18,41 @@ import (
 //	{"verdict": "accept"|"reject",
 //	 "documents": [{"docType", "issuer": {"subject", "country"}, "deviceAuth": "signature"|"mac",
 //	                "elements": {namespace: {name: value}},
-//	                "checks": [{"check", "ok", "detail"}]}],
-//	 "errors": [{"code", "detail"}]}
+//	                "checks": [{"check", "ok", "detail"}],
+//	                "notReturned": [{"namespace", "element", "errorCode"}],
+//	                "unrequested": n}],
+//	 "errors": [{"code", "detail"}],
+//	 "documentErrors": [{"docType", "errorCode"}]}
+//
+// notReturned (requested elements the wallet listed in the Document's
+// errors), unrequested (how many elements it disclosed that the request did
+// not ask for; their values are never reported) and documentErrors (doc
+// types the wallet did not return) are left out when empty.
 //
 // Element values: text, numbers and booleans as themselves, full-date as
 // "YYYY-MM-DD", tdate as RFC 3339, byte strings as standard padded base64,
 // maps and arrays as JSON objects and arrays. Only proven elements appear
 // (see [Element]). documents and errors are always arrays.
 type Report struct {
-	Verdict   string           `json:"verdict"`
-	Documents []DocumentReport `json:"documents"`
-	Errors    []ErrorReport    `json:"errors"`
+	Verdict        string                `json:"verdict"`
+	Documents      []DocumentReport      `json:"documents"`
+	Errors         []ErrorReport         `json:"errors"`
+	DocumentErrors []DocumentErrorReport `json:"documentErrors,omitempty"`
+}
+
+// DocumentErrorReport is a doc type the wallet did not return, with the
+// wallet's error code (ISO/IEC 18013-5 clause 8.3.2.1.2.3).
+type DocumentErrorReport struct {
+	DocType   string `json:"docType"`
+	ErrorCode int64  `json:"errorCode"`
+}
+
+// NotReturnedReport is a requested element the wallet did not return, with
+// the wallet's error code (ISO/IEC 18013-5 clause 8.3.2.1.2.2).
+type NotReturnedReport struct {
+	Namespace string `json:"namespace"`
+	Element   string `json:"element"`
+	ErrorCode int64  `json:"errorCode"`
 }
 
 // Verdicts of a Report.
@@ -44,6 +68,9 @@ type DocumentReport struct {
 	DeviceAuth string                    `json:"deviceAuth"`
 	Elements   map[string]map[string]any `json:"elements"`
 	Checks     []CheckReport             `json:"checks"`
+	// NotReturned and Unrequested: see [Report].
+	NotReturned []NotReturnedReport `json:"notReturned,omitempty"`
+	Unrequested int                 `json:"unrequested,omitempty"`
 }
 
 // IssuerReport names the document signer.
@@ -74,11 +101,15 @@ func (r *Result) Report() Report {
 	for i := range r.Documents {
 		d := &r.Documents[i]
 		dr := DocumentReport{
-			DocType:    d.DocType,
-			Issuer:     IssuerReport{Subject: d.Issuer.Subject, Country: d.Issuer.Country},
-			DeviceAuth: d.DeviceAuth,
-			Elements:   map[string]map[string]any{},
-			Checks:     make([]CheckReport, len(d.Checks)),
+			DocType:     d.DocType,
+			Issuer:      IssuerReport{Subject: d.Issuer.Subject, Country: d.Issuer.Country},
+			DeviceAuth:  d.DeviceAuth,
+			Elements:    map[string]map[string]any{},
+			Checks:      make([]CheckReport, len(d.Checks)),
+			Unrequested: d.Unrequested,
+		}
+		for _, n := range d.NotReturned {
+			dr.NotReturned = append(dr.NotReturned, NotReturnedReport{Namespace: n.Namespace, Element: n.Identifier, ErrorCode: n.ErrorCode})
 		}
 		for _, e := range d.Elements {
 			ns := dr.Elements[e.Namespace]
@@ -95,6 +126,9 @@ func (r *Result) Report() Report {
 	}
 	for _, f := range r.Failures {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: f.Code, Detail: f.Detail})
+	}
+	for _, e := range r.DocumentErrors {
+		rep.DocumentErrors = append(rep.DocumentErrors, DocumentErrorReport(e))
 	}
 	if rep.Verdict == VerdictReject && len(rep.Errors) == 0 {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: CodeMalformed, Detail: "nothing was proven"})

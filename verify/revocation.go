@@ -54,6 +54,11 @@ type RevocationQuery struct {
 type RevocationResult struct {
 	Status RevocationStatus
 	Detail string
+	// NotProven, with Status RevocationGood, says the checker accepts the
+	// document without proof (a soft-fail policy and no fresh list): the
+	// check passes, and its detail starts "not proven: " instead of "not
+	// revoked: ", so reports show plainly that nothing was proven.
+	NotProven bool
 }
 
 // RevocationChecker decides whether a document signer (or the document,
@@ -61,8 +66,8 @@ type RevocationResult struct {
 // withdrawn entries, status lists. Verification is pure, so a checker
 // answers from what it already holds (fetched and refreshed elsewhere) and
 // must be safe for concurrent use. Soft-fail is the checker's policy: a
-// checker that accepts a stale list answers RevocationGood and says so in
-// Detail; RevocationUnknown fails the check.
+// checker that accepts a stale list answers RevocationGood with NotProven
+// set; RevocationUnknown fails the check.
 type RevocationChecker interface {
 	CheckRevocation(q RevocationQuery) RevocationResult
 }
@@ -88,6 +93,9 @@ func (v *docVerifier) revocation() outcome {
 	}
 	switch r.Status {
 	case RevocationGood:
+		if r.NotProven {
+			return passed("not proven: " + detail)
+		}
 		return passed("not revoked: " + detail)
 	case RevocationRevoked:
 		return failed(fmt.Errorf("%w: %s", ErrRevoked, detail))

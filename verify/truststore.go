@@ -32,9 +32,13 @@ type AnchorInfo struct {
 	// file name, a VICAL provider and date. Empty when unknown.
 	Source string
 	// DocTypes, when not empty, are the only doc types the anchor is
-	// trusted for: a document of another doc type whose DS it signed does
-	// not chain (check issuer_chain, code issuer_untrusted).
+	// trusted for: a document of another doc type whose DS it signed fails
+	// the check anchor_doctype with code issuer_untrusted.
 	DocTypes []string
+	// Country is the issuing country the source gives for the anchor (a
+	// VICAL's issuingCountry), empty when unknown. It is reported, not
+	// enforced: the Annex B country checks compare certificates.
+	Country string
 }
 
 // allows reports whether the anchor may issue docType.

@@ -31,6 +31,12 @@ type Options struct {
 	// ReaderKey is the reader's ephemeral private key (EReaderKey), needed to
 	// check a deviceMac (clause 9.1.3.5). Without it a deviceMac fails.
 	ReaderKey *ecdh.PrivateKey
+	// Request is what the reader asked for (the ItemsRequests of its
+	// DeviceRequest, clause 8.3.2.1.2.1). When set, only requested elements
+	// are kept in the result; the others are still verified against the
+	// MSO but only counted (DocumentResult.Unrequested), their values never
+	// kept. Nil keeps every proven element.
+	Request []mdoc.ItemsRequest
 	// Revocation, when set, is asked about every document whose DS
 	// certificate chains to the trust store; its answer is the check
 	// [CheckRevocation]. Nil means no revocation check, and no such check
@@ -51,6 +57,7 @@ const MaxDocuments = 16
 const (
 	CheckIssuerCertificate   = "issuer_certificate"   // x5chain holds a parsable DS certificate
 	CheckIssuerChain         = "issuer_chain"         // DS signed by an IACA of the store
+	CheckAnchorDocType       = "anchor_doctype"       // that IACA is trusted for the document's doc type
 	CheckCertificateProfile  = "certificate_profile"  // Annex B DS and IACA profiles, countries
 	CheckCertificateValidity = "certificate_validity" // DS and IACA valid at Now
 	CheckIssuerSignature     = "issuer_signature"     // issuerAuth COSE_Sign1 over the MSO
@@ -111,6 +118,13 @@ type DocumentResult struct {
 	Checks     []Check
 	// MSO is the decoded Mobile Security Object, nil if it did not decode.
 	MSO *mdoc.MSO
+	// NotReturned lists the requested elements the wallet named in the
+	// Document's errors instead of disclosing them (clause 8.3.2.1.2.2),
+	// apart from any it disclosed anyway; sorted.
+	NotReturned []NotReturned
+	// Unrequested counts the elements the wallet disclosed although
+	// Options.Request did not ask for them; they are not in Elements.
+	Unrequested int
 }
 
 // Check returns the named check of the document, false when it is not
@@ -157,6 +171,9 @@ type Result struct {
 	Response  *mdoc.DeviceResponse
 	Documents []DocumentResult
 	Failures  []Failure
+	// DocumentErrors lists the doc types the wallet named in documentErrors
+	// (clause 8.3.2.1.2.3), in the order received.
+	DocumentErrors []DocumentError
 }
 
 // Accepted reports whether the response is proven: it decoded, has status 0
@@ -228,7 +245,7 @@ func (res *Result) verifyResponse(r *mdoc.DeviceResponse, opts *Options) {
 		res.fail(fmt.Errorf("%w: DeviceResponse status %d", ErrMalformed, r.Status), "device response status %d (%s)", r.Status, statusText(r.Status))
 	}
 	if len(r.Documents) == 0 {
-		res.fail(fmt.Errorf("%w: DeviceResponse without documents", ErrMalformed), "device response has no documents")
+		res.noDocuments(r)
 	}
 	if len(r.Documents) > MaxDocuments {
 		res.fail(fmt.Errorf("%w: DeviceResponse with %d documents", ErrMalformed, len(r.Documents)), "device response has %d documents, more than %d", len(r.Documents), MaxDocuments)
@@ -244,6 +261,7 @@ func (res *Result) verifyResponse(r *mdoc.DeviceResponse, opts *Options) {
 		}
 		res.Documents = append(res.Documents, d)
 	}
+	res.answered(r, opts.Request)
 }
 
 func statusText(s uint64) string {

@@ -54,7 +54,7 @@ func TestVerifyAnnexD(t *testing.T) {
 			t.Errorf("check %s: %s", c.Name, c.Detail)
 		}
 	}
-	if len(d.Checks) != 12 {
+	if len(d.Checks) != 13 {
 		t.Errorf("%d checks", len(d.Checks))
 	}
 	if d.DeviceAuth != DeviceAuthMAC || d.Issuer.Country != "US" || d.Issuer.Subject != "CN=utopia ds,C=US" {

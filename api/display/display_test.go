@@ -236,9 +236,9 @@ func TestReasonTexts(t *testing.T) {
 		string(verify.CodeMalformed), string(verify.CodeIssuerUntrusted), string(verify.CodeIssuerSignature),
 		string(verify.CodeCertificateProfile), string(verify.CodeCertificateValidity), string(verify.CodeMSOValidity),
 		string(verify.CodeValueDigest), string(verify.CodeDocTypeMismatch), string(verify.CodeDeviceAuth),
-		string(verify.CodeUnsupported),
+		string(verify.CodeUnsupported), string(verify.CodeNotReturned),
 		string(terminal.CodeRemoved), string(terminal.CodeTimeout), string(terminal.CodeWalletStatus),
-		string(terminal.CodeSession), string(terminal.CodeTransport)}
+		string(terminal.CodeSession), string(terminal.CodeTransport), string(terminal.CodeReaderUnavailable)}
 	for _, c := range codes {
 		if tx := ReasonText(c); tx == unknownReason || tx.En == "" || tx.Ja == "" {
 			t.Errorf("no text for %q", c)

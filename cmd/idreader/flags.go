@@ -79,7 +79,7 @@ func reportTap(stdout, stderr io.Writer, name string, out *terminal.Outcome, err
 			return exitUsage
 		}
 	case err != nil:
-		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %v\n", terminal.ErrorCode(err), err)
+		fmt.Fprintf(stdout, "verdict: reject\nerror: %s: %s\n", terminal.ErrorCode(err), terminal.ErrorDetail(err))
 	default:
 		if header != nil {
 			header(stdout)

@@ -153,13 +153,15 @@ func runRead(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // cfg.Record it also returns the recording of the tap (once the tap got as
 // far as the target).
 func readOnce(ctx context.Context, name string, cfg terminal.Config) (*terminal.Outcome, *recording, error) {
-	prov, err := pcsc.New(pcsc.Options{})
+	// One tap by an operator: when pcscd or the reader is missing, say so
+	// at once rather than wait for them.
+	prov, err := pcsc.New(pcsc.Options{FailFast: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening PC/SC: %w", err)
 	}
 	rd, err := prov.Open(ctx, name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening reader %q: %w", name, err)
+		return nil, nil, err // pcsc names the reader and the cause
 	}
 	defer rd.Close()
 	target, err := rd.Wait(ctx)

@@ -42,7 +42,8 @@ It verifies the response and prints the same report as 'idreader verify'.
   --profile NAME     what to request (default: default)
   --mtu N            ATT MTU of the BLE link, 23..517 (default 517)
   --fault NAME       break the wallet: tamper, other-transcript, wrong-key, stall,
-                     vanish, garbage or undecryptable
+                     vanish, garbage, undecryptable, withhold (documentErrors only)
+                     or overdisclose (every element held, requested or not)
   --timeout D        limit for the whole exchange (default 30s)
   --json             print one JSON object
   --reader pn532     carry the NFC exchange through the PN532 driver and an emulated

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,8 +43,9 @@ back for the next tap.
   --ble              also offer a BLE carrier in the Handover Select (no BLE transport)
   --reader-trust P   reader-authentication root(s): refuse requests whose readerAuth
                      does not chain to them
-  --fault NAME       tamper, other-transcript, wrong-key, stall, vanish, garbage or
-                     undecryptable
+  --fault NAME       tamper, other-transcript, wrong-key, stall, vanish, garbage,
+                     undecryptable, withhold (answer with documentErrors only) or
+                     overdisclose (return every element held, requested or not)
   --stall D          how long the stall fault waits (default 30s)
   --taps N           serve N taps, then exit (default 0: until SIGINT/SIGTERM)
   --tap-timeout D    leave the field when a tap is not over after D (default 30s)
@@ -154,8 +156,12 @@ func parseFault(name string, stall time.Duration) (wallet.Faults, error) {
 		return wallet.Faults{Garbage: wallet.GarbageNotCBOR}, nil
 	case "undecryptable":
 		return wallet.Faults{Garbage: wallet.GarbageUndecryptable}, nil
+	case "withhold":
+		return wallet.Faults{WithholdAll: true}, nil
+	case "overdisclose":
+		return wallet.Faults{DiscloseAll: true}, nil
 	}
-	return wallet.Faults{}, fmt.Errorf("unknown fault %q (tamper, other-transcript, wrong-key, stall, vanish, garbage, undecryptable)", name)
+	return wallet.Faults{}, fmt.Errorf("unknown fault %q (tamper, other-transcript, wrong-key, stall, vanish, garbage, undecryptable, withhold, overdisclose)", name)
 }
 
 // issueSample issues the sample mDL or My Number Card with the PKI in dir
@@ -287,6 +293,13 @@ func printTap(w io.Writer, n int, r wallet.Report, timedOut bool) {
 		default:
 			state = append(state, "reader auth failed: "+a.Err.Error())
 		}
+	}
+	if len(r.Received) > 0 {
+		st := make([]string, len(r.Received))
+		for i, s := range r.Received {
+			st[i] = strconv.FormatUint(uint64(s), 10)
+		}
+		state = append(state, "received status "+strings.Join(st, ", "))
 	}
 	switch {
 	case r.Terminated:

@@ -18,6 +18,7 @@ import (
 
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/holder/wallet"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/session"
@@ -228,7 +229,7 @@ func TestSimTaps(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("sim did not exit")
 			}
-			if n := strings.Count(out.String(), "terminated by reader"); n != 2 {
+			if n := strings.Count(out.String(), "received status 20; terminated by reader"); n != 2 {
 				t.Errorf("output: %s", out)
 			}
 		})
@@ -280,4 +281,23 @@ func TestSimCredentialTimeout(t *testing.T) {
 		t.Errorf("output: %s", out)
 	}
 	_ = card
+}
+
+// TestSimFaultNames: the wallet modes of issue-style answers are reachable
+// by name.
+func TestSimFaultNames(t *testing.T) {
+	for name, want := range map[string]wallet.Faults{
+		"withhold":     {WithholdAll: true},
+		"overdisclose": {DiscloseAll: true},
+	} {
+		f, err := parseFault(name, 0)
+		if err != nil || f != want {
+			t.Errorf("%s: %+v %v", name, f, err)
+		}
+	}
+	var b strings.Builder
+	printTap(&b, 1, wallet.Report{Responses: 1, Received: []session.Status{session.StatusEncryptionError}}, false)
+	if !strings.Contains(b.String(), "received status 10") {
+		t.Errorf("printTap: %s", b.String())
+	}
 }

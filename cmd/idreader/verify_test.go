@@ -43,10 +43,20 @@ type report struct {
 			OK     bool   `json:"ok"`
 			Detail string `json:"detail"`
 		} `json:"checks"`
+		NotReturned []struct {
+			Namespace string `json:"namespace"`
+			Element   string `json:"element"`
+			ErrorCode int64  `json:"errorCode"`
+		} `json:"notReturned"`
+		Unrequested int `json:"unrequested"`
 	} `json:"documents"`
 	Errors []struct {
 		Code, Detail string
 	} `json:"errors"`
+	DocumentErrors []struct {
+		DocType   string `json:"docType"`
+		ErrorCode int64  `json:"errorCode"`
+	} `json:"documentErrors"`
 }
 
 func decodeReport(t *testing.T, s string) report {
@@ -98,7 +108,7 @@ func TestVerifyCommandAnnexD(t *testing.T) {
 	if err := json.Unmarshal(els["portrait"], &got); err != nil || !bytes.Equal(got, pb) {
 		t.Errorf("portrait: %v", err)
 	}
-	if len(d.Checks) != 12 {
+	if len(d.Checks) != 13 {
 		t.Errorf("%d checks", len(d.Checks))
 	}
 	// The summary form.

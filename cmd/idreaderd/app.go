@@ -29,6 +29,7 @@ import (
 	"github.com/idreader/idreader/reader/pn532/pn532host"
 	"github.com/idreader/idreader/reader/simreader"
 	"github.com/idreader/idreader/terminal"
+	"github.com/idreader/idreader/trust/fetch"
 )
 
 // stopTimeout bounds a graceful stop: taps are cut short, outputs turned
@@ -49,6 +50,10 @@ type app struct {
 	simRadios map[string]*simRadio
 	audit     *os.File
 	d         *daemon.Daemon
+	// trust refreshes the trust sources; trustMu orders its snapshot
+	// swaps with configuration reloads.
+	trust   *fetch.Manager
+	trustMu sync.Mutex
 }
 
 func loadConfig(o options) (*config.Config, error) {
@@ -123,6 +128,19 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
+	topts, err := c.TrustOptions(a.extraTrust()...)
+	if err != nil {
+		return err
+	}
+	topts.OnSwap = a.swapTrust
+	a.trust = fetch.New(topts)
+	// The first snapshot comes from the folders and the cache alone: the
+	// daemon decides from what it had, with no network.
+	if err := a.trust.Start(); err != nil {
+		return err
+	}
+	a.applyTrust(settings, a.trust.Snapshot())
+	a.warnNoTrust(settings)
 	if a.world != nil {
 		// Readers without an identity authenticate with the demo one.
 		settings.Identities[simulated.IdentityName] = a.world.Identity
@@ -150,6 +168,39 @@ func (a *app) build() error {
 	}
 	a.d, err = daemon.New(dc)
 	return err
+}
+
+// applyTrust puts a trust snapshot into settings.
+func (a *app) applyTrust(s *daemon.Settings, snap *fetch.Snapshot) {
+	s.Trust, s.Revocation, s.ObserveRevocation = snap.Trust, snap.Revocation, a.trust.Observe
+}
+
+// swapTrust makes the latest snapshot (the one just built, or a newer one)
+// the trust of the next taps; a tap in progress finishes with the settings
+// it started with.
+func (a *app) swapTrust(*fetch.Snapshot) {
+	a.trustMu.Lock()
+	defer a.trustMu.Unlock()
+	if a.d == nil {
+		return // the first snapshot, applied by build
+	}
+	snap := a.trust.Snapshot()
+	s := *a.d.Settings()
+	a.applyTrust(&s, snap)
+	if err := a.d.Reload(&s); err != nil {
+		a.log.Error().Err(err).Msg("refreshed trust not applied")
+		return
+	}
+	a.log.Info().Int("anchors", snap.Trust.Len()).Msg("trust refreshed")
+}
+
+// warnNoTrust says once per (re)load that no IACA is trusted yet (the
+// trust directory of a fresh install is empty): every document is then
+// rejected as issuer_untrusted.
+func (a *app) warnNoTrust(s *daemon.Settings) {
+	if s.Trust.Len() == 0 {
+		a.log.Warn().Strs("trust", a.cfg.Trust.Folders).Msg("no IACA trust anchors yet: every document is rejected (issuer_untrusted) until certificates are added and the configuration reloaded")
+	}
 }
 
 // readerSpecs builds one ReaderSpec per configured reader.
@@ -230,17 +281,10 @@ func (a *app) readerSpecs() ([]daemon.ReaderSpec, error) {
 				name = ""
 			}
 			p := prov
+			// No Probe: a PC/SC reader reports pcscd going away and being
+			// unplugged itself while it waits (reader.AvailabilityReporter),
+			// at once rather than at the next poll.
 			spec.Open = func(ctx context.Context) (reader.Reader, error) { return p.Open(ctx, name) }
-			spec.Probe = func(ctx context.Context) error {
-				names, err := p.List(ctx)
-				if err != nil {
-					return err
-				}
-				if len(names) == 0 || (name != "" && !slices.Contains(names, name)) {
-					return fmt.Errorf("%w: %q not listed", reader.ErrNoReader, r.Device)
-				}
-				return nil
-			}
 		}
 		outs, err := a.buildOutputs(i, r)
 		if err != nil {
@@ -348,12 +392,14 @@ func (a *app) listeners(ctx context.Context, token string) ([]net.Listener, erro
 // display (api/display) until ctx ends.
 func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) error {
 	m := api.NewMetrics(a.d)
+	m.Registry().MustRegister(a.trust.Collector())
 	m.Start()
 	defer m.Stop()
 	h := api.New(api.Options{
 		Service: a.d,
 		Token:   token,
 		Metrics: m,
+		Trust:   a.trust.Status,
 		Display: display.New(display.Options{Service: a.d, ClearAfter: a.cfg.HTTP.DisplayClearAfter.D()}),
 	})
 	return api.Serve(ctx, h, 2*time.Second, ls...)
@@ -380,6 +426,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
 		defer wg.Done()
 		errs <- a.d.Run(runCtx)
 	}()
+	if a.cfg.Trust.Fetches() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.trust.Run(runCtx)
+		}()
+	}
 	httpCtx, stopHTTP := context.WithCancel(runCtx)
 	defer stopHTTP()
 	if len(ls) > 0 {
@@ -520,6 +573,17 @@ func (a *app) reload() error {
 	if err != nil {
 		return err
 	}
+	srcs, err := c.TrustSources()
+	if err != nil {
+		return err
+	}
+	if err := a.trust.Reload(srcs, a.extraTrust()); err != nil {
+		return err
+	}
+	a.trustMu.Lock()
+	defer a.trustMu.Unlock()
+	a.applyTrust(s, a.trust.Snapshot())
+	a.warnNoTrust(s)
 	if a.world != nil {
 		s.Identities[simulated.IdentityName] = a.world.Identity
 		for _, r := range c.Readers {

@@ -4,8 +4,9 @@
 // profiles, drives indicator/buzzer/relay outputs and a kiosk display page,
 // and serves the point-of-sale HTTP API.
 //
-//	idreaderd --config /etc/idreader/idreaderd.yaml
+//	idreaderd --config /etc/idreaderd/idreaderd.yaml
 //	idreaderd --demo        # no hardware: a simulated wallet taps every few seconds
+//	idreaderd --version     # version, source commit, Go version
 //
 // SIGHUP reloads the configuration; SIGINT and SIGTERM stop the daemon
 // within a bounded time with every output off. Under systemd (Type=notify)
@@ -22,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/idreader/idreader/internal/buildinfo"
 )
 
 func main() {
@@ -39,6 +42,7 @@ type options struct {
 	demo       bool
 	listen     string
 	check      bool
+	version    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -49,13 +53,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.demo, "demo", false, "run without hardware: a simulated reader and wallet, display on http://127.0.0.1:8080")
 	fs.StringVar(&o.listen, "listen", "", "override http.listen (\"off\" for no TCP listener)")
 	fs.BoolVar(&o.check, "check-config", false, "validate the configuration and exit")
+	fs.BoolVar(&o.version, "version", false, "print the version, source commit and Go version and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if o.configPath == "" && !o.demo {
+	if o.configPath == "" && !o.demo && !o.version {
 		return o, errors.New("give --config FILE or --demo")
 	}
 	return o, nil
@@ -67,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "idreaderd", buildinfo.Read())
+		return nil
 	}
 	a, err := newApp(o, stdout, stderr)
 	if err != nil {

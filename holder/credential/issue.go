@@ -67,6 +67,10 @@ type IssueOptions struct {
 	// Decoys adds this many random digests per namespace to the MSO,
 	// under digest IDs no item uses.
 	Decoys int
+	// Status, when set, is the MSO "status" member of ISO/IEC 18013-5
+	// second edition (clause 9.1.2.6), encoded CBOR: a status_list or
+	// identifier_list reference.
+	Status cbor.RawMessage
 }
 
 // issuerSignedItem is IssuerSignedItem (18013-5 8.3.2.1.2.2).
@@ -85,6 +89,7 @@ type mobileSecurityObject struct {
 	DeviceKeyInfo   deviceKeyInfo                `cbor:"deviceKeyInfo"`
 	DocType         string                       `cbor:"docType"`
 	ValidityInfo    validityInfo                 `cbor:"validityInfo"`
+	Status          cbor.RawMessage              `cbor:"status,omitempty"`
 }
 
 type deviceKeyInfo struct {
@@ -234,6 +239,7 @@ func Issue(opts IssueOptions) (*Credential, error) {
 		DeviceKeyInfo:   deviceKeyInfo{DeviceKey: deviceKey},
 		DocType:         opts.DocType,
 		ValidityInfo:    vi,
+		Status:          opts.Status,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encoding MSO: %w", err)

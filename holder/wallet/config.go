@@ -130,6 +130,14 @@ type Faults struct {
 	Vanish bool
 	// Garbage replaces the encrypted DeviceResponse with a broken reply.
 	Garbage Garbage
+	// WithholdAll answers every document request with documentErrors (code
+	// 0, data not returned; ISO/IEC 18013-5 clause 8.3.2.1.2.3) and no
+	// document, status 0: a wallet that holds none of the doc types asked
+	// for, or whose holder declined.
+	WithholdAll bool
+	// DiscloseAll over-discloses: every element held is returned, requested
+	// or not (a wallet that ignores the request's element list).
+	DiscloseAll bool
 }
 
 // Config configures a Wallet. Only Credentials is required.

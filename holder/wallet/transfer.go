@@ -123,6 +123,9 @@ func (s *conversation) onMessage(msg []byte) ([]byte, replyKind) {
 	if err != nil {
 		return s.fail(session.StatusEncryptionError, fmt.Errorf("wallet: opening SessionData: %w", err))
 	}
+	if m.HasStatus {
+		s.report.Received = append(s.report.Received, m.Status)
+	}
 	if m.Plaintext == nil {
 		// Status only: 20 ends the session; the wallet treats 10 and 11
 		// from the reader the same way. The ENVELOPE is answered with an
@@ -187,7 +190,11 @@ func (s *conversation) respond(reqBytes []byte) ([]byte, replyKind) {
 			TamperValue:         s.tamperTarget(reqs),
 			SignOtherTranscript: s.cfg.Faults.SignOtherTranscript,
 			WrongDeviceKey:      s.cfg.Faults.WrongDeviceKey,
+			DiscloseAll:         s.cfg.Faults.DiscloseAll,
 		},
+	}
+	if s.cfg.Faults.WithholdAll {
+		refused, reqs = append(refused, reqs...), nil
 	}
 	resp, err := s.deviceResponse(reqs, refused, opts)
 	if err != nil {

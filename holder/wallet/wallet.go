@@ -55,6 +55,10 @@ type Report struct {
 	// when HasStatus.
 	Status    session.Status
 	HasStatus bool
+	// Received lists the SessionData status codes the reader sent, in
+	// order (ISO/IEC 18013-5 clause 9.1.1.4: 10 session encryption error,
+	// 11 CBOR decoding error, 20 session termination).
+	Received []session.Status
 	// Vanished is set when the wallet left the field on purpose.
 	Vanished bool
 	// Err is the last thing that went wrong, nil if nothing did.
@@ -250,6 +254,7 @@ func (s *tap) snapshot() Report {
 	r := s.report
 	r.Requests = append([]credential.DocRequest(nil), r.Requests...)
 	r.ReaderAuth = append([]ReaderAuthResult(nil), r.ReaderAuth...)
+	r.Received = append([]session.Status(nil), r.Received...)
 	r.DeviceEngagement = bytes.Clone(r.DeviceEngagement)
 	r.HandoverSelect = bytes.Clone(r.HandoverSelect)
 	r.HandoverRequest = bytes.Clone(r.HandoverRequest)

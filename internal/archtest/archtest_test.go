@@ -1,5 +1,5 @@
 // Package archtest keeps the dependency rule of the layout true: the pure core
-// (mdoc, nfc, session, verify, policy, ble) never imports reader adapters,
+// (mdoc, nfc, session, verify, vical, identity, policy, ble) never imports reader adapters,
 // hardware, scard, periph host, zerolog or anything that does I/O at the
 // edge; terminal (one tap) imports no outputs, policy, daemon or logging;
 // nothing under hardware imports upward; only cmd/ picks the real adapters;
@@ -16,7 +16,7 @@ import (
 
 const module = "github.com/idreader/idreader"
 
-var corePackages = []string{"mdoc", "cose", "nfc", "session", "verify", "policy", "reason", "ble"}
+var corePackages = []string{"mdoc", "cose", "nfc", "session", "verify", "vical", "identity", "policy", "reason", "ble", "revocation"}
 
 var forbidden = []string{
 	module + "/reader",

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +34,11 @@ func TestCommandLine(t *testing.T) {
 	bin := buildTool(t)
 	cases := []struct {
 		name, country, doctype, handover, auth string
-		fault                                  string
+		fault, profile                         string
 		wantExit                               int
 		wantVerdict, wantDocType, wantCode     string
+		// wantElements, when set, is exactly what the report may hold.
+		wantElements []string
 	}{
 		{name: "mnc-apple-mac", country: "JP", doctype: "mnc", handover: "apple", auth: "mac",
 			wantVerdict: "accept", wantDocType: "org.iso.23220.1.jp.mnc"},
@@ -43,6 +46,13 @@ func TestCommandLine(t *testing.T) {
 			wantVerdict: "accept", wantDocType: "org.iso.18013.5.1.mDL"},
 		{name: "mdl-negotiated-tamper", country: "US", doctype: "mdl", handover: "negotiated", auth: "signature",
 			fault: "tamper", wantExit: 1, wantVerdict: "reject", wantCode: "value_digest"},
+		// The wallet holds the mDL but answers with documentErrors only.
+		{name: "mdl-withhold", country: "US", doctype: "mdl", handover: "static", auth: "signature",
+			fault: "withhold", profile: "age-21", wantExit: 1, wantVerdict: "reject", wantCode: "not_returned"},
+		// The wallet discloses all its elements for a one-element request.
+		{name: "mdl-overdisclose", country: "US", doctype: "mdl", handover: "negotiated", auth: "signature",
+			fault: "overdisclose", profile: "age-21", wantVerdict: "accept", wantDocType: "org.iso.18013.5.1.mDL",
+			wantElements: []string{"org.iso.18013.5.1/age_over_21", "org.iso.18013.5.1/expiry_date", "org.iso.18013.5.1/portrait"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,8 +74,12 @@ func TestCommandLine(t *testing.T) {
 			if err := sim.Start(); err != nil {
 				t.Fatal(err)
 			}
-			out := run(t, tc.wantExit, bin, "read", "--reader", info.Readers[0],
-				"--trust", filepath.Join(dir, "iaca.pem"), "--reader-cert", dir, "--timeout", "30s", "--json")
+			readArgs := []string{"read", "--reader", info.Readers[0],
+				"--trust", filepath.Join(dir, "iaca.pem"), "--reader-cert", dir, "--timeout", "30s", "--json"}
+			if tc.profile != "" {
+				readArgs = append(readArgs, "--profile", tc.profile)
+			}
+			out := run(t, tc.wantExit, bin, readArgs...)
 			if err := sim.Wait(); err != nil {
 				t.Errorf("sim: %v\n%s", err, simOut.String())
 			}
@@ -88,6 +102,11 @@ func TestCommandLine(t *testing.T) {
 			}
 			if tc.wantCode != "" && (len(rep.Errors) == 0 || rep.Errors[0].Code != tc.wantCode) {
 				t.Fatalf("errors %+v, want code %s", rep.Errors, tc.wantCode)
+			}
+			if tc.wantElements != nil {
+				if got := flatten(rep.Documents); !slices.Equal(slices.Sorted(slices.Values(got)), tc.wantElements) {
+					t.Errorf("elements %v, want exactly %v", got, tc.wantElements)
+				}
 			}
 			for _, ids := range flatten(rep.Documents) {
 				if strings.Contains(ids, "individual") || strings.Contains(ids, "my_number") {

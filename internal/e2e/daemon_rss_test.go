@@ -1,16 +1,10 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -62,124 +56,9 @@ func freeLoopbackAddr(t *testing.T) string {
 //
 //	.ci/with-rig go test -count=1 -run DaemonIdleRSS -v ./internal/e2e/
 func TestDaemonIdleRSS(t *testing.T) {
-	info := rig.Require(t)
-	f := getFixture(t)
-	dir := t.TempDir()
-	if err := f.pki.Save(filepath.Join(dir, "pki")); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "idreaderd")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/idreader/idreader/cmd/idreaderd").CombinedOutput(); err != nil {
-		t.Fatalf("building idreaderd: %v\n%s", err, out)
-	}
-	addr := freeLoopbackAddr(t)
-	conf := filepath.Join(dir, "idreaderd.yaml")
-	// strconv.Quote gives a YAML double-quoted scalar for a reader name.
-	text := `readers:
-  - name: counter
-    driver: pcsc
-    device: ` + strconv.Quote(info.Readers[0]) + `
-    profile: age-20
-    identity: counter
-    outputs: [console]
-trust:
-  - pki/iaca.pem
-identities:
-  counter:
-    cert: pki/reader.pem
-    key: pki/reader_key.pem
-outputs:
-  console:
-    type: console
-http:
-  listen: ` + addr + `
-logging:
-  level: info
-  audit: audit.jsonl
-`
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	// Start to ready: from exec to the READY=1 datagram on $NOTIFY_SOCKET
-	// (sd_notify, as under systemd Type=notify).
-	sock := filepath.Join(dir, "notify.sock")
-	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer notify.Close()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "--config", conf)
-	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	started := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan time.Duration, 1)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := notify.Read(buf)
-			if err != nil {
-				return
-			}
-			if bytes.Contains(buf[:n], []byte("READY=1")) {
-				ready <- time.Since(started)
-				return
-			}
-		}
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	stop := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			return err
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			t.Error("idreaderd did not stop within 15 s of SIGTERM")
-			return nil
-		}
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("idreaderd stderr:\n%s", stderr.String())
-		}
-	})
-
-	// Ready: the API answers and the reader is up.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("idreaderd not healthy within 20 s (last: %v)", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	select {
-	case d := <-ready:
-		t.Logf("idreaderd start to ready (exec to READY=1): %v", d.Round(100*time.Microsecond))
-	case <-time.After(5 * time.Second):
-		t.Error("idreaderd sent no READY=1")
-	}
+	d := startIdreaderd(t, rig.Require(t))
+	cmd, stop := d.cmd, d.stop
+	t.Logf("idreaderd start to ready (exec to READY=1 on $NOTIFY_SOCKET): %v", d.ready.Round(100*time.Microsecond))
 	time.Sleep(idleSettle)
 	pid := cmd.Process.Pid
 	rss, hwm := procStatusOf(pid, "VmRSS"), procStatusOf(pid, "VmHWM")

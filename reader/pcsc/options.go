@@ -20,6 +20,12 @@ type Options struct {
 	// Shared connects to targets in shared mode; the default is exclusive,
 	// so no other PC/SC client talks to a holder during a tap.
 	Shared bool
+	// FailFast makes Open and Wait fail at once, with a
+	// reader.UnavailableError, when pcscd is not running, the reader is not
+	// there or it was unplugged, instead of waiting for them to come (back):
+	// for an operator's one-shot command, where waiting cannot help. The
+	// daemon waits.
+	FailFast bool
 }
 
 // VPCDLimits are the limits of vsmartcard's vpcd virtual reader: extended

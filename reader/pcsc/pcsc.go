@@ -76,8 +76,11 @@ func listReaders(c *scard.Context) ([]string, error) {
 
 // Open opens the reader called name, or the first reader when name is
 // empty. It waits, watching the PnP pseudo-reader, until the reader is
-// plugged in or ctx ends; then the error wraps reader.ErrNoReader (and
-// reader.ErrServiceUnavailable when pcscd was unreachable).
+// plugged in or ctx ends; then the error wraps reader.ErrNoReader, or
+// reader.ErrServiceUnavailable when pcscd was unreachable, and is a
+// reader.UnavailableError naming the cause (pcscd not running; no reader of
+// that name, with the ones present). With Options.FailFast it does not wait
+// for either.
 func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error) {
 	what := "pcsc: opening the first reader"
 	if name != "" {
@@ -85,13 +88,21 @@ func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error)
 	}
 	closed, closeFn := context.WithCancel(context.Background())
 	r := &pcscReader{opts: p.opts, ws: freshWatch(), closed: closed, closeFn: closeFn}
+	var present []string // the readers pcscd listed last; nil before it answered
 	for {
 		if ctx.Err() != nil {
 			r.Close()
-			return nil, fmt.Errorf("%w: %w", reader.ErrNoReader, reader.CtxErr(ctx, what))
+			err := fmt.Errorf("%w: %w", reader.ErrNoReader, reader.CtxErr(ctx, what))
+			if present != nil {
+				err = errNoSuchReader(name, present, err)
+			}
+			return nil, err
 		}
 		if err := r.ensure(ctx); err != nil {
 			r.Close()
+			if reader.Unavailable(err) != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%s: %w: %w", what, reader.ErrNoReader, err)
 		}
 		names, err := listReaders(r.watch)
@@ -114,6 +125,11 @@ func (p *Provider) Open(ctx context.Context, name string) (reader.Reader, error)
 			r.limits = p.opts.limitsFor(found)
 			return r, nil
 		}
+		present = names
+		if p.opts.FailFast {
+			r.Close()
+			return nil, errNoSuchReader(name, names, reader.ErrNoReader)
+		}
 		r.waitPnP(ctx)
 	}
 }
@@ -131,11 +147,32 @@ type pcscReader struct {
 	pnp   scard.StateFlag // last event state of the PnP pseudo-reader
 	gone  bool            // the reader vanished; wait for it to come back
 
+	notify func(error) // SetAvailability's function, or nil
+	down   bool        // the last report to notify was an error
+
 	closed  context.Context
 	closeFn context.CancelFunc
 }
 
-func (r *pcscReader) Name() string          { return r.name }
+func (r *pcscReader) Name() string { return r.name }
+
+// SetAvailability implements reader.AvailabilityReporter: Wait reports pcscd
+// going away (or not running) and the reader being unplugged as they
+// happen, and the reader usable again once pcscd answers a watch of it.
+func (r *pcscReader) SetAvailability(f func(error)) {
+	r.mu.Lock()
+	r.notify = f
+	r.mu.Unlock()
+}
+
+// report tells SetAvailability's function of a change; r.mu is held.
+func (r *pcscReader) report(err error) {
+	if r.notify == nil || (err != nil) == r.down {
+		return
+	}
+	r.down = err != nil
+	r.notify(err)
+}
 func (r *pcscReader) Limits() reader.Limits { return r.limits }
 
 // Close releases the reader; a blocked Wait returns reader.ErrClosed.
@@ -157,7 +194,8 @@ func (r *pcscReader) drop() {
 }
 
 // ensure establishes the watch context, retrying with backoff while pcscd is
-// unreachable, until ctx ends or the reader is closed.
+// unreachable (not with Options.FailFast), until ctx ends or the reader is
+// closed. pcscd unreachable is a reader.UnavailableError.
 func (r *pcscReader) ensure(ctx context.Context) error {
 	if r.watch != nil {
 		return nil
@@ -174,9 +212,13 @@ func (r *pcscReader) ensure(ctx context.Context) error {
 		if !isServiceErr(err) {
 			return mapErr("establishing a context", err)
 		}
+		if r.opts.FailFast {
+			return errNoService(mapErr("establishing a context", err))
+		}
+		r.report(errNoService(mapErr("establishing a context", err)))
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", mapErr("establishing a context", err), reader.CtxErr(ctx, "waiting for pcscd"))
+			return errNoService(fmt.Errorf("%w: %w", mapErr("establishing a context", err), reader.CtxErr(ctx, "waiting for pcscd")))
 		case <-r.closed.Done():
 			return reader.ErrClosed
 		case <-time.After(delay):
@@ -229,15 +271,25 @@ func (r *pcscReader) done(ctx context.Context, what string) error {
 }
 
 // Wait returns the next target in the field; see reader.Reader.
-func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
+func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 	const what = "pcsc: waiting for a target"
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer func() {
+		if err != nil && ctx.Err() == nil && r.closed.Err() == nil {
+			// The caller reports the failure itself; the next watch of
+			// the reader that works reports it usable again.
+			r.down = true
+		}
+	}()
 	for {
 		if err := r.done(ctx, what); err != nil {
 			return nil, err
 		}
 		if err := r.ensure(ctx); err != nil {
+			if reader.Unavailable(err) != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if r.gone {
@@ -249,6 +301,8 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 				return nil, fmt.Errorf("%s: %w", what, mapErr("listing readers", err))
 			case slices.Contains(names, r.name):
 				r.gone, r.ws.state = false, stateUnaware
+			case r.opts.FailFast:
+				return nil, errUnplugged(r.name, reader.ErrNoReader)
 			default:
 				r.waitPnP(ctx)
 			}
@@ -262,14 +316,18 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		seen := time.Now()
 		switch {
 		case err == nil:
+			r.report(nil) // pcscd answered a watch of the reader
 		case errors.Is(err, scard.ErrCancelled), errors.Is(err, scard.ErrTimeout):
 			continue
 		case isServiceErr(err):
+			r.report(errNoService(mapErr("watching the reader", err)))
 			r.drop()
 			continue
 		case errors.Is(err, scard.ErrUnknownReader), errors.Is(err, scard.ErrReaderUnavailable):
 			r.gone = true
-			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
+			err = errUnplugged(r.name, mapErr("watching the reader", err))
+			r.report(err)
+			return nil, err
 		default:
 			return nil, fmt.Errorf("%s: %w", what, mapErr("watching the reader", err))
 		}
@@ -278,7 +336,9 @@ func (r *pcscReader) Wait(ctx context.Context) (reader.Target, error) {
 		var act action
 		if r.ws, act = r.ws.onEvent(ev); act == actGone {
 			r.gone = true
-			return nil, fmt.Errorf("%s: reader %q vanished: %w", what, r.name, reader.ErrNoReader)
+			err := errUnplugged(r.name, reader.ErrNoReader)
+			r.report(err)
+			return nil, err
 		}
 		if act != actConnect {
 			continue

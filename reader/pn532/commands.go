@@ -359,7 +359,9 @@ func (d *Device) InDataExchange(ctx context.Context, timeout time.Duration, tg b
 // field (Diagnose test 6: the chip sends it an R(NAK) or S(WTX) and
 // waits for the answer).
 func (d *Device) Present(ctx context.Context) (bool, error) {
-	p, err := d.Call(ctx, localTimeout, CmdDiagnose, []byte{diagPresence})
+	// The presence result is one status byte; a longer Diagnose response
+	// is a late echo of a resync.
+	p, err := d.call(ctx, localTimeout, CmdDiagnose, []byte{diagPresence}, func(p []byte) bool { return len(p) == 1 })
 	if err != nil {
 		return false, fmt.Errorf("checking presence: %w", err)
 	}

@@ -110,3 +110,45 @@ func FuzzParseTargetList(f *testing.F) {
 		ti.ATR()
 	})
 }
+
+// TestExpectedLength: Ne from the Le field of each APDU case (ISO/IEC
+// 7816-4 clause 5.1), none for cases 1 and 3.
+func TestExpectedLength(t *testing.T) {
+	for _, tc := range []struct {
+		apdu []byte
+		ne   int
+		ok   bool
+	}{
+		{[]byte{0x00, 0xA4, 0x04, 0x00}, 0, false},                                              // case 1
+		{[]byte{0x00, 0xC0, 0x00, 0x00, 0x00}, 256, true},                                       // case 2S, Le 00
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x10}, 16, true},                                        // case 2S
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00}, 256, true},                           // case 2E
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x00}, 65536, true},                         // case 2E, Le 0000
+		{[]byte{0x00, 0xA4, 0x04, 0x00, 0x02, 0xA0, 0x00}, 0, false},                            // case 3S
+		{[]byte{0x00, 0xA4, 0x04, 0x00, 0x02, 0xA0, 0x00, 0x00}, 256, true},                     // case 4S
+		{[]byte{0x00, 0xA4, 0x04, 0x00, 0x02, 0xA0, 0x00, 0x20}, 32, true},                      // case 4S
+		{[]byte{0x00, 0xC3, 0x00, 0x00, 0x00, 0x00, 0x02, 0xA0, 0x00}, 0, false},                // case 3E
+		{[]byte{0x00, 0xC3, 0x00, 0x00, 0x00, 0x00, 0x02, 0xA0, 0x00, 0x00, 0x00}, 65536, true}, // case 4E
+		{[]byte{0x00, 0xC3, 0x00, 0x00, 0x00, 0x00, 0x02, 0xA0, 0x00, 0x01, 0x02}, 258, true},   // case 4E
+		{[]byte{0x00}, 0, false},
+	} {
+		ne, ok := expectedLength(tc.apdu)
+		if ne != tc.ne || ok != tc.ok {
+			t.Errorf("% X: Ne %d %v, want %d %v", tc.apdu, ne, ok, tc.ne, tc.ok)
+		}
+	}
+}
+
+// TestResendable: commands that act on the air are never sent twice.
+func TestResendable(t *testing.T) {
+	for _, cmd := range []byte{CmdInDataExchange, CmdInListPassiveTarget, CmdInPSL} {
+		if Resendable(cmd) {
+			t.Errorf("command 0x%02X resendable", cmd)
+		}
+	}
+	for _, cmd := range []byte{CmdGetFirmwareVersion, CmdSAMConfiguration, CmdRFConfiguration, CmdDiagnose, CmdInRelease} {
+		if !Resendable(cmd) {
+			t.Errorf("command 0x%02X not resendable", cmd)
+		}
+	}
+}

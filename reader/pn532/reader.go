@@ -217,6 +217,14 @@ func (r *Reader) isClosed() bool {
 	}
 }
 
+// presenceTimeout bounds the presence check after an error on the air,
+// which decides between removed and not: a second, or, when the ACK timeout
+// is long, as long as a resync and a resendable command may take.
+func (r *Reader) presenceTimeout() time.Duration {
+	o := r.d.opts
+	return max(time.Second, 2*time.Duration(o.Retries)*o.AckTimeout+localTimeout)
+}
+
 // silent reports whether err means the chip stopped answering: it did not
 // acknowledge a command. A command acknowledged but not answered in time
 // is aborted and reported as a timeout: the chip may be waiting on a slow
@@ -343,6 +351,11 @@ func (r *Reader) activate(ctx context.Context, info *TargetInfo) *Target {
 		} else if silent(err) {
 			r.markSilent()
 			break
+		} else if errors.Is(err, ErrUnacknowledged) {
+			// The target may or may not have changed its bit rate.
+			r.markSilent()
+			t.broken = true
+			break
 		}
 	}
 	r.mu.Lock()
@@ -362,7 +375,20 @@ type Target struct {
 	mu      sync.Mutex
 	closed  bool
 	removed bool
+	broken  bool // an exchange was aborted halfway; no more on this target
 	gone    chan struct{}
+}
+
+func (t *Target) markBroken() {
+	t.mu.Lock()
+	t.broken = true
+	t.mu.Unlock()
+}
+
+func (t *Target) isBroken() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.broken
 }
 
 // Info returns what the chip reported about the target.
@@ -404,6 +430,9 @@ func (t *Target) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	case removed:
 		return nil, fmt.Errorf("pn532: transmit: %w", reader.ErrRemoved)
 	}
+	if t.isBroken() {
+		return nil, fmt.Errorf("pn532: transmit: an earlier exchange left the target in an unknown state: %w", ErrUnacknowledged)
+	}
 	if err := t.limits.CheckCommand(apdu); err != nil {
 		return nil, fmt.Errorf("pn532: transmit: %w", err)
 	}
@@ -423,25 +452,79 @@ func (t *Target) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	return resp, nil
 }
 
-// exchange carries apdu and its response, chaining with MI both ways.
+// exchange carries apdu and its response, chaining with MI both ways. The
+// chaining is checked as it goes: a chained command part is answered with
+// an empty response, a chained response part is not empty, and the whole
+// response carries SW1 SW2 and no more data than the command's Le asks
+// for (ISO/IEC 7816-4 clause 5.1): a part lost or delivered twice shows
+// here rather than as garbage in the layer above.
 func (t *Target) exchange(ctx context.Context, apdu []byte) ([]byte, error) {
 	d, tg, timeout := t.r.d, t.info.Tg, t.r.opts.ExchangeTimeout
-	for len(apdu) > MaxData {
-		if _, _, err := d.InDataExchange(ctx, timeout, tg, apdu[:MaxData], true); err != nil {
+	ne, hasLe := expectedLength(apdu)
+	for rest := apdu; ; {
+		if len(rest) <= MaxData {
+			apdu = rest
+			break
+		}
+		part, more, err := d.InDataExchange(ctx, timeout, tg, rest[:MaxData], true)
+		if err != nil {
 			return nil, err
 		}
-		apdu = apdu[MaxData:]
+		if len(part) != 0 || more {
+			return nil, fmt.Errorf("pn532: %d bytes answered a chained command part: %w", len(part), ErrChain)
+		}
+		rest = rest[MaxData:]
 	}
 	resp, more, err := d.InDataExchange(ctx, timeout, tg, apdu, false)
 	for err == nil && more {
 		if len(resp) > reader.MaxExtendedResponse {
-			return nil, fmt.Errorf("pn532: chained response beyond %d bytes: %w", reader.MaxExtendedResponse, ErrResponse)
+			return nil, fmt.Errorf("pn532: chained response beyond %d bytes: %w", reader.MaxExtendedResponse, ErrChain)
 		}
 		var part []byte
 		part, more, err = d.InDataExchange(ctx, timeout, tg, nil, false)
+		if err == nil && len(part) == 0 && more {
+			return nil, fmt.Errorf("pn532: empty chained response part: %w", ErrChain)
+		}
 		resp = append(resp, part...)
 	}
-	return resp, err
+	if err != nil {
+		return nil, err
+	}
+	if len(resp) < 2 {
+		return nil, fmt.Errorf("pn532: %d-byte response without SW1 SW2: %w", len(resp), ErrChain)
+	}
+	if hasLe && len(resp)-2 > ne {
+		return nil, fmt.Errorf("pn532: %d response data bytes, the command's Le allows %d: %w", len(resp)-2, ne, ErrChain)
+	}
+	return resp, nil
+}
+
+// expectedLength returns Ne, the most response data bytes the command APDU
+// asks for, when it has an Le field (ISO/IEC 7816-4 clause 5.1: cases 2 and
+// 4, short or extended; Le 00 means 256, or 65536 in the extended form).
+func expectedLength(apdu []byte) (ne int, ok bool) {
+	body := apdu[min(4, len(apdu)):]
+	switch {
+	case len(body) == 1: // case 2S
+		return leValue(int(body[0]), 256), true
+	case len(body) == 3 && body[0] == 0: // case 2E
+		return leValue(int(body[1])<<8|int(body[2]), 65536), true
+	case len(body) > 1 && body[0] != 0 && len(body) == 2+int(body[0]): // case 4S
+		return leValue(int(body[len(body)-1]), 256), true
+	case len(body) > 3 && body[0] == 0:
+		lc := int(body[1])<<8 | int(body[2])
+		if len(body) == 3+lc+2 { // case 4E
+			return leValue(int(body[len(body)-2])<<8|int(body[len(body)-1]), 65536), true
+		}
+	}
+	return 0, false
+}
+
+func leValue(le, zero int) int {
+	if le == 0 {
+		return zero
+	}
+	return le
 }
 
 // fail turns an exchange error into the reader vocabulary.
@@ -454,9 +537,17 @@ func (t *Target) fail(ctx context.Context, err error) error {
 		t.markRemoved()
 		return fmt.Errorf("pn532: transmit: chip silent: %w: %w", reader.ErrRemoved, err)
 	}
+	if errors.Is(err, ErrUnacknowledged) || errors.Is(err, ErrChain) {
+		// The command may have reached the target or not, a chained part
+		// may be lost: the target's state is unknown. End the exchange
+		// here, and configure the chip afresh before the next poll.
+		t.r.markSilent()
+		t.markBroken()
+		return fmt.Errorf("pn532: transmit: %w", err)
+	}
 	var st Status
 	if errors.As(err, &st) && st.RF() {
-		pctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		pctx, cancel := context.WithTimeout(context.Background(), t.r.presenceTimeout())
 		present, perr := t.r.d.Present(pctx)
 		cancel()
 		if perr != nil && silent(perr) {

@@ -117,6 +117,19 @@ var (
 	// all retries: it is silent (unpowered, wrong bus, crashed). The
 	// Reader resets it before the next poll.
 	ErrNoACK = errors.New("pn532: chip did not acknowledge")
+	// ErrUnacknowledged reports that the chip did not acknowledge a
+	// command that must not run twice (not Resendable, e.g.
+	// InDataExchange) even after a long wait. It was aborted, not sent
+	// again: it may or may not have reached the target, whose state is
+	// unknown. The Reader ends the exchange with this error (a transport
+	// failure, not a removal) and configures the chip again before the
+	// next poll.
+	ErrUnacknowledged = errors.New("pn532: command not acknowledged")
+	// ErrChain reports InDataExchange chaining (the MI bit, clause 7.3.8)
+	// that does not add up: data in the answer to a chained command part,
+	// an empty chained response part, or a response shorter than SW1 SW2
+	// or longer than the command's Le allows (a part delivered twice).
+	ErrChain = errors.New("pn532: chained exchange out of step")
 	// ErrSyntax reports the chip's application-level error frame: the
 	// command was framed right but not understood.
 	ErrSyntax = errors.New("pn532: chip reported a syntax error")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/reader/pn532"
@@ -88,6 +89,8 @@ type Chip struct {
 	irq     chan struct{} // signalled when a frame becomes ready
 	// corrupt damages the DCS of the next response (FaultBadChecksum).
 	corrupt bool
+	// lateACK is the delay of the armed FaultLateACK.
+	lateACK time.Duration
 }
 
 // New returns an emulated chip with an empty field, its RF field off.
@@ -262,7 +265,18 @@ func (c *Chip) commandLocked(data []byte) {
 		c.corrupt = true
 	}
 	c.stats.Commands++
+	if fault == FaultLateACK && cmd == pn532.CmdInDataExchange {
+		c.lateACKLocked(data, c.lateACK)
+		return
+	}
 	c.pushLocked(pn532.ACKFrame())
+	// A new command aborts the one in progress (PN532 User Manual,
+	// clause 6.2): its response is never sent, though what it already
+	// sent to the target stays sent.
+	if c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
 	c.gen++
 	gen := c.gen
 	ctx, cancel := context.WithCancel(context.Background())
@@ -279,6 +293,39 @@ func (c *Chip) commandLocked(data []byte) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.respondLocked(gen, cmd, resp)
+	}()
+}
+
+// lateACKLocked runs InDataExchange with its ACK held back for delay, as
+// a chip behind a noisy line or a host that is slow to read shows it.
+func (c *Chip) lateACKLocked(data []byte, delay time.Duration) {
+	if c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
+	c.gen++
+	gen := c.gen
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	go func() {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		c.mu.Lock()
+		if gen != c.gen {
+			c.mu.Unlock()
+			return
+		}
+		c.pushLocked(pn532.ACKFrame())
+		c.mu.Unlock()
+		resp := c.exchange(ctx, data[1:], 0)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.respondLocked(gen, pn532.CmdInDataExchange, resp)
 	}()
 }
 
@@ -332,6 +379,10 @@ func (c *Chip) executeLocked(cmd byte, p []byte, fault FaultKind) []byte {
 	case pn532.CmdInPSL:
 		return c.pslLocked(p, fault == FaultRefusePSL)
 	case pn532.CmdDiagnose:
+		if len(p) >= 1 && p[0] == 0x00 {
+			// Communication line test: the parameters come back.
+			return append([]byte(nil), p...)
+		}
 		if len(p) < 1 || p[0] != 0x06 {
 			return nil
 		}

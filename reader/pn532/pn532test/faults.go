@@ -1,6 +1,9 @@
 package pn532test
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // FaultKind is a way the chip or the target misbehaves.
 type FaultKind int
@@ -11,7 +14,8 @@ const (
 	// the host must send it again.
 	FaultNACK FaultKind = iota + 1
 	// FaultNoACK ignores the command frame: the host waits for the ACK in
-	// vain and sends it again.
+	// vain; it sends a resendable command again (pn532.Resendable) and
+	// aborts any other one.
 	FaultNoACK
 	// FaultBadChecksum sends the response with a wrong DCS: the host
 	// answers with a NACK and the chip sends it again, intact.
@@ -28,12 +32,16 @@ const (
 	// FaultRefusePSL makes the target refuse the bit rate change of
 	// InPSL (status 0x01); the exchange goes on at 106 kbit/s.
 	FaultRefusePSL
+	// FaultLateACK holds the ACK of an InDataExchange back for Delay
+	// before the chip runs it: the host must neither send it again (it
+	// would run twice) nor give up on it too early.
+	FaultLateACK
 )
 
 var faultNames = map[FaultKind]string{
 	FaultNACK: "nack", FaultNoACK: "no-ack", FaultBadChecksum: "bad-checksum",
 	FaultTimeout: "timeout", FaultLoseTarget: "lose-target", FaultSilent: "silent",
-	FaultRefusePSL: "refuse-psl",
+	FaultRefusePSL: "refuse-psl", FaultLateACK: "late-ack",
 }
 
 func (k FaultKind) String() string {
@@ -67,6 +75,8 @@ type Fault struct {
 	// For is the number of command frames a FaultSilent chip ignores; 0
 	// means until a reset.
 	For int
+	// Delay is how late FaultLateACK sends the ACK; 0 means 500 ms.
+	Delay time.Duration
 }
 
 type armed struct {
@@ -101,6 +111,12 @@ func (c *Chip) triggerLocked(cmd byte) FaultKind {
 		if f.seen == f.At && kind == 0 {
 			f.fired = true
 			kind = f.Kind
+			if kind == FaultLateACK {
+				c.lateACK = f.Delay
+				if c.lateACK <= 0 {
+					c.lateACK = 500 * time.Millisecond
+				}
+			}
 			if kind == FaultSilent {
 				c.silent = f.For - 1
 				if f.For == 0 {

@@ -119,13 +119,12 @@ var scenarios = []scenario{
 	},
 	{
 		name:   "faults",
-		header: "a NACK, a damaged response, a missing ACK (each sent again), then the phone leaves at the fourth exchange",
+		header: "a NACK and a damaged response (each sent again), then the phone leaves at the fourth exchange",
 		run: func(ctx context.Context, rd *pn532.Reader, f field) error {
 			f.arm(
 				pn532test.Fault{Kind: pn532test.FaultNACK, Command: pn532.CmdInDataExchange, At: 1},
 				pn532test.Fault{Kind: pn532test.FaultBadChecksum, Command: pn532.CmdInDataExchange, At: 3},
-				pn532test.Fault{Kind: pn532test.FaultNoACK, Command: pn532.CmdInDataExchange, At: 4},
-				pn532test.Fault{Kind: pn532test.FaultLoseTarget, Command: pn532.CmdInDataExchange, At: 6},
+				pn532test.Fault{Kind: pn532test.FaultLoseTarget, Command: pn532.CmdInDataExchange, At: 5},
 			)
 			t, err := rd.Wait(ctx)
 			if err != nil {
@@ -138,6 +137,27 @@ var scenarios = []scenario{
 			}
 			if err := exchange(ctx, t, echoAPDU(1)); !errors.Is(err, reader.ErrRemoved) {
 				return fmt.Errorf("fourth exchange: %v, want reader.ErrRemoved", err)
+			}
+			return t.Close()
+		},
+	},
+	{
+		name:   "no-ack",
+		header: "a missing ACK on InDataExchange: the command is aborted with an ACK, not sent again; the next command resynchronises with a communication line test",
+		run: func(ctx context.Context, rd *pn532.Reader, f field) error {
+			f.arm(pn532test.Fault{Kind: pn532test.FaultNoACK, Command: pn532.CmdInDataExchange, At: 2})
+			t, err := rd.Wait(ctx)
+			if err != nil {
+				return err
+			}
+			if err := exchange(ctx, t, selectAPDU); err != nil {
+				return err
+			}
+			if err := exchange(ctx, t, echoAPDU(20)); !errors.Is(err, pn532.ErrUnacknowledged) || errors.Is(err, reader.ErrRemoved) {
+				return fmt.Errorf("unacknowledged exchange: %v, want pn532.ErrUnacknowledged", err)
+			}
+			if err := exchange(ctx, t, echoAPDU(1)); err == nil {
+				return errors.New("the target was used after an aborted exchange")
 			}
 			return t.Close()
 		},

@@ -20,12 +20,29 @@ const (
 // Buses lists the bus names.
 var Buses = []string{BusI2C, BusSPI, BusUART}
 
-// EmulatedAckTimeout is the ACK timeout a Rig gives the driver unless told
-// otherwise: the emulated chip shares the CPU with the test (and its UART
-// goes through the kernel's pseudo-terminal), so on a loaded machine its
-// ACK can take far longer than a real chip's millisecond, and a command
-// sent again after a late ACK runs twice.
-const EmulatedAckTimeout = 300 * time.Millisecond
+// ACK timeouts a Rig gives the driver unless told otherwise. The emulated
+// chip shares the CPU with the test, so on a loaded machine (a CI runner
+// with two cores running other tests) its ACK can take far longer than a
+// real chip's millisecond. Over I2C and SPI it is in the test's process;
+// over the UART every frame also crosses the kernel's pseudo-terminal twice,
+// and with a load of 30 on two cores a round trip took 16 ms at the median,
+// 0.7 s at the 99th percentile and 1.6 s at worst. A late ACK is harmless
+// to correctness (the driver never sends a command twice that must not run
+// twice, and it waits three timeouts for those), but past that the chip
+// counts as silent and the tap fails; timeouts this long only slow the
+// tests that make the chip silent.
+const (
+	EmulatedAckTimeout     = time.Second
+	EmulatedUARTAckTimeout = 3 * time.Second
+)
+
+// AckTimeout returns the ACK timeout a Rig on bus gives the driver.
+func AckTimeout(bus string) time.Duration {
+	if bus == BusUART {
+		return EmulatedUARTAckTimeout
+	}
+	return EmulatedAckTimeout
+}
 
 // Rig is the driver connected to an emulated chip over one bus: I2C and
 // SPI in memory through periph.io's interfaces, the UART over a
@@ -34,12 +51,14 @@ type Rig struct {
 	Chip      *Chip
 	Transport pn532.Transport
 	Reader    *pn532.Reader
-	closers   []func() error
+	// AckTimeout is the driver's ACK timeout.
+	AckTimeout time.Duration
+	closers    []func() error
 }
 
 // NewRig makes a chip with chipOpts, connects it over bus and opens a
-// pn532.Reader on it with opts. With WithReset the chip's reset line is
-// wired to the reader.
+// pn532.Reader on it with opts; a zero ACK timeout in opts means
+// AckTimeout(bus).
 func NewRig(ctx context.Context, bus string, chipOpts Options, opts pn532.Options) (*Rig, error) {
 	r := &Rig{Chip: New(chipOpts)}
 	switch bus {
@@ -70,8 +89,9 @@ func NewRig(ctx context.Context, bus string, chipOpts Options, opts pn532.Option
 		opts.Name = "pn532:emulated:" + bus
 	}
 	if opts.Device.AckTimeout == 0 {
-		opts.Device.AckTimeout = EmulatedAckTimeout
+		opts.Device.AckTimeout = AckTimeout(bus)
 	}
+	r.AckTimeout = opts.Device.AckTimeout
 	rd, err := pn532.New(ctx, r.Transport, opts)
 	if err != nil {
 		r.Close()

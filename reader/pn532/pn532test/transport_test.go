@@ -1,6 +1,7 @@
 package pn532test_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -14,6 +15,14 @@ import (
 	"github.com/idreader/idreader/reader/pn532"
 	"github.com/idreader/idreader/reader/pn532/pn532test"
 )
+
+// directOptions are testOptions for a driver opened without a Rig over
+// I2C or SPI.
+func directOptions() pn532.Options {
+	o := testOptions()
+	o.Device.AckTimeout = pn532test.EmulatedAckTimeout
+	return o
+}
 
 // TestIRQ: with the IRQ line wired the driver waits for it instead of
 // polling the status byte, on I2C and SPI.
@@ -34,7 +43,7 @@ func TestIRQ(t *testing.T) {
 		}
 		// With Poll an hour, only the IRQ line can tell the driver a frame
 		// is ready in time.
-		rd, err := pn532.New(ctx, tr, testOptions())
+		rd, err := pn532.New(ctx, tr, directOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,16 +58,18 @@ func TestIRQ(t *testing.T) {
 // TestSPIBitOrder: a connection that shifts LSB first itself needs no
 // reversal; reversing twice garbles every frame and the chip looks absent.
 func TestSPIBitOrder(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	ctx := context.Background()
 	chip := pn532test.New(pn532test.Options{})
 	c, err := chip.SPI().Connect(pn532.SPIMaxSpeed, pn532.SPIMode|spi.LSBFirst, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{LSBFirst: true}), testOptions()); err != nil {
+	if _, err := pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{LSBFirst: true}), directOptions()); err != nil {
 		t.Fatalf("hardware LSB first: %v", err)
 	}
-	_, err = pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{}), testOptions())
+	_, err = pn532.New(ctx, pn532.NewSPI(c, pn532.SPIOptions{}), directOptions())
 	if !errors.Is(err, reader.ErrNoReader) || !errors.Is(err, pn532.ErrNoACK) {
 		t.Fatalf("bits reversed twice: %v", err)
 	}
@@ -72,8 +83,10 @@ func TestSPIBitOrder(t *testing.T) {
 
 // TestNoChip: nothing at the address is no reader.
 func TestNoChip(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	chip := pn532test.New(pn532test.Options{})
-	_, err := pn532.New(context.Background(), pn532.NewI2C(chip.I2C(), pn532.I2COptions{Addr: 0x25}), testOptions())
+	_, err := pn532.New(context.Background(), pn532.NewI2C(chip.I2C(), pn532.I2COptions{Addr: 0x25}), directOptions())
 	if !errors.Is(err, reader.ErrNoReader) || !errors.Is(err, pn532test.ErrNAK) {
 		t.Fatalf("%v", err)
 	}
@@ -107,6 +120,8 @@ func (slowCard) Transmit(ctx context.Context, _ []byte) ([]byte, error) {
 // timeout is aborted with an ACK; the error wraps reader.ErrTimeout, and
 // the chip takes the next command.
 func TestExchangeTimeout(t *testing.T) {
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
 	opts := testOptions()
 	opts.ExchangeTimeout = 50 * time.Millisecond
 	for _, bus := range pn532test.Buses {
@@ -129,15 +144,17 @@ func TestExchangeTimeout(t *testing.T) {
 }
 
 // TestSilentWithoutReset: a chip silent for good and no reset line: the tap
-// ends as removed, Wait reports no reader; once the chip is power-cycled
+// ends with the exchange aborted, Wait reports no reader; once the chip is power-cycled
 // the next Wait configures it again and the tap after is accepted.
 func TestSilentWithoutReset(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Mostly waiting out ACK or response timeouts.
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rig := newRig(t, pn532test.BusI2C, pn532test.Options{}, testOptions())
 	w, cfg := newWallet(t, "mnc", wallet.HandoverStatic)
 	rig.Chip.Arm(pn532test.Fault{Kind: pn532test.FaultSilent, Command: pn532.CmdInDataExchange, At: 2})
-	if _, _, err := tap(ctx, rig, w, cfg); !errors.Is(err, reader.ErrRemoved) {
+	if _, _, err := tap(ctx, rig, w, cfg); !errors.Is(err, pn532.ErrUnacknowledged) {
 		t.Fatalf("silent chip: %v", err)
 	}
 	if _, err := rig.Reader.Wait(ctx); !errors.Is(err, reader.ErrNoReader) {
@@ -180,5 +197,89 @@ func TestWaitContract(t *testing.T) {
 	rig.Reader.Close()
 	if err := <-done; !errors.Is(err, reader.ErrClosed) {
 		t.Fatalf("Wait after Close: %v", err)
+	}
+}
+
+// liarCard answers every APDU with 300 data bytes and 9000, whatever Le
+// says: more than the command asked for, as a chained part delivered twice
+// looks.
+type liarCard struct{}
+
+func (liarCard) Transceiver() nfc.Transceiver { return liarCard{} }
+func (liarCard) PowerOn()                     {}
+func (liarCard) PowerOff()                    {}
+func (liarCard) Transmit(_ context.Context, apdu []byte) ([]byte, error) {
+	return append(make([]byte, 300), 0x90, 0x00), nil
+}
+
+// TestChainChecked: a response the chip chains with MI that is longer than
+// the command's Le is caught by the driver, not handed up; the target is
+// not used again, and the next tap starts on a chip configured afresh.
+func TestChainChecked(t *testing.T) {
+	opts := testOptions()
+	opts.Extended = true
+	rig := newRig(t, pn532test.BusI2C, pn532test.Options{}, opts)
+	ctx := context.Background()
+	rig.Chip.Put(liarCard{})
+	tg, err := rig.Reader.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Le 0x0100: at most 256 data bytes.
+	_, err = tg.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00})
+	if !errors.Is(err, pn532.ErrChain) || errors.Is(err, reader.ErrRemoved) {
+		t.Fatalf("over-long chained response: %v", err)
+	}
+	if _, err := tg.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00, 0x00}); err == nil {
+		t.Fatal("the target was used again after a broken chain")
+	}
+	// Without Le nothing limits the response.
+	tg.Close()
+	rig.Chip.Remove()
+	rig.Chip.Put(liarCard{})
+	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tg2, err := rig.Reader.Wait(deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tg2.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00})
+	if err != nil || len(resp) != 302 {
+		t.Fatalf("case 1 APDU: %d bytes, %v", len(resp), err)
+	}
+	tg2.Close()
+	if st := rig.Reader.Stats(); st.Resets == 0 {
+		t.Fatalf("the chip was not configured again: %+v", st)
+	}
+}
+
+// TestLostACK: an InDataExchange whose ACK is lost or damaged is not sent
+// again; the response that follows is taken.
+func TestLostACK(t *testing.T) {
+	ctx := context.Background()
+	cmd, err := pn532.EncodeInfo(pn532.TFIHost, []byte{pn532.CmdInDataExchange, 0x01, 0x00, 0xB0, 0x00, 0x00, 0x02})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := pn532.EncodeInfo(pn532.TFIChip, []byte{pn532.CmdInDataExchange + 1, 0x00, 0xAB, 0xCD, 0x90, 0x00})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tr := range map[string]pn532test.Transcript{
+		"lost":    {{Dir: '>', Frame: cmd}, {Dir: '<', Frame: resp}},
+		"damaged": {{Dir: '>', Frame: cmd}, {Dir: '<', Damaged: true}, {Dir: '<', Frame: resp}},
+	} {
+		p := pn532test.Replay(tr)
+		d := pn532.NewDevice(p, pn532.DeviceOptions{})
+		data, more, err := d.InDataExchange(ctx, time.Second, 0x01, []byte{0x00, 0xB0, 0x00, 0x00, 0x02}, false)
+		if err != nil || more || !bytes.Equal(data, []byte{0xAB, 0xCD, 0x90, 0x00}) {
+			t.Fatalf("%s ACK: % X %v %v", name, data, more, err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatalf("%s ACK: %v", name, err)
+		}
+		if st := d.Stats(); st.Resends != 0 || st.Aborts != 0 {
+			t.Fatalf("%s ACK: %+v", name, st)
+		}
 	}
 }

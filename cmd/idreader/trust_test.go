@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idreader/idreader/config"
+	"github.com/idreader/idreader/trust/fetch"
+)
+
+func TestTrustList(t *testing.T) {
+	f := newRevocationFixture(t)
+	crl := f.crl(t, "iaca.crl", f.pki, revNow.Add(-time.Hour), revNow.Add(24*time.Hour))
+	der, err := os.ReadFile(crl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(der) }))
+	defer srv.Close()
+	cfgPath := filepath.Join(f.dir, "idreaderd.yaml")
+	write(t, cfgPath, []byte("demo: true\nhttp: {listen: \"off\"}\ntrust:\n  folders: [iaca.pem]\n  cache: cache\n"+
+		"  crls: [{url: "+srv.URL+"/iaca.crl, refresh: 1m, max_age: 1h}]\n"))
+
+	// Fill the cache as the daemon would, 10 minutes before "now".
+	c, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := c.TrustOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Now = func() time.Time { return revNow.Add(-10 * time.Minute) }
+	m := fetch.New(opts)
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Refresh(context.Background()); n != 0 {
+		t.Fatal(m.Status())
+	}
+	srv.Close() // trust list never fetches
+
+	code, out, errs := runCmd(t, "trust", "list", "--config", cfgPath, "--now", revNow.Format(time.RFC3339), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Anchors []trustAnchorJSON    `json:"anchors"`
+		Sources []fetch.SourceStatus `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got.Anchors) != 1 || got.Anchors[0].Subject != f.pki.IACA.Subject.String() || got.Anchors[0].SourceKind != "folder" ||
+		got.Anchors[0].Country != "US" || !strings.HasSuffix(got.Anchors[0].Origin, "iaca.pem") || got.Anchors[0].Stale {
+		t.Errorf("anchors: %+v", got.Anchors)
+	}
+	if len(got.Sources) != 2 || !got.Sources[1].Loaded || got.Sources[1].AgeSecs != 600 || got.Sources[1].Stale {
+		t.Errorf("sources: %+v", got.Sources)
+	}
+
+	code, out, _ = runCmd(t, "trust", "list", "--config", cfgPath, "--now", revNow.Add(2*time.Hour).Format(time.RFC3339))
+	if code != 0 || !strings.Contains(out, "SOURCE AGE") || !strings.Contains(out, "2h10m0s") || !strings.Contains(out, "true") {
+		t.Errorf("text: %s", out)
+	}
+	if code, _, errs := runCmd(t, "trust", "list"); code != 2 || !strings.Contains(errs, "--config is required") {
+		t.Errorf("no config: %d %s", code, errs)
+	}
+	if code, _, _ := runCmd(t, "trust", "show"); code != 2 {
+		t.Errorf("unknown subcommand: %d", code)
+	}
+}
