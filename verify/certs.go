@@ -18,10 +18,11 @@ var (
 // findIACA returns the IACA of the store that signed ds. Annex B NOTE 1: the
 // chain is exactly DS → IACA, so no intermediate is searched for (which
 // x509.Verify would do); the one signature check is ds.CheckSignatureFrom,
-// which also refuses a parent that is not a CA or lacks keyCertSign. When
-// more than one anchor signed it (the same key listed by two sources), one
-// whose AnchorInfo allows docType is preferred; whether the one returned
-// may issue docType is the separate check anchor_doctype.
+// which also refuses a parent that is not a CA or lacks keyCertSign, and
+// whose success the store remembers (chainCache). When more than one anchor
+// signed it (the same key listed by two sources), one whose AnchorInfo
+// allows docType is preferred; whether the one returned may issue docType
+// is the separate check anchor_doctype.
 func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
@@ -30,9 +31,12 @@ func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Ce
 	var last error
 	var signer *x509.Certificate
 	for _, ca := range cands {
-		if err := ds.CheckSignatureFrom(ca); err != nil {
-			last = err
-			continue
+		if !store.cache.verified(ds, ca) {
+			if err := ds.CheckSignatureFrom(ca); err != nil {
+				last = err
+				continue
+			}
+			store.cache.add(ds, ca)
 		}
 		if store.info[string(ca.Raw)].allows(docType) {
 			return ca, nil

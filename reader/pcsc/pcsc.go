@@ -313,6 +313,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 			{Reader: pnpReader, CurrentState: r.pnp},
 		}
 		err := r.statusChange(ctx, states, -1)
+		seen := time.Now()
 		switch {
 		case err == nil:
 			r.report(nil) // pcscd answered a watch of the reader
@@ -345,6 +346,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 		t, err := r.connect(ev.count())
 		switch r.ws, act = r.ws.onConnect(ev.count(), connectOutcome(err)); act {
 		case actServe:
+			t.detected = seen
 			return t, nil
 		case actReconnect:
 			r.drop()
@@ -447,6 +449,8 @@ type target struct {
 	card  *scard.Card
 	atr   []byte
 	count int
+	// detected is when pcscd reported the card present, before Connect.
+	detected time.Time
 
 	mu       sync.Mutex
 	closed   bool
@@ -454,7 +458,12 @@ type target struct {
 	inflight sync.WaitGroup // an abandoned Transmit still in pcsc-lite
 }
 
-func (t *target) ATR() []byte           { return t.atr }
+func (t *target) ATR() []byte { return t.atr }
+
+// Detected implements reader.Detector: the time pcscd reported the card
+// present, before the connection powered it up.
+func (t *target) Detected() time.Time { return t.detected }
+
 func (t *target) Limits() reader.Limits { return t.r.limits }
 
 func (t *target) WaitRemoved(ctx context.Context) error {
