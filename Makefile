@@ -20,7 +20,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PURE_PKGS := mdoc nfc session verify policy ble cose reason reader
 PURE := $(foreach p,$(PURE_PKGS),$(if $(wildcard $(p)/*.go),./$(p)/...))
 
-.PHONY: all build test test-all test-race test-nocgo lint fuzz-short vet demo verify-demo deps bench soak clean
+.PHONY: all build test test-all test-race test-nocgo lint fuzz-short vet demo verify-demo deps bench clean soak conformance conformance-check
 
 all: build
 
@@ -51,9 +51,23 @@ deps:
 test: deps
 	$(MAKE) test-all
 
-test-all: lint test-nocgo test-race
+test-all: lint test-nocgo test-race conformance-check
 	./.ci/with-rig $(GO) test -count=1 ./...
 	$(MAKE) fuzz-short
+
+# conformance writes docs/conformance.md from the tests of
+# internal/conformance (Annex D values, Apple Wallet captures, the negative
+# catalogue, fault and removal campaigns, clause 9.3.1); conformance-check
+# fails when the committed report differs from what the tests prove now.
+conformance:
+	$(GO) test -count=1 -json ./internal/conformance | $(GO) run ./internal/conformance/gen > docs/conformance.md.tmp
+	mv docs/conformance.md.tmp docs/conformance.md
+
+conformance-check:
+	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
+	$(GO) test -count=1 -json ./internal/conformance | $(GO) run ./internal/conformance/gen > $$tmp && \
+	if ! diff -u docs/conformance.md $$tmp; then \
+		echo "docs/conformance.md is stale: run make conformance and commit it"; exit 1; fi
 
 # test-race runs the pure packages and the simulated wallet under the race
 # detector (the rig tests run once, above, without it).

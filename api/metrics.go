@@ -20,6 +20,10 @@ import (
 //	                                            reason="none" for a decision without one
 //	idreader_tap_duration_seconds{step}         histogram of Event.Steps, and step="total"
 //	                                            for Event.Total
+//	idreader_tap_phase_seconds{phase}           histogram of Event.Timing: detection, engagement,
+//	                                            session, request, transfer, verification,
+//	                                            decision, output (tells a slow phone from a
+//	                                            slow reader)
 //	idreader_reader_up{reader}                  1 while the reader is up, 0 when down
 //	idreader_events_total{kind}                 events seen, by kind
 //	idreader_build_info{version,commit,goversion}  always 1: which build runs
@@ -35,6 +39,7 @@ type Metrics struct {
 	taps      *prometheus.CounterVec
 	decisions *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
+	phase     *prometheus.HistogramVec
 	readerUp  *prometheus.GaugeVec
 	events    *prometheus.CounterVec
 
@@ -46,6 +51,10 @@ type Metrics struct {
 // tapBuckets span a fast tap (tens of milliseconds per step) to a wallet
 // that waits for the holder's consent.
 var tapBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30}
+
+// phaseBuckets span a phase of a fraction of a millisecond (session keys,
+// decision) to a wallet that waits for the holder's consent (transfer).
+var phaseBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
 // NewMetrics returns the metrics of svc in a new private registry. Call
 // Start to feed them and Stop to end the feeding.
@@ -70,6 +79,11 @@ func newMetrics(svc daemon.Service, build buildinfo.Info) *Metrics {
 			Help:    "Duration of each tap step, and step=\"total\" from tap to decision.",
 			Buckets: tapBuckets,
 		}, []string{"step"}),
+		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "idreader_tap_phase_seconds",
+			Help:    "Duration of each phase of a tap: detection, engagement, session, request, transfer, verification, decision, output.",
+			Buckets: phaseBuckets,
+		}, []string{"phase"}),
 		readerUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "idreader_reader_up",
 			Help: "1 when the reader is present and watched, 0 when it is down.",
@@ -84,7 +98,7 @@ func newMetrics(svc daemon.Service, build buildinfo.Info) *Metrics {
 		Help: "Always 1; the labels tell the version, source commit and Go version of the running daemon.",
 	}, []string{"version", "commit", "goversion"})
 	buildInfo.WithLabelValues(build.Version, build.Commit, build.GoVersion).Set(1)
-	m.registry.MustRegister(m.taps, m.decisions, m.duration, m.readerUp, m.events, buildInfo,
+	m.registry.MustRegister(m.taps, m.decisions, m.duration, m.phase, m.readerUp, m.events, buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -161,6 +175,9 @@ func (m *Metrics) Observe(ev daemon.Event) {
 	}
 	for _, s := range ev.Steps {
 		m.duration.WithLabelValues(s.Step).Observe(s.Duration.Seconds())
+	}
+	for _, p := range ev.Timing.Phases() {
+		m.phase.WithLabelValues(string(p.Phase)).Observe(p.Duration.Seconds())
 	}
 	if ev.Total > 0 {
 		m.duration.WithLabelValues("total").Observe(ev.Total.Seconds())

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +122,44 @@ idreader_tap_duration_seconds_count{step="verify"} 2
 	m.Stop()
 	if n := f.Subscribers(); n != 0 {
 		t.Errorf("subscribers after Stop = %d", n)
+	}
+}
+
+// TestMetricsPhases: each phase of Event.Timing is one series of
+// idreader_tap_phase_seconds; phases that did not happen are not observed.
+func TestMetricsPhases(t *testing.T) {
+	f := newFake()
+	m := NewMetrics(f)
+	m.Start()
+	defer m.Stop()
+	waitFor(t, "subscription", func() bool { return f.Subscribers() == 1 })
+	var tm terminal.Timing
+	tm.Set(terminal.PhaseEngagement, 4*time.Millisecond)
+	tm.Set(terminal.PhaseTransfer, 300*time.Millisecond)
+	tm.Set(terminal.PhaseOutput, 200*time.Microsecond)
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "accept", Timing: tm})
+	f.Emit(daemon.Event{Reader: "counter-1", Kind: daemon.EventDecision, Decision: "reject", Timing: tm})
+	waitFor(t, "phases observed", func() bool { return testutil.CollectAndCount(m.phase) == 3 })
+	want := `
+# HELP idreader_tap_phase_seconds Duration of each phase of a tap: detection, engagement, session, request, transfer, verification, decision, output.
+# TYPE idreader_tap_phase_seconds histogram
+`
+	for _, p := range []struct {
+		name string
+		d    float64
+	}{{"engagement", 0.004}, {"output", 0.0002}, {"transfer", 0.3}} {
+		for _, le := range phaseBuckets {
+			n := 0
+			if p.d <= le {
+				n = 2
+			}
+			want += fmt.Sprintf("idreader_tap_phase_seconds_bucket{phase=%q,le=%q} %d\n", p.name, strconv.FormatFloat(le, 'g', -1, 64), n)
+		}
+		want += fmt.Sprintf("idreader_tap_phase_seconds_bucket{phase=%q,le=\"+Inf\"} 2\n", p.name)
+		want += fmt.Sprintf("idreader_tap_phase_seconds_sum{phase=%q} %s\n", p.name, strconv.FormatFloat(2*p.d, 'g', -1, 64))
+		want += fmt.Sprintf("idreader_tap_phase_seconds_count{phase=%q} 2\n", p.name)
+	}
+	if err := testutil.CollectAndCompare(m.phase, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }

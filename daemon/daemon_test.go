@@ -271,6 +271,14 @@ func TestLoopAcceptAndReject(t *testing.T) {
 		rec.IssuerCountry != "US" || !rec.Negotiated || rec.StepsMS["verify"] <= 0 || rec.TotalMS <= 0 {
 		t.Errorf("audit record %+v", rec)
 	}
+	// Every phase from engagement to output is in the audit record, in
+	// milliseconds.
+	for _, p := range []terminal.Phase{terminal.PhaseEngagement, terminal.PhaseSession, terminal.PhaseRequest,
+		terminal.PhaseTransfer, terminal.PhaseVerification, terminal.PhaseDecision, terminal.PhaseOutput} {
+		if rec.Timing.Get(p) <= 0 {
+			t.Errorf("audit record without phase %s: %s", p, first)
+		}
+	}
 }
 
 func TestLoopIdentityShowsPersonal(t *testing.T) {

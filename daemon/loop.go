@@ -428,6 +428,8 @@ type tapRecord struct {
 	result     *verify.Result
 	personal   *Personal
 	finished   time.Time
+	// timing is the outcome's phases, with decision and output added.
+	timing terminal.Timing
 }
 
 // handle serves one tap: from a target's arrival to its removal, or from a
@@ -470,6 +472,10 @@ func (l *loop) handle(ctx context.Context, src source) {
 	} else {
 		rec.outcome, rec.err = src.tap(tctx, cfg)
 	}
+	tapped := time.Now()
+	if rec.outcome != nil {
+		rec.timing = rec.outcome.Timing
+	}
 	cancelled := rec.check != nil && isClosed(rec.check.cancel)
 	switch {
 	case cfgErr != nil:
@@ -489,6 +495,7 @@ func (l *loop) handle(ctx context.Context, src source) {
 		}
 	}
 	rec.finished = time.Now()
+	rec.timing.Decision = rec.finished.Sub(tapped)
 	decided := l.d.cfg.Clock.Now()
 
 	decision := DecisionReject
@@ -499,7 +506,9 @@ func (l *loop) handle(ctx context.Context, src source) {
 		// The exchange broke off: no document was read at all.
 		signal = hardware.SignalFault
 	}
+	shown := time.Now()
 	l.show(ctx, signal, rec.decision.Reasons...)
+	rec.timing.Output = time.Since(shown)
 	var steps []terminal.StepTime
 	var transport terminal.Transport
 	if rec.outcome != nil {
@@ -510,7 +519,7 @@ func (l *loop) handle(ctx context.Context, src source) {
 		Decision: decision, Reasons: rec.decision.Reasons,
 		DocType: rec.decision.DocType, IssuerCountry: rec.decision.IssuerCountry,
 		Engagement: rec.engagement, Transport: transport,
-		Steps: steps, Total: rec.finished.Sub(rec.started), Personal: rec.personal,
+		Steps: steps, Total: rec.finished.Sub(rec.started), Timing: rec.timing, Personal: rec.personal,
 	})
 	if rec.check != nil {
 		l.answer(rec, decision)
@@ -647,6 +656,10 @@ type AuditRecord struct {
 	Transport  terminal.Transport `json:"transport,omitempty"`
 	StepsMS    map[string]float64 `json:"stepsMs,omitempty"`
 	TotalMS    float64            `json:"totalMs"`
+	// Timing is phase → milliseconds (detection, engagement, session,
+	// request, transfer, verification, decision, output; those that took
+	// place), the shape of `idreader read --json`.
+	Timing terminal.Timing `json:"timing"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -658,6 +671,7 @@ func (l *loop) audit(rec *tapRecord, decision string) {
 		DocType: rec.decision.DocType, IssuerCountry: rec.decision.IssuerCountry,
 		TotalMS:    ms(rec.finished.Sub(rec.started)),
 		Engagement: rec.engagement,
+		Timing:     rec.timing,
 	}
 	if a.Reasons == nil {
 		a.Reasons = []string{}

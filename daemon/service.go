@@ -52,6 +52,10 @@ type Event struct {
 	// request, verify, decide), and Total the time from tap to decision.
 	Steps []terminal.StepTime `json:"-"`
 	Total time.Duration       `json:"-"`
+	// Timing is the duration of each phase of the tap, detection to
+	// output (the terminal's phases, then decision and output); no
+	// personal data.
+	Timing terminal.Timing `json:"-"`
 	// Personal is for the kiosk display only (never logged or streamed).
 	Personal *Personal `json:"-"`
 }

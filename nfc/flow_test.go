@@ -100,8 +100,9 @@ func TestNegotiatedHandoverApple(t *testing.T) {
 		t.Fatalf("device engagement %x", res.DeviceEngagement)
 	}
 	// The wire: SELECT app with Le 00, SELECT E103, short READ BINARY of 15,
-	// SELECT E104.
-	want := []string{"00a4040007d276000085010100", "00a4000c02e103", "00b000000f", "00a4000c02e104", "00b0000002"}
+	// SELECT E104, then NLEN and the message in one READ BINARY with the
+	// largest short Le (256, encoded 00).
+	want := []string{"00a4040007d276000085010100", "00a4000c02e103", "00b000000f", "00a4000c02e104", "00b0000000"}
 	for i, w := range want {
 		if got := tag.Log[i].Command; !bytes.Equal(got, mustHex(t, w)) {
 			t.Errorf("apdu %d = %x, want %s", i, got, w)
@@ -201,13 +202,13 @@ func TestStaticHandover(t *testing.T) {
 			if !bytes.Equal(res.DeviceEngagement, vector(t, "annexd/device_engagement_nfc.hex")) {
 				t.Fatal("device engagement differs")
 			}
-			// After SELECT×3, CC read and NLEN read come the message reads,
-			// at file offsets 2, 2+chunk, ...
-			reads := tag.Log[5:]
+			// After SELECT×3 and the CC read come the file reads, NLEN
+			// and the message together, at file offsets 0, chunk, ...
+			reads := tag.Log[4:]
 			if len(reads) != tc.reads {
 				t.Fatalf("%d message reads", len(reads))
 			}
-			off := 2
+			off := 0
 			for _, e := range reads {
 				cmd, err := nfc.ParseCommand(e.Command)
 				if err != nil || cmd.INS != nfc.InsReadBinary || int(cmd.P1)<<8|int(cmd.P2) != off {
@@ -307,5 +308,54 @@ func TestWriteNDEF(t *testing.T) {
 	}
 	if err := g.WriteNDEF(context.Background(), small); !errors.Is(err, nfc.ErrReadOnly) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A tag that refuses a READ BINARY with a Le beyond two bytes at offset 0
+// (6700) is read the classic way: NLEN with Le 2, then the message.
+func TestReadNDEFFallsBackToNLEN(t *testing.T) {
+	hs := vector(t, "annexd/handover_select_message.hex")
+	tag := staticTag(t, hs, 0x7FFF)
+	strict := transceiverFunc(func(ctx context.Context, apdu []byte) ([]byte, error) {
+		cmd, err := nfc.ParseCommand(apdu)
+		if err == nil && cmd.INS == nfc.InsReadBinary && cmd.P1 == 0 && cmd.P2 == 0 && cmd.Ne > 2 && tag.CC.NDEFFileID != 0 && len(tag.Log) > 3 {
+			return []byte{0x67, 0x00}, nil
+		}
+		return tag.Transmit(ctx, apdu)
+	})
+	res, err := (&nfc.HandoverReader{}).Read(context.Background(), strict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Select, hs) {
+		t.Fatal("handover select differs")
+	}
+	// SELECT×3, READ CC, then (after the refused read) NLEN and the message.
+	if n := len(tag.Log); n != 6 {
+		t.Fatalf("%d APDUs reached the tag", n)
+	}
+	if got := tag.Log[4].Command; !bytes.Equal(got, mustHex(t, "00b0000002")) {
+		t.Errorf("fallback read %x", got)
+	}
+}
+
+// Sleep waits at least d, below and above the 2 ms where it stops spinning,
+// and returns the context's error when the context ends first.
+func TestSleep(t *testing.T) {
+	for _, d := range []time.Duration{0, 500 * time.Microsecond, 3 * time.Millisecond} {
+		start := time.Now()
+		if err := nfc.Sleep(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got < d {
+			t.Errorf("Sleep(%v) returned after %v", d, got)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, d := range []time.Duration{500 * time.Microsecond, time.Hour} {
+		if err := nfc.Sleep(ctx, d); !errors.Is(err, context.Canceled) {
+			t.Errorf("Sleep(%v) with an ended context: %v", d, err)
+		}
 	}
 }

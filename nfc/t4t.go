@@ -183,20 +183,30 @@ func (g *Tag) writeChunk() int {
 	return n
 }
 
-// ReadNDEF reads NLEN and then the NDEF message in READ BINARY chunks of at
-// most min(MLe, reader limit) at file offset message offset + 2 (T4T clause
-// 7.4.2). It returns an empty slice when NLEN is 0 (for a TNEP tag: the
-// answer is not ready yet).
+// ReadNDEF reads the NDEF message (T4T clause 7.4.2) in as few READ BINARY
+// commands as the tag and the reader allow: the first reads NLEN and the
+// start of the message together at offset 0 with Le = min(MLe, the NDEF
+// file size, the reader limit), which stays inside the file the CC
+// announces; the rest follows in chunks of the same size. It returns an
+// empty slice when NLEN is 0 (for a TNEP tag: the answer is not ready yet).
+// A tag that refuses the large first read with a status word is read the
+// classic way, NLEN (Le 2) first.
 func (g *Tag) ReadNDEF(ctx context.Context) ([]byte, error) {
 	if !g.ok {
 		return nil, errors.New("nfc: tag not selected")
 	}
-	b, err := Transmit(ctx, g.t, g.lim, ReadBinary(0, 2))
+	first := min(g.readChunk(), int(g.cc.MaxNDEFSize), maxFileOffset+1)
+	b, err := Transmit(ctx, g.t, g.lim, ReadBinary(0, first))
+	var st StatusError
+	if first > 2 && errors.As(err, &st) {
+		first = 2
+		b, err = Transmit(ctx, g.t, g.lim, ReadBinary(0, first))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading NLEN: %w", err)
 	}
-	if len(b) != 2 {
-		return nil, fmt.Errorf("reading NLEN: %w: %d bytes", ErrMalformedAPDU, len(b))
+	if len(b) < 2 || len(b) > first {
+		return nil, fmt.Errorf("reading NLEN: %w: %d bytes for Le %d", ErrMalformedAPDU, len(b), first)
 	}
 	nlen := int(b[0])<<8 | int(b[1])
 	if nlen == 0 {
@@ -206,6 +216,7 @@ func (g *Tag) ReadNDEF(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("reading NLEN: %w: NLEN %d exceeds the file size %d", ErrMalformedNDEF, nlen, g.cc.MaxNDEFSize)
 	}
 	msg := make([]byte, 0, nlen)
+	msg = append(msg, b[2:min(len(b), 2+nlen)]...)
 	chunk := g.readChunk()
 	for len(msg) < nlen {
 		n := min(chunk, nlen-len(msg))

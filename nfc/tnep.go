@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"time"
 )
 
@@ -120,8 +121,28 @@ func ParseStatus(p []byte) (byte, error) {
 // SleepFunc waits for d or until ctx is done, returning ctx.Err() then.
 type SleepFunc func(ctx context.Context, d time.Duration) error
 
-// Sleep is the default SleepFunc, a timer that ctx cancels.
+// spinBelow is the wait below which Sleep yields in a loop instead of
+// arming a timer: a Go timer of half a millisecond fires a millisecond or
+// more late, and TNEP's T_wait (0.5 ms for WT_INT 0) is a minimum the
+// reader need not exceed (TNEP 1.0 clause 4.1.6).
+const spinBelow = 2 * time.Millisecond
+
+// Sleep is the default SleepFunc: a timer that ctx cancels, or for waits
+// under 2 ms a yielding loop that ends at the deadline (or when ctx ends).
 func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	if d < spinBelow {
+		deadline := time.Now().Add(d)
+		for time.Now().Before(deadline) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			runtime.Gosched()
+		}
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

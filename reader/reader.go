@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Backends wrap them with %w; test with errors.Is.
@@ -55,6 +56,14 @@ type Target interface {
 	// Close releases the target (a PC/SC reader powers it down). Transmit
 	// after Close returns ErrClosed.
 	Close() error
+}
+
+// Detector is implemented by targets that know when the reader saw them
+// arrive: Detected is the time of the presence event, before the connection
+// (power-up, ATR) that made the target usable. The tap's detection phase
+// runs from it.
+type Detector interface {
+	Detected() time.Time
 }
 
 // Reader is one NFC reader. Wait and Target.WaitRemoved share the reader's

@@ -3,6 +3,7 @@ package terminal
 import (
 	"context"
 	"crypto"
+	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
@@ -75,6 +76,16 @@ type Config struct {
 	// BLE is the Bluetooth LE radio; the zero value has none, and then only
 	// NFC data transfer is offered (the behaviour before BLE existed).
 	BLE BLEConfig
+	// Record keeps in Outcome.Evidence what a third party needs to verify
+	// the tap again offline. It is personal data; see Evidence.
+	Record bool
+	// EphemeralKey, when set, gives the EReaderKey instead of a fresh one
+	// (ISO/IEC 18013-5 clause 9.1.5.2 wants a new key per session: this is
+	// for replaying a recorded tap, `idreader replay`, and tests only).
+	EphemeralKey func(*mdoc.DeviceEngagement) (*ecdh.PrivateKey, error)
+	// DeviceRequest, when set, is sent as it is instead of a request built
+	// from Request and signed with ReaderAuth (replaying a recorded tap).
+	DeviceRequest []byte
 }
 
 // Outcome is what one tap produced. Result is nil when the exchange failed
@@ -92,9 +103,32 @@ type Outcome struct {
 	MTU int
 	// Steps holds the duration of each step, for metrics.
 	Steps []StepTime
+	// Timing holds the duration of each phase the terminal owns (detection
+	// to verification); the daemon adds decision and output.
+	Timing Timing
 	// TerminationErr is set when sending the termination message failed
 	// after the response had been received; the verdict stands.
 	TerminationErr error
+	// Evidence is what Config.Record keeps, nil without it (or when the
+	// tap failed before the session started).
+	Evidence *Evidence
+}
+
+// Evidence is what a third party needs to verify one tap again offline:
+// the messages as they crossed the air (decrypted), the SessionTranscript
+// they are bound to, and the EReaderKey (with it a deviceMac can be checked).
+// The DeviceResponse holds the holder's personal data.
+type Evidence struct {
+	// DeviceRequest is the plaintext DeviceRequest as sent.
+	DeviceRequest []byte
+	// SessionTranscript is SessionTranscriptBytes: the SessionTranscript
+	// array wrapped in tag 24 (ISO/IEC 18013-5 clause 9.1.5.1).
+	SessionTranscript []byte
+	// DeviceResponse is the plaintext DeviceResponse as received, nil when
+	// none was.
+	DeviceResponse []byte
+	// ReaderKey is the reader's ephemeral private key.
+	ReaderKey *ecdh.PrivateKey
 }
 
 // StepTime is the duration of one named step of a tap.
@@ -126,6 +160,17 @@ type step struct {
 	name    string
 	timeout time.Duration
 	run     func(context.Context) error
+	// phase is the phase the step's time counts to; empty when the step
+	// records its phases itself.
+	phase Phase
+	// alongside runs the step at the same time as the next one: their
+	// inputs are independent (the session keys and request need no
+	// transport; opening the transport needs no keys), so the wire and
+	// the CPU work overlap. Both must succeed.
+	alongside bool
+	// terminating sends the session termination while the step runs: the
+	// last message of the session has been received before it.
+	terminating bool
 }
 
 // Tap runs one complete exchange with the target and returns the verified
@@ -142,13 +187,12 @@ func Tap(ctx context.Context, t nfc.Transceiver, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	tp.t = t
-	return tp.run(ctx, []step{
-		{"engagement", tp.cfg.EngagementTimeout, tp.engage},
-		{"session", tp.cfg.EngagementTimeout, tp.startSession},
-		{"connect", 0, tp.connect},
-		{"request", tp.cfg.ExchangeTimeout, tp.exchange},
-		{"verify", 0, tp.verify},
-	})
+	if d, ok := t.(detector); ok {
+		if at := d.Detected(); !at.IsZero() {
+			tp.out.Timing.Detection = time.Since(at)
+		}
+	}
+	return tp.run(ctx, tp.steps(tp.engage))
 }
 
 // TapQR runs one complete exchange after a QR engagement (ISO/IEC 18013-5
@@ -164,13 +208,24 @@ func TapQR(ctx context.Context, text string, cfg Config) (*Outcome, error) {
 	}
 	tp.qr = text
 	tp.out.QR = true
-	return tp.run(ctx, []step{
-		{"engagement", tp.cfg.EngagementTimeout, tp.engageQR},
-		{"session", tp.cfg.EngagementTimeout, tp.startSession},
-		{"connect", 0, tp.connect},
-		{"request", tp.cfg.ExchangeTimeout, tp.exchange},
-		{"verify", 0, tp.verify},
-	})
+	return tp.run(ctx, tp.steps(tp.engageQR))
+}
+
+// detector is implemented by targets that know when the reader saw them
+// arrive (see reader.Detector).
+type detector interface {
+	Detected() time.Time
+}
+
+// steps is the straight line of one tap after the given engagement.
+func (tp *tap) steps(engage func(context.Context) error) []step {
+	return []step{
+		{name: "engagement", timeout: tp.cfg.EngagementTimeout, run: engage, phase: PhaseEngagement},
+		{name: "session", timeout: tp.cfg.EngagementTimeout, run: tp.startSession, alongside: true},
+		{name: "connect", run: tp.connect, phase: PhaseTransfer},
+		{name: "request", timeout: tp.cfg.ExchangeTimeout, run: tp.exchange, phase: PhaseTransfer},
+		{name: "verify", run: tp.verify, phase: PhaseVerification, terminating: true},
+	}
 }
 
 // newTap fills the defaults of cfg.
@@ -187,7 +242,7 @@ func newTap(cfg Config) (*tap, error) {
 	if cfg.ExchangeTimeout == 0 {
 		cfg.ExchangeTimeout = 30 * time.Second
 	}
-	if len(cfg.Request.Requests) == 0 {
+	if len(cfg.Request.Requests) == 0 && cfg.DeviceRequest == nil {
 		return nil, errors.New("terminal: the profile requests nothing")
 	}
 	for _, t := range cfg.Transports {
@@ -198,20 +253,72 @@ func newTap(cfg Config) (*tap, error) {
 	return &tap{cfg: cfg, out: &Outcome{}}, nil
 }
 
-// run runs the steps in order, each under its time limit, then terminates
-// the session when they all succeeded, and always releases the transport.
+// run runs the steps in order, each under its time limit (a step marked
+// alongside together with the next one), sends the session termination
+// while the terminating step runs, and always releases the transport.
 func (tp *tap) run(ctx context.Context, steps []step) (*Outcome, error) {
 	defer tp.closeTransport(ctx)
-	for _, s := range steps {
-		start := time.Now()
-		err := runStep(ctx, s.timeout, s.run)
-		tp.out.Steps = append(tp.out.Steps, StepTime{s.name, time.Since(start)})
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		if s.alongside && i+1 < len(steps) {
+			i++
+			if err := tp.runPair(ctx, s, steps[i]); err != nil {
+				return tp.out, err
+			}
+			continue
+		}
+		var term chan error
+		if s.terminating {
+			term = make(chan error, 1)
+			go func() { term <- runStep(ctx, tp.cfg.EngagementTimeout, tp.terminate) }()
+		}
+		d, err := timeStep(ctx, s)
+		tp.record(s, d)
+		if term != nil {
+			tp.out.TerminationErr = <-term
+		}
 		if err != nil {
 			return tp.out, err
 		}
 	}
-	tp.out.TerminationErr = runStep(ctx, tp.cfg.EngagementTimeout, tp.terminate)
 	return tp.out, nil
+}
+
+// runPair runs a and b at the same time; when a fails, b is cancelled. The
+// first step's error wins.
+func (tp *tap) runPair(ctx context.Context, a, b step) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bd time.Duration
+	var berr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bd, berr = timeStep(ctx, b)
+	}()
+	ad, aerr := timeStep(ctx, a)
+	if aerr != nil {
+		cancel()
+	}
+	<-done
+	tp.record(a, ad)
+	tp.record(b, bd)
+	if aerr != nil {
+		return aerr
+	}
+	return berr
+}
+
+func timeStep(ctx context.Context, s step) (time.Duration, error) {
+	start := time.Now()
+	err := runStep(ctx, s.timeout, s.run)
+	return time.Since(start), err
+}
+
+// record keeps the step's duration and adds it to its phase.
+func (tp *tap) record(s step, d time.Duration) {
+	tp.out.Steps = append(tp.out.Steps, StepTime{s.name, d})
+	tp.out.Timing.Add(s.phase, d)
 }
 
 func runStep(ctx context.Context, timeout time.Duration, f func(context.Context) error) error {
@@ -290,21 +397,44 @@ func newServiceUUID(r io.Reader) (ble.UUID, error) {
 // SessionTranscript over the handover bytes as they crossed the air, signs
 // and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5).
 func (tp *tap) startSession(ctx context.Context) error {
-	sess, err := session.NewReader(tp.cfg.Rand, tp.de, tp.sessHandover)
+	start := time.Now()
+	sess, err := tp.newSession()
+	tp.out.Timing.Session = time.Since(start)
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)
 	}
 	tp.sess = sess
+	start = time.Now()
+	defer func() { tp.out.Timing.Request = time.Since(start) }()
+	raw := tp.cfg.DeviceRequest
+	if raw == nil {
+		if raw, err = tp.buildRequest(sess); err != nil {
+			return err
+		}
+	}
+	tp.request, err = sess.Establish(raw)
+	if err != nil {
+		return fmt.Errorf("encrypting device request: %w", err)
+	}
+	if tp.cfg.Record {
+		tp.out.Evidence = &Evidence{DeviceRequest: raw, SessionTranscript: sess.Transcript().Bytes(), ReaderKey: sess.PrivateKey()}
+	}
+	return nil
+}
+
+// buildRequest builds the DeviceRequest of the request profile, each DocRequest
+// signed with the reader's identity when it has one (clause 9.1.4).
+func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 	var docs []mdoc.DocRequest
 	for _, ir := range tp.cfg.Request.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
 		if err != nil {
-			return fmt.Errorf("building request for %s: %w", ir.DocType, err)
+			return nil, fmt.Errorf("building request for %s: %w", ir.DocType, err)
 		}
 		if id := tp.cfg.ReaderAuth; id != nil {
 			sig, err := session.SignReaderAuth(tp.cfg.Rand, id.Key, id.Chain, sess.Transcript(), dr.ItemsRequestBytes)
 			if err != nil {
-				return fmt.Errorf("signing reader authentication: %w", err)
+				return nil, fmt.Errorf("signing reader authentication: %w", err)
 			}
 			dr.ReaderAuth = sig
 		}
@@ -312,13 +442,22 @@ func (tp *tap) startSession(ctx context.Context) error {
 	}
 	req, err := mdoc.BuildDeviceRequest(docs[0], docs[1:]...)
 	if err != nil {
-		return fmt.Errorf("building device request: %w", err)
+		return nil, fmt.Errorf("building device request: %w", err)
 	}
-	tp.request, err = sess.Establish(req.Raw)
+	return req.Raw, nil
+}
+
+// newSession makes the session with a fresh EReaderKey on the wallet's
+// curve, or with the one Config.EphemeralKey gives.
+func (tp *tap) newSession() (*session.Reader, error) {
+	if tp.cfg.EphemeralKey == nil {
+		return session.NewReader(tp.cfg.Rand, tp.de, tp.sessHandover)
+	}
+	priv, err := tp.cfg.EphemeralKey(tp.de)
 	if err != nil {
-		return fmt.Errorf("encrypting device request: %w", err)
+		return nil, fmt.Errorf("making EReaderKey: %w", err)
 	}
-	return nil
+	return session.NewReaderWithKey(priv, tp.de, tp.sessHandover)
 }
 
 // connect opens the chosen transport: SELECT of the NFC data transfer
@@ -366,6 +505,9 @@ func (tp *tap) exchange(ctx context.Context) error {
 		return fmt.Errorf("%w %d", ErrWalletStatus, msg.Status)
 	}
 	tp.response = msg.Plaintext
+	if tp.out.Evidence != nil {
+		tp.out.Evidence.DeviceResponse = msg.Plaintext
+	}
 	return nil
 }
 

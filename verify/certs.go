@@ -21,10 +21,11 @@ var (
 // CheckSignature rather than ds.CheckSignatureFrom: the latter also refuses a
 // parent that is not a CA or lacks keyCertSign, which would report a
 // profile violation of a trusted IACA as an untrusted issuer. Those rules are
-// checked, and named, by checkIACAProfile. When more than one anchor signed
-// it (the same key listed by two sources), one whose AnchorInfo allows
-// docType is preferred; whether the one returned may issue docType is the
-// separate check anchor_doctype.
+// checked, and named, by checkIACAProfile. A verified signature is
+// remembered by the store (chainCache). When more than one anchor signed it
+// (the same key listed by two sources), one whose AnchorInfo allows docType
+// is preferred; whether the one returned may issue docType is the separate
+// check anchor_doctype.
 func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
@@ -33,9 +34,12 @@ func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Ce
 	var last error
 	var signer *x509.Certificate
 	for _, ca := range cands {
-		if err := ca.CheckSignature(ds.SignatureAlgorithm, ds.RawTBSCertificate, ds.Signature); err != nil {
-			last = err
-			continue
+		if !store.cache.verified(ds, ca) {
+			if err := ca.CheckSignature(ds.SignatureAlgorithm, ds.RawTBSCertificate, ds.Signature); err != nil {
+				last = err
+				continue
+			}
+			store.cache.add(ds, ca)
 		}
 		if store.info[string(ca.Raw)].allows(docType) {
 			return ca, nil

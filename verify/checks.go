@@ -154,7 +154,7 @@ func (v *docVerifier) issuerCertificate() outcome {
 	if err != nil {
 		return failed(err)
 	}
-	ds, err := dsCertificate(sign1)
+	ds, err := dsCertificate(sign1, v.opts.Trust)
 	if err != nil {
 		return failed(err)
 	}

@@ -14,11 +14,14 @@ import (
 // TrustStore holds the trusted IACA root certificates (ISO/IEC 18013-5 Annex
 // B, "IACA root certificate"). A document signer certificate is trusted when
 // one of them signed it. A TrustStore is not safe for concurrent mutation;
-// concurrent verification with a store nobody modifies is fine.
+// concurrent verification with a store nobody modifies is fine. It
+// remembers which DS certificates its anchors signed (see
+// SetChainCacheSize); adding anchors clears that memory.
 type TrustStore struct {
 	certs     []*x509.Certificate
 	bySubject map[string][]*x509.Certificate
 	info      map[string]AnchorInfo // by DER; absent = zero AnchorInfo
+	cache     chainCache
 }
 
 // AnchorInfo is what the store knows about one trust anchor besides the
@@ -63,6 +66,7 @@ func (s *TrustStore) Add(certs ...*x509.Certificate) {
 	if s.bySubject == nil {
 		s.bySubject = map[string][]*x509.Certificate{}
 	}
+	s.cache.clear()
 next:
 	for _, c := range certs {
 		if c == nil {
@@ -86,6 +90,7 @@ func (s *TrustStore) AddAnchors(info AnchorInfo, certs ...*x509.Certificate) {
 		s.info = map[string]AnchorInfo{}
 	}
 	info.DocTypes = append([]string(nil), info.DocTypes...)
+	s.cache.clear()
 	for _, c := range certs {
 		if c != nil {
 			s.info[string(c.Raw)] = info

@@ -350,10 +350,15 @@ func (v *docVerifier) skip(name, why string) {
 
 // dsCertificate returns the first x5chain certificate: Annex B NOTE 1, only
 // the DS certificate is used; the IACA comes from the trust store.
-func dsCertificate(m *cose.Message) (*x509.Certificate, error) {
+func dsCertificate(m *cose.Message, store *TrustStore) (*x509.Certificate, error) {
 	chain, err := m.X5Chain()
 	if err != nil {
 		return nil, coseErr(err)
+	}
+	if store != nil {
+		if c := store.cache.certificate(chain[0]); c != nil {
+			return c, nil
+		}
 	}
 	c, err := x509.ParseCertificate(chain[0])
 	if err != nil {

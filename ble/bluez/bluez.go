@@ -52,6 +52,10 @@ type Adapter struct {
 	appSeq int
 
 	closeOnce sync.Once
+
+	lost     chan struct{} // closed when the adapter is lost (lost.go)
+	lostOnce sync.Once
+	lostErr  atomic.Value // error wrapping ErrAdapterLost
 }
 
 // Open connects to the system D-Bus, checks that bluetoothd is running and
@@ -77,6 +81,7 @@ func Open(ctx context.Context, opts Options) (*Adapter, error) {
 		name: name,
 		path: dbus.ObjectPath("/org/bluez/" + name),
 		gone: make(chan struct{}),
+		lost: make(chan struct{}),
 		subs: map[int]func(*dbus.Message){},
 		apps: map[dbus.ObjectPath]*serverConn{},
 	}
@@ -86,6 +91,7 @@ func Open(ctx context.Context, opts Options) (*Adapter, error) {
 		return nil, err
 	}
 	a.conn = conn
+	a.watchAdapter()
 	if err := a.init(ctx); err != nil {
 		conn.Close()
 		return nil, err

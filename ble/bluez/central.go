@@ -3,6 +3,7 @@ package bluez
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 
@@ -86,6 +87,7 @@ func (c central) Scan(ctx context.Context, f ble.ScanFilter) (ble.Advertisement,
 	})
 	defer cancel()
 
+	a.dropStaleDevices(ctx)
 	adapter := a.conn.Object(bluezService, a.path)
 	filter := map[string]dbus.Variant{
 		"UUIDs":     dbus.MakeVariant([]string{uuidString(f.Service)}),
@@ -156,6 +158,7 @@ type clientConn struct {
 	byPath     map[dbus.ObjectPath]ble.UUID
 	subscribed map[ble.UUID]bool
 	mtu        int
+	acquired   map[ble.UUID]*os.File // AcquireNotify sockets (notifyfd.go)
 
 	down       chan struct{}
 	downOnce   sync.Once
@@ -380,9 +383,10 @@ func (cc *clientConn) char(op string, u ble.UUID) (remoteChar, error) {
 	return rc, nil
 }
 
-// Subscribe implements ble.ClientConn with GattCharacteristic1.StartNotify
-// (bluetoothd writes the CCCD 0x2902 and then forwards notifications as
-// PropertiesChanged on Value).
+// Subscribe implements ble.ClientConn with GattCharacteristic1.AcquireNotify
+// (every notification arrives on a socket, notifyfd.go), or, where BlueZ
+// does not offer it, StartNotify (bluetoothd writes the CCCD 0x2902 and then
+// forwards notifications as PropertiesChanged on Value).
 func (cc *clientConn) Subscribe(ctx context.Context, u ble.UUID) error {
 	op := "subscribing to " + u.String()
 	rc, err := cc.char(op, u)
@@ -391,6 +395,9 @@ func (cc *clientConn) Subscribe(ctx context.Context, u ble.UUID) error {
 	}
 	if rc.props&ble.PropNotify == 0 {
 		return fmt.Errorf("bluez: %s: characteristic does not notify", op)
+	}
+	if cc.acquireNotify(ctx, u, rc) {
+		return nil
 	}
 	// Mark first: a notification may follow the reply immediately.
 	cc.mu.Lock()
@@ -482,6 +489,7 @@ func (cc *clientConn) Close() error {
 			a.conn.Object(bluezService, cc.dev).CallWithContext(ctx, ifaceDevice+".Disconnect", 0)
 			cancel()
 		}
+		cc.releaseNotify()
 		cc.markDown()
 		cc.stopWatch()
 		cc.stopNotifs()

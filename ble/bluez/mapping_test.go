@@ -108,10 +108,14 @@ func TestMTUDefaults(t *testing.T) {
 		t.Errorf("MTU without a value = %d, %d; want 23", sc.MTU(), cc.MTU())
 	}
 	sc.bind(map[string]dbus.Variant{"mtu": dbus.MakeVariant(uint16(517))})
-	if sc.MTU() != 517 {
-		t.Errorf("MTU after a 517 option = %d", sc.MTU())
+	if sc.MTU() != 515 {
+		t.Errorf("MTU after a 517 option = %d, want 515 (multiNotifyOverhead)", sc.MTU())
 	}
-	if ble.MaxChunkSize(sc.MTU()) != 512 || ble.MaxChunkSize(ble.MinMTU) != 20 {
+	sc.bind(map[string]dbus.Variant{"mtu": dbus.MakeVariant(uint16(24))})
+	if sc.MTU() != 23 {
+		t.Errorf("MTU after a 24 option = %d, want at least 23", sc.MTU())
+	}
+	if ble.MaxChunkSize(515) != 512 || ble.MaxChunkSize(185-multiNotifyOverhead) != 180 || ble.MaxChunkSize(ble.MinMTU) != 20 {
 		t.Error("chunk sizes at the adapter's MTUs")
 	}
 }

@@ -13,6 +13,15 @@ import (
 	"github.com/idreader/idreader/ble"
 )
 
+// multiNotifyOverhead is what MTU takes off the negotiated ATT MTU. To a
+// client that supports it, bluetoothd (5.66) sends notifications as ATT
+// Multiple Handle Value Notifications, whose handle-and-length header is 2
+// bytes longer than a plain notification's, and cuts values longer than
+// MTU−5 to fit: an 18013-5 chunk of MTU−3 bytes lost its last 2 bytes (seen
+// in the BlueZ rig, docs/ble-rig.md). Chunking for MTU−2 keeps every
+// notification whole.
+const multiNotifyOverhead = 2
+
 // cleanupTimeout bounds the D-Bus calls made to tidy up (unregistering,
 // disconnecting) once the caller's context may already be over.
 const cleanupTimeout = 3 * time.Second
@@ -453,14 +462,14 @@ func (sc *serverConn) Notify(ctx context.Context, char ble.UUID, value []byte) e
 }
 
 // MTU implements ble.ServerConn: the "mtu" option of the latest ReadValue or
-// WriteValue, or 23 when BlueZ gave none.
+// WriteValue less multiNotifyOverhead, or 23 when BlueZ gave none.
 func (sc *serverConn) MTU() int {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.mtu == 0 {
 		return ble.MinMTU
 	}
-	return sc.mtu
+	return max(ble.MinMTU, sc.mtu-multiNotifyOverhead)
 }
 
 // Disconnected implements ble.ServerConn.

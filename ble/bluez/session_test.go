@@ -47,8 +47,9 @@ func TestFakeBlueZSession(t *testing.T) {
 		t.Fatalf("Serve: %v", s.err)
 	}
 	reader := s.c
-	if reader.MTU() != fakeMTU || wallet.MTU() != fakeMTU {
-		t.Errorf("MTU reader %d wallet %d, want %d", reader.MTU(), wallet.MTU(), fakeMTU)
+	// The GATT server chunks for MTU−2 (multiNotifyOverhead).
+	if reader.MTU() != fakeMTU-multiNotifyOverhead || wallet.MTU() != fakeMTU {
+		t.Errorf("MTU reader %d wallet %d, want %d and %d", reader.MTU(), wallet.MTU(), fakeMTU-multiNotifyOverhead, fakeMTU)
 	}
 	req := bytes.Repeat([]byte("request."), 30<<10/8)
 	resp := bytes.Repeat([]byte("response"), 30<<10/8)

@@ -65,7 +65,16 @@ func reportTap(stdout, stderr io.Writer, name string, out *terminal.Outcome, err
 	case asJSON:
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		var v any = rep
+		if out != nil {
+			// The report of `verify`, plus the tap's phases in
+			// milliseconds.
+			v = struct {
+				verify.Report
+				Timing terminal.Timing `json:"timing"`
+			}{rep, out.Timing}
+		}
+		if err := enc.Encode(v); err != nil {
 			fmt.Fprintf(stderr, "idreader %s: %v\n", name, err)
 			return exitUsage
 		}

@@ -31,6 +31,7 @@ var commands = map[string]struct {
 	"sim":      {runSim, "run the simulated wallet as a card behind vpcd (pcscd's virtual reader)"},
 	"read":     {runRead, "read one tap on a PC/SC reader, verify it and print the report"},
 	"readers":  {runReaders, "list PC/SC readers and probe a PN532 on I2C, SPI or UART"},
+	"replay":   {runReplay, "verify a recorded tap (read --record) offline and replay its APDUs"},
 	"trust":    {runTrust, "list the trust anchors and sources of a daemon configuration (no network)"},
 	"selftest": {runSelftest, "run one exchange in-process with the simulated wallet (NFC or BLE, NFC or QR engagement)"},
 	"version":  {runVersion, "print the version, source commit and Go version of this build"},

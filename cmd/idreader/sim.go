@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idreader/idreader/ble/bluez"
 	"github.com/idreader/idreader/holder/credential"
 	"github.com/idreader/idreader/holder/pki"
 	"github.com/idreader/idreader/holder/vpcd"
@@ -25,6 +26,8 @@ const simUsage = `usage: idreader sim (--pki DIR [--doctype mdl|mnc] | --credent
        [--handover static|negotiated|apple] [--auth signature|mac] [--curve p256|p384|p521|x25519]
        [--ble] [--reader-trust PATH] [--fault NAME] [--hostile MODE] [--stall D] [--taps N]
        [--tap-timeout D] [--linger D] [--gap D]
+       [--ble-adapter ADAPTER [--ble-mode central-client|peripheral-server]
+        [--engagement nfc|qr --qr-out FILE]]
 
 Runs the simulated wallet as a card behind vsmartcard's vpcd (pcscd's virtual
 reader): it enters the field, answers the reader's NFC engagement and NFC data
@@ -55,6 +58,13 @@ back for the next tap.
   --linger D         after the response, wait D for the reader's termination (default 2s)
   --gap D            time out of the field between taps (default 1s; pcscd polls
                      for card presence every 400 ms)
+  --ble-adapter NAME serve BLE data retrieval through BlueZ on this adapter (e.g. hci1)
+                     and offer it in the Handover Select
+  --ble-mode MODE    central-client (default; the wallet is GATT client, as Apple
+                     Wallet) or peripheral-server (the wallet advertises and serves)
+  --engagement E     nfc (default: through vpcd) or qr: no NFC; each tap writes a
+                     fresh mdoc: code to --qr-out and waits for the reader over BLE
+  --qr-out FILE      where --engagement qr writes the QR code's text (one line)
 
 Exit status: 0 done (or interrupted), 1 failure, 2 usage.
 `
@@ -66,6 +76,9 @@ type simFlags struct {
 	hostile                        string
 	readerTrust                    string
 	ble                            bool
+	bleAdapter, bleMode            string // simble.go
+	engagement, qrOut              string
+	radio                          *bluez.Adapter // --ble-adapter with NFC engagement
 	stall, tapTimeout, linger, gap time.Duration
 	taps                           int
 }
@@ -85,6 +98,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.hostile, "hostile", "", "")
 	fs.StringVar(&f.readerTrust, "reader-trust", "", "")
 	fs.BoolVar(&f.ble, "ble", false, "")
+	fs.StringVar(&f.bleAdapter, "ble-adapter", "", "")
+	fs.StringVar(&f.bleMode, "ble-mode", "central-client", "")
+	fs.StringVar(&f.engagement, "engagement", simEngagementNFC, "")
+	fs.StringVar(&f.qrOut, "qr-out", "", "")
 	fs.DurationVar(&f.stall, "stall", 30*time.Second, "")
 	fs.DurationVar(&f.tapTimeout, "tap-timeout", 30*time.Second, "")
 	fs.DurationVar(&f.linger, "linger", 2*time.Second, "")
@@ -114,6 +131,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Faults, err = parseFault(f.fault, f.stall); err != nil {
 		return usageErr("--fault: %v", err)
 	}
+	if err := checkSimBLEFlags(&f, &cfg); err != nil {
+		return usageErr("%v", err)
+	}
 	if cfg.Faults.Hostile, err = wallet.ParseHostile(f.hostile); err != nil {
 		return usageErr("--hostile: %v", err)
 	}
@@ -142,6 +162,19 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cfg.Credentials = []*credential.Credential{cred}
+	if f.bleAdapter == "" {
+		return simulate(ctx, f, cfg, stdout, stderr)
+	}
+	radio, err := openSimRadio(ctx, f.bleAdapter)
+	if err != nil {
+		fmt.Fprintf(stderr, "idreader sim: %v\n", err)
+		return exitUsage
+	}
+	defer radio.Close()
+	if f.engagement == simEngagementQR {
+		return simulateQR(ctx, f, cfg, radio, stdout, stderr)
+	}
+	f.radio = radio
 	return simulate(ctx, f, cfg, stdout, stderr)
 }
 
@@ -231,6 +264,11 @@ func simulate(ctx context.Context, f simFlags, cfg wallet.Config, stdout, stderr
 	}
 	stopClose := context.AfterFunc(ctx, func() { w.Close() })
 	defer stopClose()
+	if f.radio != nil {
+		bctx, stopBLE := context.WithCancel(ctx)
+		defer stopBLE()
+		go serveBLELoop(bctx, w, f.radio, stderr)
+	}
 
 	fmt.Fprintf(stdout, "sim: %s wallet (%s handover, %s) on vpcd %s\n", cfg.Credentials[0].DocType, cfg.Handover, cfg.Auth, f.addr)
 	for n := 1; f.taps == 0 || n <= f.taps; n++ {

@@ -58,6 +58,8 @@ type report struct {
 		DocType   string `json:"docType"`
 		ErrorCode int64  `json:"errorCode"`
 	} `json:"documentErrors"`
+	// Timing is in the reports of taps (read, selftest), not of verify.
+	Timing map[string]float64 `json:"timing"`
 }
 
 func decodeReport(t *testing.T, s string) report {

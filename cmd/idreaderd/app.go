@@ -54,6 +54,11 @@ type app struct {
 	// swaps with configuration reloads.
 	trust   *fetch.Manager
 	trustMu sync.Mutex
+
+	// readerRadios are the BlueZ radios by reader name, qrReaders the
+	// readers of driver qr (radiowatch.go).
+	readerRadios map[string]*radio
+	qrReaders    map[string]bool
 }
 
 func loadConfig(o options) (*config.Config, error) {
@@ -83,6 +88,7 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 	}
 	a := &app{opts: o, stdout: stdout, cfg: cfg, sims: map[string]*simreader.Reader{},
 		radios: map[string]*radio{}, simRadios: map[string]*simRadio{},
+		readerRadios: map[string]*radio{}, qrReaders: map[string]bool{},
 		log: zerolog.New(stderr).Level(level).With().Timestamp().Logger()}
 	if err := a.build(); err != nil {
 		a.close()
@@ -237,6 +243,7 @@ func (a *app) readerSpecs() ([]daemon.ReaderSpec, error) {
 					rad = newRadio(r.BLE.Adapter)
 					a.radios[r.BLE.Adapter] = rad
 				}
+				a.readerRadios[r.Name] = rad
 				spec.BLE = func(ctx context.Context) (terminal.BLEConfig, error) { return rad.get(ctx, ct) }
 			}
 		}
@@ -246,6 +253,7 @@ func (a *app) readerSpecs() ([]daemon.ReaderSpec, error) {
 			a.sims[r.Name] = sim
 			spec.Open = func(context.Context) (reader.Reader, error) { return sim, nil }
 		case config.DriverQR:
+			a.qrReaders[r.Name] = true
 			dev := r.Device
 			spec.OpenQR = func(context.Context) (*terminal.QRScanner, error) { return terminal.OpenQRScanner(dev) }
 		case config.DriverPN532:
@@ -396,7 +404,7 @@ func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) er
 	m.Start()
 	defer m.Stop()
 	h := api.New(api.Options{
-		Service: a.d,
+		Service: radioService{Service: a.d, radios: a.readerRadios, qr: a.qrReaders},
 		Token:   token,
 		Metrics: m,
 		Trust:   a.trust.Status,
@@ -423,6 +431,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
+	for _, r := range a.radios {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.watch(runCtx, a.log)
+		}()
+	}
 	errs := make(chan error, 3)
 	wg.Add(1)
 	go func() {

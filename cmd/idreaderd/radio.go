@@ -42,6 +42,7 @@ func newRadio(adapter string) *radio {
 func (r *radio) get(ctx context.Context, connect time.Duration) (terminal.BLEConfig, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.dropLost()
 	if r.a == nil && (r.tried.IsZero() || r.now().Sub(r.tried) >= radioRetry) {
 		r.tried = r.now()
 		r.a, r.err = r.open(ctx, r.adapter)

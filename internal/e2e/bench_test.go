@@ -32,9 +32,9 @@ func (c *countingTransceiver) Transmit(ctx context.Context, apdu []byte) ([]byte
 
 // BenchmarkTapThroughRig measures tap-to-verdict through pcscd + vpcd: the
 // time terminal.Tap takes from the first APDU to the verified result, for
-// an mDL with a portrait (negotiated handover, device signature). The
-// card's arrival and removal (pcscd's 400 ms presence poll) are outside the
-// measured span. Reported: median and p99 per tap, APDUs and bytes per tap.
+// an mDL with a portrait (negotiated handover, device signature, reader
+// authentication). The card's arrival and removal (pcscd's 400 ms presence
+// poll) are outside the measured span. Reported: median and p99 per tap, APDUs and bytes per tap.
 //
 //	.ci/with-rig go test -run '^$' -bench TapThroughRig -benchtime 50x ./internal/e2e
 func BenchmarkTapThroughRig(b *testing.B) {

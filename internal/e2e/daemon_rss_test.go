@@ -58,6 +58,7 @@ func freeLoopbackAddr(t *testing.T) string {
 func TestDaemonIdleRSS(t *testing.T) {
 	d := startIdreaderd(t, rig.Require(t))
 	cmd, stop := d.cmd, d.stop
+	t.Logf("idreaderd start to ready (exec to READY=1 on $NOTIFY_SOCKET): %v", d.ready.Round(100*time.Microsecond))
 	time.Sleep(idleSettle)
 	pid := cmd.Process.Pid
 	rss, hwm := procStatusOf(pid, "VmRSS"), procStatusOf(pid, "VmHWM")
@@ -65,8 +66,8 @@ func TestDaemonIdleRSS(t *testing.T) {
 	if rss <= 0 {
 		t.Fatalf("VmRSS of idreaderd (pid %d): %v", pid, rss)
 	}
-	t.Logf("idreaderd idle %v after ready, one PC/SC reader, no tap: VmRSS %.1f MB (%.0f kB), VmHWM %.1f MB, %.0f threads",
-		idleSettle, rss/1024, rss, hwm/1024, threads)
+	t.Logf("idreaderd idle %v after ready, one PC/SC reader, no tap: VmRSS %.1f MB (%.0f kB: anonymous %.0f kB, file %.0f kB), VmHWM %.1f MB, %.0f threads",
+		idleSettle, rss/1024, rss, procStatusOf(pid, "RssAnon"), procStatusOf(pid, "RssFile"), hwm/1024, threads)
 
 	if err := stop(); err != nil {
 		t.Errorf("idreaderd after SIGTERM: %v", err)

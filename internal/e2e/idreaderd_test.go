@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +23,8 @@ type idreaderd struct {
 	stderr *bytes.Buffer // its log
 	// stop sends SIGTERM and waits for the exit; idempotent.
 	stop func() error
+	// ready is the time from exec to READY=1 on $NOTIFY_SOCKET.
+	ready time.Duration
 }
 
 // startIdreaderd builds and runs idreaderd, configured as an operator
@@ -68,12 +71,36 @@ logging:
 		t.Fatal(err)
 	}
 
+	// Start to ready: from exec to the READY=1 datagram on $NOTIFY_SOCKET
+	// (sd_notify, as under systemd Type=notify).
+	sock := filepath.Join(dir, "notify.sock")
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { notify.Close() })
 	d := &idreaderd{addr: addr, stderr: &bytes.Buffer{}}
 	d.cmd = exec.Command(bin, "--config", conf)
+	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
 	d.cmd.Stdout, d.cmd.Stderr = &bytes.Buffer{}, d.stderr
+	started := time.Now()
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ready := make(chan time.Duration, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := notify.Read(buf)
+			if err != nil {
+				return
+			}
+			if bytes.Contains(buf[:n], []byte("READY=1")) {
+				ready <- time.Since(started)
+				return
+			}
+		}
+	}()
 	exited := make(chan error, 1)
 	go func() { exited <- d.cmd.Wait() }()
 	stopped := false
@@ -108,6 +135,11 @@ logging:
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				select {
+				case d.ready = <-ready:
+				case <-time.After(5 * time.Second):
+					t.Fatal("idreaderd answers /healthz but sent no READY=1")
+				}
 				return d
 			}
 		}

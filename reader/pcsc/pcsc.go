@@ -313,6 +313,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 			{Reader: pnpReader, CurrentState: r.pnp},
 		}
 		err := r.statusChange(ctx, states, -1)
+		seen := time.Now()
 		switch {
 		case err == nil:
 			r.report(nil) // pcscd answered a watch of the reader
@@ -357,6 +358,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 		}
 		switch act {
 		case actServe:
+			t.detected = seen
 			return t, nil
 		case actReconnect:
 			r.drop()
@@ -492,6 +494,8 @@ type target struct {
 	atr   []byte
 	count int
 	mode  scard.ShareMode
+	// detected is when pcscd reported the card present, before Connect.
+	detected time.Time
 
 	mu       sync.Mutex
 	closed   bool
@@ -499,7 +503,12 @@ type target struct {
 	inflight sync.WaitGroup // an abandoned Transmit still in pcsc-lite
 }
 
-func (t *target) ATR() []byte           { return t.atr }
+func (t *target) ATR() []byte { return t.atr }
+
+// Detected implements reader.Detector: the time pcscd reported the card
+// present, before the connection powered it up.
+func (t *target) Detected() time.Time { return t.detected }
+
 func (t *target) Limits() reader.Limits { return t.r.limits }
 
 func (t *target) WaitRemoved(ctx context.Context) error {

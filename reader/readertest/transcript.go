@@ -1,10 +1,8 @@
 package readertest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,131 +11,18 @@ import (
 	"sync"
 
 	"github.com/idreader/idreader/reader"
+	"github.com/idreader/idreader/reader/apdulog"
 )
 
-// Exchange is one command of a transcript and what came back.
-type Exchange struct {
-	Command  []byte
-	Response []byte
-	// Err is the error text of a failed exchange ("" when it succeeded):
-	// removed, no-reader, service-unavailable, timeout or free text.
-	Err string
-}
+// Exchange is one command of a transcript and what came back (see
+// apdulog.Exchange).
+type Exchange = apdulog.Exchange
 
 // Transcript is an ordered list of exchanges.
-type Transcript []Exchange
-
-// Error names used in '!' lines for the reader sentinels.
-var errorNames = []struct {
-	name string
-	err  error
-}{
-	{"removed", reader.ErrRemoved},
-	{"no-reader", reader.ErrNoReader},
-	{"service-unavailable", reader.ErrServiceUnavailable},
-	{"timeout", reader.ErrTimeout},
-}
-
-func errorName(err error) string {
-	for _, e := range errorNames {
-		if errors.Is(err, e.err) {
-			return e.name
-		}
-	}
-	return strings.ReplaceAll(err.Error(), "\n", " ")
-}
-
-func errorFromName(name string) error {
-	for _, e := range errorNames {
-		if e.name == name {
-			return fmt.Errorf("readertest: replayed error: %w", e.err)
-		}
-	}
-	return fmt.Errorf("readertest: replayed error: %s", name)
-}
+type Transcript = apdulog.Transcript
 
 // ParseTranscript parses the text format described in the package comment.
-func ParseTranscript(data []byte) (Transcript, error) {
-	var tr Transcript
-	pending := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		kind, rest := line[0], strings.TrimSpace(line[1:])
-		switch kind {
-		case '>':
-			if pending {
-				return nil, fmt.Errorf("readertest: line %d: command without a response before it", n)
-			}
-			b, err := parseHex(rest)
-			if err != nil {
-				return nil, fmt.Errorf("readertest: line %d: %w", n, err)
-			}
-			if len(b) == 0 {
-				return nil, fmt.Errorf("readertest: line %d: empty command", n)
-			}
-			tr = append(tr, Exchange{Command: b})
-			pending = true
-		case '<', '!':
-			if !pending {
-				return nil, fmt.Errorf("readertest: line %d: %q without a command", n, kind)
-			}
-			if kind == '!' {
-				if rest == "" {
-					return nil, fmt.Errorf("readertest: line %d: empty error", n)
-				}
-				tr[len(tr)-1].Err = rest
-			} else {
-				b, err := parseHex(rest)
-				if err != nil {
-					return nil, fmt.Errorf("readertest: line %d: %w", n, err)
-				}
-				tr[len(tr)-1].Response = b
-			}
-			pending = false
-		default:
-			return nil, fmt.Errorf("readertest: line %d: unknown line kind %q", n, kind)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("readertest: reading transcript: %w", err)
-	}
-	if pending {
-		return nil, errors.New("readertest: truncated transcript: last command has no response")
-	}
-	return tr, nil
-}
-
-func parseHex(s string) ([]byte, error) {
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		return nil, fmt.Errorf("bad hex: %w", err)
-	}
-	return b, nil
-}
-
-// WriteTo writes the transcript in the text format.
-func (tr Transcript) WriteTo(w io.Writer) (int64, error) {
-	var buf bytes.Buffer
-	for _, e := range tr {
-		writeExchange(&buf, e)
-	}
-	n, err := w.Write(buf.Bytes())
-	return int64(n), err
-}
-
-func writeExchange(buf *bytes.Buffer, e Exchange) {
-	fmt.Fprintf(buf, "> %x\n", e.Command)
-	if e.Err != "" {
-		fmt.Fprintf(buf, "! %s\n", e.Err)
-	} else {
-		fmt.Fprintf(buf, "< %x\n", e.Response)
-	}
-}
+func ParseTranscript(data []byte) (Transcript, error) { return apdulog.Parse(data) }
 
 // Recorder is a reader.Target that passes everything to a real target and
 // writes each exchange to a transcript as it happens.
@@ -179,10 +64,10 @@ func (r *Recorder) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	}
 	e := Exchange{Command: apdu, Response: rsp}
 	if err != nil {
-		e.Err = errorName(err)
+		e.Err = apdulog.ErrorName(err)
 	}
 	var buf bytes.Buffer
-	writeExchange(&buf, e)
+	apdulog.AppendExchange(&buf, e)
 	r.mu.Lock()
 	r.write(buf.Bytes())
 	r.mu.Unlock()
@@ -213,7 +98,7 @@ func Playback(tr Transcript) *Player {
 	for _, e := range tr {
 		st := Step{Command: slices.Clone(e.Command), Response: slices.Clone(e.Response)}
 		if e.Err != "" {
-			st.Err = errorFromName(e.Err)
+			st.Err = apdulog.ErrorFromName(e.Err)
 		}
 		s.steps = append(s.steps, st)
 	}
