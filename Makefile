@@ -20,7 +20,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PURE_PKGS := mdoc nfc session verify policy ble cose reason reader
 PURE := $(foreach p,$(PURE_PKGS),$(if $(wildcard $(p)/*.go),./$(p)/...))
 
-.PHONY: all build test test-all test-race test-nocgo lint fuzz-short vet demo verify-demo deps bench clean conformance conformance-check
+.PHONY: all build test test-all test-race test-nocgo lint fuzz-short vet demo verify-demo deps bench clean soak conformance conformance-check
 
 all: build
 
@@ -90,6 +90,14 @@ fuzz-short:
 
 bench:
 	./.ci/with-rig $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# soak runs SOAK_TAPS taps (default 10,000) through pcscd + vpcd in the
+# daemon, with its POS event stream and kiosk display stream attached and a
+# check armed before every tenth tap, and reports RSS growth after warm-up,
+# goroutines and open fds (internal/e2e TestSoak). Not part of make test.
+SOAK_TAPS ?= 10000
+soak:
+	./.ci/with-rig $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./internal/e2e -soak.taps $(SOAK_TAPS)
 
 # demo runs the daemon on its embedded default (simulated reader and wallet).
 # It needs no PC/SC library, so it is built without cgo and runs on any

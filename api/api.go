@@ -37,8 +37,16 @@ type Options struct {
 	// stream alive through proxies and detect a client that went (15s).
 	Heartbeat time.Duration
 	// MaxStreams bounds the concurrent event streams (16); one more is
-	// answered 503.
+	// answered 503. The display's own stream has its own bound
+	// (display.Options.MaxStreams).
 	MaxStreams int
+	// DisplayKey is the kiosk page's credential when Token is set: the
+	// page, its assets and its state stream (which carry the holder's name
+	// and portrait) then need the bearer token or this key, given once in
+	// the page's URL (/?key=...) and kept by the browser in a cookie
+	// limited to this origin. Without a Token a local client needs no key.
+	// With a Token and no DisplayKey only bearer-token clients see the page.
+	DisplayKey string
 	// Trust, when set, reports the trust sources for /healthz: each with
 	// its age and whether it is stale (package trust/fetch).
 	Trust func() []fetch.SourceStatus
@@ -53,6 +61,7 @@ type Server struct {
 	token     string
 	metrics   *Metrics
 	display   http.Handler
+	dispKey   string
 	defTO     time.Duration
 	maxTO     time.Duration
 	heartbeat time.Duration
@@ -74,6 +83,7 @@ func New(opts Options) *Server {
 		token:     opts.Token,
 		metrics:   opts.Metrics,
 		display:   opts.Display,
+		dispKey:   opts.DisplayKey,
 		defTO:     cmp(opts.DefaultTimeout, defaultTimeout),
 		maxTO:     cmp(opts.MaxTimeout, defaultMaxWait),
 		heartbeat: cmp(opts.Heartbeat, 15*time.Second),
@@ -295,6 +305,14 @@ func (s *Server) serveDisplay(w http.ResponseWriter, r *http.Request) {
 		// It shows names and portraits: not to another site's page.
 		forbidden(w)
 		return
+	case s.token != "":
+		// A token protects the API: the page, which shows what a check
+		// disclosed, is protected too (any local process could read it
+		// otherwise).
+		if !s.displayKeyOK(w, r) {
+			unauthorized(w, "api: the display needs its key (http.display_key): open /?key=...")
+			return
+		}
 	}
 	s.display.ServeHTTP(w, r)
 }

@@ -335,6 +335,8 @@ func TestTokenRules(t *testing.T) {
 	f := newFake()
 	open := New(Options{Service: f, Display: display})
 	locked := New(Options{Service: f, Token: token, Display: display, Metrics: NewMetrics(f)})
+	const dispKey = "kiosk-key-0123456789"
+	keyed := New(Options{Service: f, Token: token, Display: display, DisplayKey: dispKey})
 	const remote, local, unix = "192.0.2.1:1234", "127.0.0.1:1234", "@"
 	for _, tc := range []struct {
 		name   string
@@ -363,7 +365,13 @@ func TestTokenRules(t *testing.T) {
 		{"token, events", locked, "/v1/events", remote, "", 401},
 		{"display local, no token configured", open, "/", local, "", 200},
 		{"display remote, no token configured", open, "/", remote, "", 401},
-		{"display local, token configured", locked, "/", local, "", 200},
+		// Issue 12 finding 6: with a token, a local process without the
+		// display key sees no names or portraits.
+		{"display local, token configured, no key", locked, "/", local, "", 401},
+		{"display unix, token configured, no key", locked, "/display/events", unix, "", 401},
+		{"display local, wrong key", keyed, "/?key=nope", local, "", 401},
+		{"display local, right key", keyed, "/?key=" + dispKey, local, "", 200},
+		{"display events, right key", keyed, "/display/events?key=" + dispKey, local, "", 200},
 		{"display remote without token", locked, "/", remote, "", 401},
 		{"display remote with token", locked, "/", remote, "Bearer " + token, 200},
 	} {
@@ -558,4 +566,31 @@ func TestNewNilService(t *testing.T) {
 		}
 	}()
 	New(Options{})
+}
+
+// TestDisplayKeyCookie: the kiosk opens the page once with ?key=; the
+// browser keeps the key in a cookie for the assets and the state stream.
+func TestDisplayKeyCookie(t *testing.T) {
+	const token, key = "0123456789abcdef-token", "kiosk-key-0123456789"
+	display := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "kiosk") })
+	h := New(Options{Service: newFake(), Token: token, Display: display, DisplayKey: key})
+	w := do(t, h, "GET", "/?key="+key, "")
+	if w.Code != 200 {
+		t.Fatalf("page with key: %d", w.Code)
+	}
+	c := w.Result().Cookies()
+	if len(c) != 1 || c[0].Value != key || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("cookie %+v", c)
+	}
+	if w := do(t, h, "GET", "/display/events", "", "Cookie", c[0].Name+"="+key); w.Code != 200 {
+		t.Errorf("stream with the cookie: %d", w.Code)
+	}
+	if w := do(t, h, "GET", "/display/events", "", "Cookie", c[0].Name+"=other"); w.Code != 401 {
+		t.Errorf("stream with a wrong cookie: %d", w.Code)
+	}
+	// Without a configured key, nothing opens the page but the token.
+	nokey := New(Options{Service: newFake(), Token: token, Display: display})
+	if w := do(t, nokey, "GET", "/?key=", ""); w.Code != 401 {
+		t.Errorf("empty key: %d", w.Code)
+	}
 }

@@ -151,3 +151,28 @@ func unauthorized(w http.ResponseWriter, detail string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="idreader"`)
 	writeError(w, http.StatusUnauthorized, CodeUnauthorized, detail)
 }
+
+// displayCookie keeps the display key in the kiosk's browser once the page
+// was opened with ?key=.
+const displayCookie = "idreader_display"
+
+// displayKeyOK reports whether r carries the display key, in the query
+// (then the key is set as a cookie for the assets and the state stream) or
+// in the cookie. Without a configured key nothing matches.
+func (s *Server) displayKeyOK(w http.ResponseWriter, r *http.Request) bool {
+	if s.dispKey == "" {
+		return false
+	}
+	if k := r.URL.Query().Get("key"); k != "" {
+		if !tokenMatches(k, s.dispKey) {
+			return false
+		}
+		http.SetCookie(w, &http.Cookie{
+			Name: displayCookie, Value: k, Path: "/",
+			HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		})
+		return true
+	}
+	c, err := r.Cookie(displayCookie)
+	return err == nil && tokenMatches(c.Value, s.dispKey)
+}

@@ -166,6 +166,11 @@ type Profile struct {
 	RequirePortrait bool       `yaml:"require_portrait"`
 	Display         Display    `yaml:"display"`
 	Identity        string     `yaml:"identity"`
+	// AllowIndividualNumber lets the profile request the Japanese
+	// Individual Number (individual_number, individual_number_unicode).
+	// Japan's My Number Act restricts collecting it to the procedures it
+	// lists; without this setting such a profile is refused at load.
+	AllowIndividualNumber bool `yaml:"allow_individual_number"`
 	// Revocation is hard or soft (the default): what to do when a
 	// document's revocation state is unknown (see policy.Profile).
 	Revocation string `yaml:"revocation"`
@@ -248,6 +253,12 @@ type HTTP struct {
 	TokenFile string `yaml:"token_file"`
 	// DisplayClearAfter clears the portrait and name from the display.
 	DisplayClearAfter Duration `yaml:"display_clear_after"`
+	// DisplayKey is the kiosk page's credential when a token is set: the
+	// kiosk browser opens http://127.0.0.1:8080/?key=DISPLAY_KEY once
+	// (the key is then kept in a cookie). Without it, and with a token,
+	// only bearer-token clients see the page; without a token, any local
+	// client does.
+	DisplayKey string `yaml:"display_key"`
 	// ResultRetention is how long GET /v1/results/last keeps the last
 	// check's result (which holds the disclosed personal data).
 	ResultRetention Duration `yaml:"result_retention"`
@@ -421,7 +432,8 @@ func policyProfile(name string, p Profile) *policy.Profile {
 		Name: name, RequirePresent: p.RequirePresent, RequireTrue: p.RequireTrue,
 		NotExpired: p.NotExpired, IssuerCountries: p.IssuerCountries, RequirePortrait: p.RequirePortrait,
 		Display: policy.Display{Portrait: p.Display.Portrait, Name: p.Display.Name}, ReaderIdentity: p.Identity,
-		Revocation: revocation.Mode(p.Revocation),
+		AllowIndividualNumber: p.AllowIndividualNumber,
+		Revocation:            revocation.Mode(p.Revocation),
 	}
 	for _, d := range p.Documents {
 		dr := policy.DocumentRequest{DocType: docTypeOf(d.DocType)}
@@ -611,6 +623,9 @@ func (c *Config) validate() error {
 			}
 			e.add("http.token_file", "%v", err)
 		}
+	}
+	if k := c.HTTP.DisplayKey; k != "" && len(k) < 16 {
+		e.add("http.display_key", "a display key of %d characters is too easy to guess: use at least 16", len(k))
 	}
 	if c.HTTP.Token != "" && c.HTTP.TokenFile != "" {
 		e.add("http.token", "set token or token_file, not both")

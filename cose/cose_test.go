@@ -289,3 +289,30 @@ func TestParseRefuses(t *testing.T) {
 }
 
 func cborTag(n uint64, content any) cbor.Tag { return cbor.Tag{Number: n, Content: content} }
+
+// TestParseStrictCDDL: members that a lenient decoder accepts but RFC 9052's
+// CDDL does not (issue 12 finding 4): the protected header as a text
+// string, and a tag in front of any member.
+func TestParseStrictCDDL(t *testing.T) {
+	prot := enc(t, map[int]int{1: -7})
+	sig := make([]byte, 64)
+	tagged := func(v any) cbor.RawMessage { return enc(t, cborTag(55799, v)) }
+	cases := map[string][]byte{
+		"protected as text":   enc(t, []any{string(prot), map[int]any{}, []byte("p"), sig}),
+		"tagged protected":    enc(t, []any{tagged(prot), map[int]any{}, []byte("p"), sig}),
+		"tagged unprotected":  enc(t, []any{prot, tagged(map[int]any{}), []byte("p"), sig}),
+		"tagged payload":      enc(t, []any{prot, map[int]any{}, tagged([]byte("p")), sig}),
+		"tagged signature":    enc(t, []any{prot, map[int]any{}, []byte("p"), tagged(sig)}),
+		"signature as text":   enc(t, []any{prot, map[int]any{}, []byte("p"), string(sig)}),
+		"payload as text":     enc(t, []any{prot, map[int]any{}, "p", sig}),
+		"bignum in unprotect": enc(t, []any{prot, tagged(map[int]any{4: []byte("k")}), []byte("p"), sig}),
+	}
+	for name, data := range cases {
+		if _, err := ParseSign1(data); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", name, err)
+		}
+	}
+	if _, err := ParseSign1(enc(t, []any{prot, map[int]any{}, []byte("p"), sig})); err != nil {
+		t.Errorf("well-formed message refused: %v", err)
+	}
+}

@@ -60,6 +60,15 @@ func parse(data []byte, tag uint64) (*Message, error) {
 		}
 		body = rt.Content
 	}
+	// The generic decoder would turn a text string into the protected
+	// bstr and drop a tag in front of any member: hold the message to its
+	// CDDL first.
+	if err := mdoc.Unmarshal(data, new(cbor.RawMessage)); err != nil {
+		return nil, errorf(ErrMalformed, "%v", err)
+	}
+	if err := mdoc.CheckCOSEStructure(data, tag); err != nil {
+		return nil, errorf(ErrMalformed, "%v", err)
+	}
 	var w wireMessage
 	if err := mdoc.Unmarshal(body, &w); err != nil {
 		return nil, errorf(ErrMalformed, "COSE structure: %v", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idreader/idreader/hardware"
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/policy"
 	"github.com/idreader/idreader/reader"
 	"github.com/idreader/idreader/revocation"
@@ -691,7 +692,7 @@ func (l *loop) audit(rec *tapRecord, decision string) {
 	// carries no element values; verification failures are logged by code
 	// only.
 	if rec.err != nil {
-		ev = ev.Str("error", rec.err.Error())
+		ev = ev.Str("error", printsafe.Clip(rec.err.Error(), verify.MaxDetail))
 	}
 	ev.Str("profile", a.Profile).Str("checkId", a.CheckID).Str("decision", decision).
 		Strs("reasons", a.Reasons).Str("docType", a.DocType).Str("issuerCountry", a.IssuerCountry).

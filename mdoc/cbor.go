@@ -44,6 +44,8 @@ func init() {
 		UTF8:             cbor.UTF8RejectInvalid,
 		IntDec:           cbor.IntDecConvertSignedOrFail,
 		DefaultMapType:   nil,
+		// 18013-5 map keys are case-sensitive: "DOCTYPE" is not "docType".
+		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
 	}.DecMode()
 	if err != nil {
 		panic(err)

@@ -130,6 +130,9 @@ func ParseMSO(data []byte) (*MSO, error) {
 	if err := Unmarshal(data, &w); err != nil {
 		return nil, fmt.Errorf("decoding MobileSecurityObject: %w", err)
 	}
+	if err := checkShape(data, msoShape, "MobileSecurityObject"); err != nil {
+		return nil, fmt.Errorf("decoding MobileSecurityObject: %w", err)
+	}
 	switch {
 	case w.Version == nil:
 		return nil, fmt.Errorf("%w: MSO without version", ErrMalformed)

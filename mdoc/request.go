@@ -141,7 +141,7 @@ func checkCOSESign1Shape(raw []byte) error {
 	if len(items) != 4 {
 		return fmt.Errorf("%w: COSE_Sign1 with %d items", ErrMalformed, len(items))
 	}
-	return nil
+	return CheckCOSEStructure(raw, 18)
 }
 
 // NewDocRequest encodes ir deterministically as ItemsRequestBytes and returns

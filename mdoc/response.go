@@ -130,6 +130,9 @@ func ParseDeviceResponse(data []byte) (*DeviceResponse, error) {
 	if err := Unmarshal(data, &w); err != nil {
 		return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
 	}
+	if err := checkShape(data, deviceResponseShape, "DeviceResponse"); err != nil {
+		return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
+	}
 	if w.Version == nil {
 		return nil, fmt.Errorf("%w: DeviceResponse without version", ErrMalformed)
 	}
@@ -246,6 +249,9 @@ func (b *IssuerSignedItemBytes) UnmarshalCBOR(data []byte) error {
 	if err := Unmarshal(b.Bytes.Inner, &w); err != nil {
 		return fmt.Errorf("decoding IssuerSignedItem: %w", err)
 	}
+	if err := checkShape(b.Bytes.Inner, issuerSignedItemShape, "IssuerSignedItem"); err != nil {
+		return fmt.Errorf("decoding IssuerSignedItem: %w", err)
+	}
 	switch {
 	case w.DigestID == nil:
 		return fmt.Errorf("%w: IssuerSignedItem without digestID", ErrMalformed)
@@ -301,6 +307,9 @@ func (d *DeviceSigned) DeviceNameSpaces() (map[string]map[string]cbor.RawMessage
 	}
 	var m map[string]map[string]cbor.RawMessage
 	if err := d.NameSpaces.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decoding DeviceNameSpaces: %w", err)
+	}
+	if err := checkShape(d.NameSpaces.Inner, deviceNameSpacesShape, "DeviceNameSpaces"); err != nil {
 		return nil, fmt.Errorf("decoding DeviceNameSpaces: %w", err)
 	}
 	for ns, els := range m {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/reason"
 	"github.com/idreader/idreader/verify"
@@ -95,9 +96,12 @@ func Decide(p *Profile, res *verify.Result, now time.Time) Decision {
 			d.Reasons = []string{string(verify.CodeMalformed)}
 		}
 		if len(res.Documents) > 0 {
+			// Nothing here is proven: the doc type and the certificate's
+			// country may be anything the phone sent, and they go to logs,
+			// the audit file and event streams.
 			d.Document = 0
-			d.DocType = res.Documents[0].DocType
-			d.IssuerCountry = res.Documents[0].Issuer.Country
+			d.DocType = res.Documents[0].ReportedDocType()
+			d.IssuerCountry = printsafe.Clip(res.Documents[0].Issuer.Country, 8)
 		}
 		return d
 	}
@@ -122,8 +126,8 @@ func Decide(p *Profile, res *verify.Result, now time.Time) Decision {
 	if d.Document < 0 {
 		reasons = []string{CodeDocTypeNotAllowed}
 		if len(res.Documents) > 0 {
-			d.DocType = res.Documents[0].DocType
-			d.IssuerCountry = res.Documents[0].Issuer.Country
+			d.DocType = res.Documents[0].ReportedDocType()
+			d.IssuerCountry = printsafe.Clip(res.Documents[0].Issuer.Country, 8)
 		}
 	}
 	d.Reasons = reasons

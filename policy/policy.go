@@ -62,6 +62,10 @@ type Profile struct {
 	// ReaderIdentity names the reader certificate and key to authenticate
 	// with (clause 9.1.4); empty means the reader's default.
 	ReaderIdentity string
+	// AllowIndividualNumber lets the profile request the Japanese
+	// Individual Number (see [ErrIndividualNumber]); only for a program the
+	// My Number Act permits to collect it.
+	AllowIndividualNumber bool
 	// Revocation is the rule for a document whose revocation state is
 	// unknown (no fresh CRL or status list): revocation.Hard rejects it
 	// with revocation_unknown, revocation.Soft (also the zero value)
@@ -149,6 +153,9 @@ func (p *Profile) Validate() error {
 				return fmt.Errorf("policy: profile %q: %s: element without a name space or identifier", p.Name, d.DocType)
 			}
 		}
+	}
+	if err := p.checkIndividualNumber(); err != nil {
+		return err
 	}
 	requested := func(id string) bool {
 		for _, d := range p.Documents {

@@ -99,6 +99,9 @@ type run struct {
 	noBLE    bool // the terminal has no BLE radio
 	// during runs while the exchange is in progress, with the link.
 	during func(*memlink.Link)
+	// wrap, when set, stands between the terminal and the wallet's NFC
+	// side (e.g. a readertest.Cut that takes the phone away).
+	wrap func(nfc.Transceiver) nfc.Transceiver
 }
 
 type result struct {
@@ -140,7 +143,11 @@ func (r run) do(t testing.TB) result {
 		}
 		res.out, res.err = terminal.TapQR(ctx, text, tcfg)
 	} else {
-		res.out, res.err = terminal.Tap(ctx, w.Transceiver(), tcfg)
+		var tr nfc.Transceiver = w.Transceiver()
+		if r.wrap != nil {
+			tr = r.wrap(tr)
+		}
+		res.out, res.err = terminal.Tap(ctx, tr, tcfg)
 	}
 	if res.out == nil || res.out.Transport == terminal.TransportNFC || res.out.Transport == "" {
 		wcancel() // the wallet's BLE side was never used

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/nfc"
 	"github.com/idreader/idreader/reader"
@@ -74,12 +75,13 @@ func ErrorReport(err error) verify.Report {
 
 // ErrorDetail is the text of a tap's error for a report: the one-line cause
 // of a reader.UnavailableError alone (what an operator acts on, said once),
-// otherwise the whole error.
+// otherwise the whole error, escaped and cut (printsafe): its text may hold
+// bytes from the phone.
 func ErrorDetail(err error) string {
 	if ue := reader.Unavailable(err); ue != nil {
-		return ue.Reason
+		return printsafe.Clip(ue.Reason, verify.MaxDetail)
 	}
-	return err.Error()
+	return printsafe.Clip(err.Error(), verify.MaxDetail)
 }
 
 // NFCLimits converts a reader's whole-APDU limits into the data-field limits

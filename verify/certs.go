@@ -17,12 +17,15 @@ var (
 
 // findIACA returns the IACA of the store that signed ds. Annex B NOTE 1: the
 // chain is exactly DS → IACA, so no intermediate is searched for (which
-// x509.Verify would do); the one signature check is ds.CheckSignatureFrom,
-// which also refuses a parent that is not a CA or lacks keyCertSign, and
-// whose success the store remembers (chainCache). When more than one anchor
-// signed it (the same key listed by two sources), one whose AnchorInfo
-// allows docType is preferred; whether the one returned may issue docType
-// is the separate check anchor_doctype.
+// x509.Verify would do). Only the signature is checked here, with
+// CheckSignature rather than ds.CheckSignatureFrom: the latter also refuses a
+// parent that is not a CA or lacks keyCertSign, which would report a
+// profile violation of a trusted IACA as an untrusted issuer. Those rules are
+// checked, and named, by checkIACAProfile. A verified signature is
+// remembered by the store (chainCache). When more than one anchor signed it
+// (the same key listed by two sources), one whose AnchorInfo allows docType
+// is preferred; whether the one returned may issue docType is the separate
+// check anchor_doctype.
 func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Certificate, error) {
 	cands := store.candidates(ds)
 	if len(cands) == 0 {
@@ -32,7 +35,7 @@ func findIACA(store *TrustStore, ds *x509.Certificate, docType string) (*x509.Ce
 	var signer *x509.Certificate
 	for _, ca := range cands {
 		if !store.cache.verified(ds, ca) {
-			if err := ds.CheckSignatureFrom(ca); err != nil {
+			if err := ca.CheckSignature(ds.SignatureAlgorithm, ds.RawTBSCertificate, ds.Signature); err != nil {
 				last = err
 				continue
 			}
@@ -81,16 +84,23 @@ func checkDSProfile(ds *x509.Certificate) error {
 }
 
 // checkIACAProfile applies the IACA root certificate profile of Annex B as far
-// as trust depends on it: basicConstraints CA with keyCertSign.
+// as trust depends on it: basicConstraints present with cA TRUE, keyUsage
+// present with keyCertSign. Each violated rule is named in the error.
 func checkIACAProfile(iaca *x509.Certificate) error {
 	var errs []error
-	// Annex B, IACA: basicConstraints cA = TRUE.
-	if !iaca.BasicConstraintsValid || !iaca.IsCA {
-		errs = append(errs, fmt.Errorf("IACA certificate is not a CA"))
+	// Annex B, IACA: basicConstraints, critical, cA = TRUE.
+	switch {
+	case !iaca.BasicConstraintsValid:
+		errs = append(errs, fmt.Errorf("IACA certificate has no basicConstraints (Annex B: cA TRUE required)"))
+	case !iaca.IsCA:
+		errs = append(errs, fmt.Errorf("IACA certificate basicConstraints cA is FALSE (Annex B: cA TRUE required)"))
 	}
 	// Annex B, IACA: keyUsage keyCertSign (and cRLSign).
-	if iaca.KeyUsage&x509.KeyUsageCertSign == 0 {
-		errs = append(errs, fmt.Errorf("IACA certificate key usage lacks keyCertSign"))
+	switch {
+	case iaca.KeyUsage == 0:
+		errs = append(errs, fmt.Errorf("IACA certificate has no keyUsage (Annex B: keyCertSign required)"))
+	case iaca.KeyUsage&x509.KeyUsageCertSign == 0:
+		errs = append(errs, fmt.Errorf("IACA certificate keyUsage lacks keyCertSign (Annex B: keyCertSign required)"))
 	}
 	if len(iaca.UnhandledCriticalExtensions) > 0 {
 		errs = append(errs, fmt.Errorf("IACA certificate has unhandled critical extension %v", iaca.UnhandledCriticalExtensions[0]))

@@ -18,6 +18,7 @@ import (
 //	{"verdict": "accept"|"reject",
 //	 "documents": [{"docType", "issuer": {"subject", "country"}, "deviceAuth": "signature"|"mac",
 //	                "elements": {namespace: {name: value}},
+//	                "deviceSigned": {namespace: {name: value}},
 //	                "checks": [{"check", "ok", "detail"}],
 //	                "notReturned": [{"namespace", "element", "errorCode"}],
 //	                "unrequested": n}],
@@ -28,6 +29,12 @@ import (
 // errors), unrequested (how many elements it disclosed that the request did
 // not ask for; their values are never reported) and documentErrors (doc
 // types the wallet did not return) are left out when empty.
+//
+// elements holds issuer-signed elements only; device-signed elements
+// (ISO/IEC 18013-5 clause 8.3.2.1.2.2 DeviceNameSpaces, proven by the device
+// key, not by the issuer) go to deviceSigned in the same shape, so a value the
+// holder's device signed can never stand in for the issuer's. A doc type that
+// was not proven (issuer signature and MSO docType) is escaped and cut.
 //
 // Element values: text, numbers and booleans as themselves, full-date as
 // "YYYY-MM-DD", tdate as RFC 3339, byte strings as standard padded base64,
@@ -67,7 +74,10 @@ type DocumentReport struct {
 	Issuer     IssuerReport              `json:"issuer"`
 	DeviceAuth string                    `json:"deviceAuth"`
 	Elements   map[string]map[string]any `json:"elements"`
-	Checks     []CheckReport             `json:"checks"`
+	// DeviceSigned holds the device-signed elements, in the shape of
+	// Elements; it is always present, empty when there are none.
+	DeviceSigned map[string]map[string]any `json:"deviceSigned"`
+	Checks       []CheckReport             `json:"checks"`
 	// NotReturned and Unrequested: see [Report].
 	NotReturned []NotReturnedReport `json:"notReturned,omitempty"`
 	Unrequested int                 `json:"unrequested,omitempty"`
@@ -101,21 +111,26 @@ func (r *Result) Report() Report {
 	for i := range r.Documents {
 		d := &r.Documents[i]
 		dr := DocumentReport{
-			DocType:     d.DocType,
-			Issuer:      IssuerReport{Subject: d.Issuer.Subject, Country: d.Issuer.Country},
-			DeviceAuth:  d.DeviceAuth,
-			Elements:    map[string]map[string]any{},
-			Checks:      make([]CheckReport, len(d.Checks)),
-			Unrequested: d.Unrequested,
+			DocType:      d.ReportedDocType(),
+			Issuer:       IssuerReport{Subject: d.Issuer.Subject, Country: d.Issuer.Country},
+			DeviceAuth:   d.DeviceAuth,
+			Elements:     map[string]map[string]any{},
+			DeviceSigned: map[string]map[string]any{},
+			Checks:       make([]CheckReport, len(d.Checks)),
+			Unrequested:  d.Unrequested,
 		}
 		for _, n := range d.NotReturned {
 			dr.NotReturned = append(dr.NotReturned, NotReturnedReport{Namespace: n.Namespace, Element: n.Identifier, ErrorCode: n.ErrorCode})
 		}
 		for _, e := range d.Elements {
-			ns := dr.Elements[e.Namespace]
+			into := dr.Elements
+			if e.DeviceSigned {
+				into = dr.DeviceSigned
+			}
+			ns := into[e.Namespace]
 			if ns == nil {
 				ns = map[string]any{}
-				dr.Elements[e.Namespace] = ns
+				into[e.Namespace] = ns
 			}
 			ns[e.Identifier] = JSONValue(e.Value)
 		}
@@ -134,6 +149,21 @@ func (r *Result) Report() Report {
 		rep.Errors = append(rep.Errors, ErrorReport{Code: CodeMalformed, Detail: "nothing was proven"})
 	}
 	return rep
+}
+
+// DocTypeProven reports whether the document's docType is the one the issuer
+// signed: the issuer signature verified and the MSO docType equals it.
+func (d *DocumentResult) DocTypeProven() bool {
+	return d.passed(CheckIssuerSignature) && d.passed(CheckDocType)
+}
+
+// ReportedDocType is the doc type to show, log or report: as received when
+// proven, otherwise escaped and cut ([SafeDocType]).
+func (d *DocumentResult) ReportedDocType() string {
+	if d.DocTypeProven() {
+		return d.DocType
+	}
+	return SafeDocType(d.DocType)
 }
 
 // MarshalJSON encodes the result as its [Report].

@@ -212,7 +212,7 @@ func (r *Result) fail(err error, format string, args ...any) {
 		code = CodeMalformed
 		err = fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	r.Failures = append(r.Failures, Failure{Code: code, Detail: fmt.Sprintf(format, args...), Err: err})
+	r.Failures = append(r.Failures, Failure{Code: code, Detail: clipDetail(fmt.Sprintf(format, args...)), Err: bound(err, maxErrorText)})
 }
 
 // Verify parses and verifies a DeviceResponse (ISO/IEC 18013-5 clause 9.3.1).
@@ -256,12 +256,13 @@ func (res *Result) verifyResponse(r *mdoc.DeviceResponse, opts *Options) {
 		d := verifyDocument(&r.Documents[i], opts, tr, trErr)
 		for _, c := range d.Checks {
 			if c.Err != nil {
-				res.Failures = append(res.Failures, Failure{Code: CodeOf(c.Err), Detail: d.DocType + ": " + c.Detail, Err: c.Err})
+				res.Failures = append(res.Failures, Failure{Code: CodeOf(c.Err), Detail: clipDetail(SafeDocType(d.DocType) + ": " + c.Detail), Err: c.Err})
 			}
 		}
 		res.Documents = append(res.Documents, d)
 	}
 	res.answered(r, opts.Request)
+	res.boundFailures()
 }
 
 func statusText(s uint64) string {
@@ -332,14 +333,15 @@ type docVerifier struct {
 }
 
 func (v *docVerifier) pass(name, detail string) {
-	v.out.Checks = append(v.out.Checks, Check{Name: name, OK: true, Detail: detail})
+	v.out.Checks = append(v.out.Checks, Check{Name: name, OK: true, Detail: clipDetail(detail)})
 }
 
 func (v *docVerifier) fail(name string, err error) {
 	if CodeOf(err) == "" {
 		err = fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: name + ": " + err.Error(), Err: err})
+	err = bound(err, maxErrorText)
+	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: clipDetail(name + ": " + err.Error()), Err: err})
 }
 
 func (v *docVerifier) skip(name, why string) {
@@ -460,7 +462,7 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 		}
 	}
 	if len(errs) > 0 {
-		return countryVal, fmt.Errorf("%w: %w", ErrValueDigest, errors.Join(errs...))
+		return countryVal, fmt.Errorf("%w: %w", ErrValueDigest, joinBounded(errs))
 	}
 	return countryVal, nil
 }
@@ -493,7 +495,7 @@ func checkKeyAuthorizations(mso *mdoc.MSO, devNS map[string]map[string]cbor.RawM
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrDeviceAuth, errors.Join(errs...))
+		return fmt.Errorf("%w: %w", ErrDeviceAuth, joinBounded(errs))
 	}
 	return nil
 }

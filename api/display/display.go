@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/idreader/idreader/daemon"
@@ -36,7 +37,15 @@ type Options struct {
 	Reader string
 	// Heartbeat is the interval of keep-alive comments on the stream (15s).
 	Heartbeat time.Duration
+	// MaxStreams bounds the concurrent state streams (DefaultMaxStreams);
+	// one more is answered 503, as /v1/events is. Each stream holds a
+	// subscription to the daemon's events.
+	MaxStreams int
 }
+
+// DefaultMaxStreams is the default of Options.MaxStreams: a kiosk or two,
+// with room for reloads.
+const DefaultMaxStreams = 8
 
 // State is one message of /display/events: what the page shows.
 type State struct {
@@ -61,6 +70,8 @@ type Handler struct {
 	clearAfter time.Duration
 	reader     string
 	heartbeat  time.Duration
+	maxStreams int64
+	streams    atomic.Int64
 	assets     http.Handler
 	// noServerClear leaves clearing to the page's own timer (tests).
 	noServerClear bool
@@ -81,6 +92,7 @@ func New(opts Options) *Handler {
 		clearAfter: opts.ClearAfter,
 		reader:     opts.Reader,
 		heartbeat:  opts.Heartbeat,
+		maxStreams: int64(opts.MaxStreams),
 		assets:     http.FileServerFS(sub),
 	}
 	if h.clearAfter <= 0 {
@@ -88,6 +100,9 @@ func New(opts Options) *Handler {
 	}
 	if h.heartbeat <= 0 {
 		h.heartbeat = 15 * time.Second
+	}
+	if h.maxStreams <= 0 {
+		h.maxStreams = DefaultMaxStreams
 	}
 	return h
 }
@@ -188,6 +203,12 @@ func dataURL(img []byte) string {
 // tap or the reader going down does), then the server sends the idle
 // state, which clears the personal data.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	if n := h.streams.Add(1); n > h.maxStreams {
+		h.streams.Add(-1)
+		http.Error(w, "display: too many state streams", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")

@@ -24,7 +24,7 @@ import (
 
 const simUsage = `usage: idreader sim (--pki DIR [--doctype mdl|mnc] | --credential DIR) [--vpcd HOST:PORT]
        [--handover static|negotiated|apple] [--auth signature|mac] [--curve p256|p384|p521|x25519]
-       [--ble] [--reader-trust PATH] [--fault NAME] [--stall D] [--taps N]
+       [--ble] [--reader-trust PATH] [--fault NAME] [--hostile MODE] [--stall D] [--taps N]
        [--tap-timeout D] [--linger D] [--gap D]
        [--ble-adapter ADAPTER [--ble-mode central-client|peripheral-server]
         [--engagement nfc|qr --qr-out FILE]]
@@ -49,6 +49,9 @@ back for the next tap.
   --fault NAME       tamper, other-transcript, wrong-key, stall, vanish, garbage,
                      undecryptable, withhold (answer with documentErrors only) or
                      overdisclose (return every element held, requested or not)
+  --hostile MODE     attack the reader inside a valid session: oversized-length,
+                     wrong-counter, replay, status-10, status-11, status-20,
+                     deep-cbor, huge-doctype (2 MB) or many-elements (10,000)
   --stall D          how long the stall fault waits (default 30s)
   --taps N           serve N taps, then exit (default 0: until SIGINT/SIGTERM)
   --tap-timeout D    leave the field when a tap is not over after D (default 30s)
@@ -70,6 +73,7 @@ Exit status: 0 done (or interrupted), 1 failure, 2 usage.
 type simFlags struct {
 	addr, pkiDir, credDir, docType string
 	handover, auth, curve, fault   string
+	hostile                        string
 	readerTrust                    string
 	ble                            bool
 	bleAdapter, bleMode            string // simble.go
@@ -91,6 +95,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.auth, "auth", string(wallet.AuthSignature), "")
 	fs.StringVar(&f.curve, "curve", "p256", "")
 	fs.StringVar(&f.fault, "fault", "", "")
+	fs.StringVar(&f.hostile, "hostile", "", "")
 	fs.StringVar(&f.readerTrust, "reader-trust", "", "")
 	fs.BoolVar(&f.ble, "ble", false, "")
 	fs.StringVar(&f.bleAdapter, "ble-adapter", "", "")
@@ -128,6 +133,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := checkSimBLEFlags(&f, &cfg); err != nil {
 		return usageErr("%v", err)
+	}
+	if cfg.Faults.Hostile, err = wallet.ParseHostile(f.hostile); err != nil {
+		return usageErr("--hostile: %v", err)
 	}
 	if f.readerTrust != "" {
 		store, err := verify.LoadTrustStore(f.readerTrust)

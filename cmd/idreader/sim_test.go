@@ -171,6 +171,7 @@ func TestSimUsage(t *testing.T) {
 		{"sim", "--pki", dir, "--auth", "pin"},
 		{"sim", "--pki", dir, "--curve", "p224"},
 		{"sim", "--pki", dir, "--fault", "explode"},
+		{"sim", "--pki", dir, "--hostile", "polite"},
 		{"sim", "--pki", dir, "--doctype", "passport"},
 		{"sim", "--pki", dir, "--taps", "-1"},
 		{"sim", "--pki", filepath.Join(dir, "missing")},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idreader/idreader/internal/printsafe"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/verify"
@@ -217,30 +218,21 @@ func addVICALs(store *verify.TrustStore, files, anchorPaths []string, now time.T
 }
 
 // printSummary writes the human-readable form: verdict, documents with
-// issuer and elements (byte strings as their length), failed checks, errors.
+// issuer and elements (byte strings as their length; device-signed elements
+// under their own heading), failed checks, errors. Everything that came from
+// the phone is escaped (printsafe): a doc type holding ESC[2J cannot repaint
+// the terminal, and an unproven one is cut.
 func printSummary(w io.Writer, res *verify.Result, rep *verify.Report) {
 	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
-	for _, d := range res.Documents {
-		fmt.Fprintf(w, "document: %s\n", d.DocType)
-		fmt.Fprintf(w, "  issuer: %s (country %s)\n", d.Issuer.Subject, d.Issuer.Country)
+	for i := range res.Documents {
+		d := &res.Documents[i]
+		fmt.Fprintf(w, "document: %s\n", printsafe.Escape(d.ReportedDocType()))
+		fmt.Fprintf(w, "  issuer: %s (country %s)\n", printsafe.Clip(d.Issuer.Subject, 0), printsafe.Clip(d.Issuer.Country, 0))
 		fmt.Fprintf(w, "  device auth: %s\n", d.DeviceAuth)
-		byNS := map[string][]verify.Element{}
-		for _, e := range d.Elements {
-			byNS[e.Namespace] = append(byNS[e.Namespace], e)
-		}
-		nss := make([]string, 0, len(byNS))
-		for ns := range byNS {
-			nss = append(nss, ns)
-		}
-		sort.Strings(nss)
-		for _, ns := range nss {
-			fmt.Fprintf(w, "  %s:\n", ns)
-			for _, e := range byNS[ns] {
-				fmt.Fprintf(w, "    %s: %s\n", e.Identifier, summaryValue(e.Value))
-			}
-		}
+		printElements(w, d.Elements, false, "")
+		printElements(w, d.Elements, true, "device-signed ")
 		for _, n := range d.NotReturned {
-			fmt.Fprintf(w, "  not returned: %s/%s (error code %d)\n", n.Namespace, n.Identifier, n.ErrorCode)
+			fmt.Fprintf(w, "  not returned: %s/%s (error code %d)\n", printsafe.Clip(n.Namespace, 0), printsafe.Clip(n.Identifier, 0), n.ErrorCode)
 		}
 		if d.Unrequested > 0 {
 			fmt.Fprintf(w, "  unrequested: %d elements ignored\n", d.Unrequested)
@@ -253,11 +245,33 @@ func printSummary(w io.Writer, res *verify.Result, rep *verify.Report) {
 			if code == "" {
 				code = "-"
 			}
-			fmt.Fprintf(w, "  failed check %s [%s]: %s\n", c.Name, code, c.Detail)
+			fmt.Fprintf(w, "  failed check %s [%s]: %s\n", c.Name, code, printsafe.Escape(c.Detail))
 		}
 	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(w, "error [%s]: %s\n", e.Code, e.Detail)
+		fmt.Fprintf(w, "error [%s]: %s\n", e.Code, printsafe.Escape(e.Detail))
+	}
+}
+
+// printElements writes the issuer-signed (deviceSigned false) or the
+// device-signed elements by namespace, each namespace line prefixed by label.
+func printElements(w io.Writer, els []verify.Element, deviceSigned bool, label string) {
+	byNS := map[string][]verify.Element{}
+	for _, e := range els {
+		if e.DeviceSigned == deviceSigned {
+			byNS[e.Namespace] = append(byNS[e.Namespace], e)
+		}
+	}
+	nss := make([]string, 0, len(byNS))
+	for ns := range byNS {
+		nss = append(nss, ns)
+	}
+	sort.Strings(nss)
+	for _, ns := range nss {
+		fmt.Fprintf(w, "  %s%s:\n", label, printsafe.Clip(ns, 0))
+		for _, e := range byNS[ns] {
+			fmt.Fprintf(w, "    %s: %s\n", printsafe.Clip(e.Identifier, 0), summaryValue(e.Value))
+		}
 	}
 }
 
@@ -267,9 +281,10 @@ func summaryValue(v any) string {
 	}
 	j, err := json.Marshal(shortBytes(verify.JSONValue(v)))
 	if err != nil {
-		return fmt.Sprint(v)
+		return printsafe.Clip(fmt.Sprint(v), 0)
 	}
-	return string(j)
+	// JSON escapes C0 controls but not C1 controls or bidi overrides.
+	return printsafe.Escape(string(j))
 }
 
 // shortBytes replaces byte strings nested in a JSON-ready value by their size.

@@ -36,9 +36,10 @@ type report struct {
 		Issuer  struct {
 			Subject, Country string
 		} `json:"issuer"`
-		DeviceAuth string                                `json:"deviceAuth"`
-		Elements   map[string]map[string]json.RawMessage `json:"elements"`
-		Checks     []struct {
+		DeviceAuth   string                                `json:"deviceAuth"`
+		Elements     map[string]map[string]json.RawMessage `json:"elements"`
+		DeviceSigned map[string]map[string]json.RawMessage `json:"deviceSigned"`
+		Checks       []struct {
 			Check  string `json:"check"`
 			OK     bool   `json:"ok"`
 			Detail string `json:"detail"`
@@ -199,5 +200,33 @@ func TestVerifyCommandUsage(t *testing.T) {
 		if code, _, _ := runCmd(t, args...); code != 2 {
 			t.Errorf("%s: exit %d, want 2", name, code)
 		}
+	}
+}
+
+// TestVerifyCommandEscapesPhoneText: a docType holding ESC[2J and a green
+// "accept" is printed escaped, never as a control sequence, in the text
+// output (and in the JSON it stays a proper string).
+func TestVerifyCommandEscapesPhoneText(t *testing.T) {
+	dir := t.TempDir()
+	h, _ := os.ReadFile(annexd + "device_response.hex")
+	evil := "\x1b[2J\x1b[32mOK accept!!!" // 21 bytes, as long as the mDL doc type
+	if len(evil) != len("org.iso.18013.5.1.mDL") {
+		t.Fatal("payload length")
+	}
+	bad := strings.Replace(strings.TrimSpace(string(h)), hex.EncodeToString([]byte("org.iso.18013.5.1.mDL")), hex.EncodeToString([]byte(evil)), 1)
+	p := filepath.Join(dir, "evil.hex")
+	os.WriteFile(p, []byte(bad), 0o600)
+	code, out, errs := runCmd(t, annexDArgs(p)...)
+	if code != 1 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if strings.ContainsAny(out+errs, "\x1b\u009b") {
+		t.Errorf("control characters printed:\n%q", out)
+	}
+	if !strings.Contains(out, `document: \x1b[2J\x1b[32mOK accept!!!`) {
+		t.Errorf("doc type not shown escaped:\n%s", out)
+	}
+	if !strings.HasPrefix(out, "verdict: reject\n") {
+		t.Errorf("verdict line:\n%s", out)
 	}
 }

@@ -409,6 +409,9 @@ func (a *app) serveHTTP(ctx context.Context, ls []net.Listener, token string) er
 		Metrics: m,
 		Trust:   a.trust.Status,
 		Display: display.New(display.Options{Service: a.d, ClearAfter: a.cfg.HTTP.DisplayClearAfter.D()}),
+		// With a token the kiosk page needs its own key (it shows names
+		// and portraits).
+		DisplayKey: a.cfg.HTTP.DisplayKey,
 	})
 	return api.Serve(ctx, h, 2*time.Second, ls...)
 }

@@ -67,6 +67,10 @@ type IssueOptions struct {
 	// Decoys adds this many random digests per namespace to the MSO,
 	// under digest IDs no item uses.
 	Decoys int
+	// KeyAuthorizations, when set, is written into the MSO deviceKeyInfo
+	// (18013-5 9.1.2.4): the namespaces and elements the device key may
+	// sign as device-signed elements.
+	KeyAuthorizations *mdoc.KeyAuthorizations
 	// Status, when set, is the MSO "status" member of ISO/IEC 18013-5
 	// second edition (clause 9.1.2.6), encoded CBOR: a status_list or
 	// identifier_list reference.
@@ -93,7 +97,8 @@ type mobileSecurityObject struct {
 }
 
 type deviceKeyInfo struct {
-	DeviceKey cbor.RawMessage `cbor:"deviceKey"`
+	DeviceKey         cbor.RawMessage         `cbor:"deviceKey"`
+	KeyAuthorizations *mdoc.KeyAuthorizations `cbor:"keyAuthorizations,omitempty"`
 }
 
 type validityInfo struct {
@@ -236,7 +241,7 @@ func Issue(opts IssueOptions) (*Credential, error) {
 		Version:         "1.0",
 		DigestAlgorithm: algName,
 		ValueDigests:    digests,
-		DeviceKeyInfo:   deviceKeyInfo{DeviceKey: deviceKey},
+		DeviceKeyInfo:   deviceKeyInfo{DeviceKey: deviceKey, KeyAuthorizations: opts.KeyAuthorizations},
 		DocType:         opts.DocType,
 		ValidityInfo:    vi,
 		Status:          opts.Status,

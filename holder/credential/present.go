@@ -65,6 +65,11 @@ type PresentOptions struct {
 	MAC bool
 	// ReaderKey is EReaderKey, the reader's ephemeral public key, for MAC.
 	ReaderKey *ecdh.PublicKey
+	// DeviceSigned are device-signed elements (DeviceNameSpaces, 18013-5
+	// 8.3.2.1.2.2): namespace → identifier → value, signed or MACed by the
+	// device key together with the rest of DeviceAuthentication. Nil sends
+	// the empty map.
+	DeviceSigned map[string]map[string]any
 	// Faults breaks the presentation on purpose.
 	Faults Faults
 }
@@ -147,14 +152,22 @@ func (c *Credential) Present(opts PresentOptions) ([]byte, error) {
 		issuerAuth[len(issuerAuth)-1] ^= 0x01
 	}
 
-	deviceAuth, err := c.deviceAuth(r, opts, docType)
+	deviceNameSpaces := emptyDeviceNameSpacesBytes
+	if opts.DeviceSigned != nil {
+		t, err := mdoc.WrapCBOR(opts.DeviceSigned)
+		if err != nil {
+			return nil, fmt.Errorf("encoding DeviceNameSpaces: %w", err)
+		}
+		deviceNameSpaces = t.Raw
+	}
+	deviceAuth, err := c.deviceAuth(r, opts, docType, deviceNameSpaces)
 	if err != nil {
 		return nil, err
 	}
 	doc := documentWire{
 		DocType:      docType,
 		IssuerSigned: issuerSignedWire{NameSpaces: disclosed, IssuerAuth: issuerAuth},
-		DeviceSigned: deviceSignedWire{NameSpaces: emptyDeviceNameSpacesBytes, DeviceAuth: deviceAuth},
+		DeviceSigned: deviceSignedWire{NameSpaces: deviceNameSpaces, DeviceAuth: deviceAuth},
 		Errors:       docErrors,
 	}
 	out, err := mdoc.Marshal(doc)
@@ -166,7 +179,7 @@ func (c *Credential) Present(opts PresentOptions) ([]byte, error) {
 
 // deviceAuth builds DeviceAuth = {"deviceSignature": COSE_Sign1} or
 // {"deviceMac": COSE_Mac0} (18013-5 9.1.3.4).
-func (c *Credential) deviceAuth(r io.Reader, opts PresentOptions, docType string) (map[string]cbor.RawMessage, error) {
+func (c *Credential) deviceAuth(r io.Reader, opts PresentOptions, docType string, deviceNameSpaces []byte) (map[string]cbor.RawMessage, error) {
 	stb, transcript, err := splitTranscript(opts.SessionTranscript)
 	if err != nil {
 		return nil, err
@@ -176,7 +189,7 @@ func (c *Credential) deviceAuth(r io.Reader, opts PresentOptions, docType string
 		// Another transcript: the same handover shape, no engagement.
 		signed = cbor.RawMessage{0x83, 0xf6, 0xf6, 0xf6}
 	}
-	dab, err := DeviceAuthenticationBytes(signed, docType, emptyDeviceNameSpacesBytes)
+	dab, err := DeviceAuthenticationBytes(signed, docType, deviceNameSpaces)
 	if err != nil {
 		return nil, err
 	}

@@ -138,6 +138,9 @@ type Faults struct {
 	// DiscloseAll over-discloses: every element held is returned, requested
 	// or not (a wallet that ignores the request's element list).
 	DiscloseAll bool
+	// Hostile replaces the DeviceResponse with an attack made inside the
+	// valid session (see [Hostile]).
+	Hostile Hostile
 }
 
 // Config configures a Wallet. Only Credentials is required.

@@ -80,6 +80,8 @@ type conversation struct {
 	de   *mdoc.DeviceEngagement
 	dev  *session.Device
 	est  bool // SessionEstablishment accepted
+	// lastIn is the last SessionData received (for Faults.Hostile replay).
+	lastIn []byte
 
 	// BLE retrieval selected at engagement: the mode and service UUID.
 	ble     bool

@@ -106,8 +106,13 @@ func (s *conversation) onMessage(msg []byte) ([]byte, replyKind) {
 		return s.fail(session.StatusEncryptionError, errors.New("wallet: session message before the handover select"))
 	}
 	if !s.est {
-		if _, err := session.ParseSessionEstablishment(msg); err != nil {
+		se, err := session.ParseSessionEstablishment(msg)
+		if err != nil {
 			return s.fail(session.StatusDecodingError, fmt.Errorf("wallet: reading SessionEstablishment: %w", err))
+		}
+		// The reader's request as SessionData, for Faults.Hostile replay.
+		if s.lastIn, err = (&session.SessionData{Data: se.Data}).Marshal(); err != nil {
+			return s.fail(session.StatusEncryptionError, err)
 		}
 		req, err := s.dev.Establish(msg)
 		if err != nil {
@@ -123,6 +128,7 @@ func (s *conversation) onMessage(msg []byte) ([]byte, replyKind) {
 	if err != nil {
 		return s.fail(session.StatusEncryptionError, fmt.Errorf("wallet: opening SessionData: %w", err))
 	}
+	s.lastIn = msg
 	if m.HasStatus {
 		s.report.Received = append(s.report.Received, m.Status)
 	}
@@ -227,6 +233,13 @@ func (s *conversation) respond(reqBytes []byte) ([]byte, replyKind) {
 			return s.fail(session.StatusEncryptionError, err)
 		}
 		return b, replyResponse
+	}
+	if h := s.cfg.Faults.Hostile; h != HostileNone {
+		reply, err := s.hostileReply(h, resp, s.lastIn)
+		if err != nil {
+			return s.fail(session.StatusEncryptionError, err)
+		}
+		return reply, replyResponse
 	}
 	sealed, err := s.dev.Seal(resp)
 	if err != nil {

@@ -113,7 +113,6 @@ func TestCommandLine(t *testing.T) {
 					t.Errorf("the reader requested or received an Individual Number element: %s", ids)
 				}
 			}
-			waitForEmptyField(t)
 		})
 	}
 	t.Run("no-tap-times-out", func(t *testing.T) {
@@ -140,13 +139,6 @@ func flatten(docs []struct {
 		}
 	}
 	return ids
-}
-
-// waitForEmptyField gives pcscd one presence poll (400 ms) to see the
-// simulated card leave before the next case puts one in.
-func waitForEmptyField(t *testing.T) {
-	t.Helper()
-	time.Sleep(600 * time.Millisecond)
 }
 
 // run executes the tool and checks its exit status; it returns stdout.

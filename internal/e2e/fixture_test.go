@@ -164,11 +164,8 @@ func (s *station) tap(t *testing.T, cfg wallet.Config, tcfg terminal.Config) tap
 	if err := <-cardErr; err != nil && !errors.Is(err, vpcd.ErrDisconnected) {
 		t.Errorf("card: %v", err)
 	}
-	// pcscd notices a removal at its next presence poll (400 ms); a card
-	// entering before that would look like the same one still present.
-	if err := target.WaitRemoved(ctx); err != nil {
-		t.Errorf("waiting for the wallet to leave: %v", err)
-	}
+	// No wait for pcscd to see the wallet leave: the next card may enter
+	// at once, as a phone that wobbles out of the field and back does.
 	target.Close()
 	return tapResult{out: out, err: tapErr, wallet: w.Report()}
 }

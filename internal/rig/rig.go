@@ -92,10 +92,6 @@ func split(s string) []string {
 	return strings.Split(s, ";")
 }
 
-// presencePoll is a little more than pcscd's 400 ms card presence poll
-// (docs/rig.md, pitfall 5).
-const presencePoll = 450 * time.Millisecond
-
 func acquire(tb testing.TB) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -108,12 +104,6 @@ func acquire(tb testing.TB) {
 			}
 			unlock = u
 		}
-		// The test that held the rig before may have taken its card out
-		// of the field just now; pcscd only notices at its next presence
-		// poll (every 400 ms). A card of ours entering before that poll
-		// would look like the old one still present (no new card event),
-		// so let one poll pass first.
-		time.Sleep(presencePoll)
 	}
 	holders++
 	tb.Cleanup(func() {

@@ -9,6 +9,12 @@ package pcsc
 // presence polls).
 const connectRetries = 20
 
+// probeLimit bounds the probes for a card pcscd hides (see actProbe): with
+// connectRetryDelay between them, about 2 s. A card that arrived within the
+// presence poll in which the last one left is in the field from the start;
+// once pcscd's next poll counted the removal, nothing is hidden any more.
+const probeLimit = 20
+
 // readerState is a reader's event state as SCardGetStatusChange reports it
 // (PC/SC part 5, SCARD_READERSTATE.dwEventState): the SCARD_STATE_* flags in
 // the lower 16 bits and, in pcsc-lite, the reader's event count in the upper
@@ -73,6 +79,16 @@ const (
 	actReconnect
 	// actFail: return the connect error.
 	actFail
+	// actProbe: pcscd publishes an empty reader, but its event count is
+	// odd: its presence thread never counted the last card's removal (the
+	// empty state came from a client's power-down of a card that had just
+	// left). A card that entered before that thread's next presence poll
+	// is then hidden: the thread sees "present" before and after and
+	// reports nothing until the new card leaves, and SCardConnect refuses
+	// because the published state is empty. Probe for it: connect in
+	// direct mode (which needs no card) and reconnect with a reset, which
+	// powers up whatever card is in the field.
+	actProbe
 )
 
 func (a action) String() string {
@@ -91,6 +107,8 @@ func (a action) String() string {
 		return "reconnect"
 	case actFail:
 		return "fail"
+	case actProbe:
+		return "probe"
 	}
 	return "action(?)"
 }
@@ -100,11 +118,13 @@ type watchState struct {
 	state   readerState // last event state, without SCARD_STATE_CHANGED
 	served  int         // event count of the card last returned (or skipped), -1 for none
 	retries int         // failed connects to the card in the field
+	probes  int         // failed probes for a hidden card (actProbe)
+	probed  int         // event count whose probes gave up, -1 for none
 }
 
 // freshWatch is the state on a new context: a new pcscd knows nothing of the
 // old one's cards and counts.
-func freshWatch() watchState { return watchState{state: stateUnaware, served: -1} }
+func freshWatch() watchState { return watchState{state: stateUnaware, served: -1, probed: -1} }
 
 // onEvent is the step after SCardGetStatusChange reported ev for the reader.
 func (w watchState) onEvent(ev readerState) (watchState, action) {
@@ -114,6 +134,13 @@ func (w watchState) onEvent(ev readerState) (watchState, action) {
 		return w, actGone
 	case ev&stateEmpty != 0:
 		w.served, w.retries = -1, 0
+		// pcsc-lite counts each insertion and each removal its presence
+		// thread sees, from 0 with the reader empty: an odd count means
+		// that thread still believes a card is present.
+		if ev.count()%2 == 1 && w.probed != ev.count() {
+			return w, actProbe
+		}
+		w.probes = 0
 		return w, actWait
 	case ev&statePresent == 0, ev&stateMute != 0, ev.count() == w.served:
 		// No card, a card that does not answer, or the card already
@@ -151,6 +178,33 @@ func (w watchState) onConnect(count int, res connectResult) (watchState, action)
 		return freshWatch(), actReconnect
 	}
 	return w, actFail
+}
+
+// onProbe is the step after probing (actProbe) for a hidden card while the
+// event count was count.
+func (w watchState) onProbe(count int, res connectResult) (watchState, action) {
+	switch res {
+	case connectOK:
+		// The reset made pcscd publish the card as present again, with
+		// the same count: ask afresh next time, or the stored empty
+		// state would hide the next change back to it.
+		w.served, w.probes, w.state = count, 0, stateUnaware
+		return w, actServe
+	case connectNoService:
+		return freshWatch(), actReconnect
+	case connectBusy:
+		// Another client holds the reader: nothing hidden to find.
+		w.probed, w.probes = count, 0
+		return w, actWait
+	}
+	// No card answered the reset (or it could not be read): look again
+	// shortly, asking pcscd afresh, until probeLimit.
+	if w.probes++; w.probes >= probeLimit {
+		w.probed, w.probes = count, 0
+		return w, actWait
+	}
+	w.state = stateUnaware
+	return w, actRetry
 }
 
 // removal is what WaitRemoved does next.

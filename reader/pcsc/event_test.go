@@ -220,3 +220,77 @@ func TestActionString(t *testing.T) {
 		t.Errorf("action(99) = %q", s)
 	}
 }
+
+// TestWatchHiddenCard: the sequence measured on the rig when a phone leaves
+// and the next one enters within one presence poll. The reader's power-down
+// of the card that had just left makes pcscd publish EMPTY with the odd count
+// of that card's insertion; its presence thread saw "present" before and
+// after and will report nothing until the new card leaves. The machine
+// probes, serves the card the probe found, and asks afresh afterwards.
+func TestWatchHiddenCard(t *testing.T) {
+	w := freshWatch()
+	steps := []struct {
+		event readerState
+		want  action
+		probe *connectResult
+		then  action
+	}{
+		{event: 0x12, want: actWait},
+		{event: 0x10022, want: actConnect},
+		{event: 0x10012, want: actProbe, probe: ptr(connectOK), then: actServe},
+		{event: 0x10012, want: actProbe, probe: ptr(connectFailed), then: actRetry},
+		// The presence thread counted the removal: nothing is hidden.
+		{event: ev(2, stateEmpty), want: actWait},
+		{event: ev(3, statePresent), want: actConnect},
+	}
+	for i, s := range steps {
+		var a action
+		w, a = w.onEvent(s.event)
+		if a != s.want {
+			t.Fatalf("step %d: onEvent = %v, want %v (%+v)", i, a, s.want, w)
+		}
+		if s.want == actConnect {
+			w, _ = w.onConnect(s.event.count(), connectOK)
+		}
+		if s.probe != nil {
+			if w, a = w.onProbe(s.event.count(), *s.probe); a != s.then {
+				t.Fatalf("step %d: onProbe = %v, want %v", i, a, s.then)
+			}
+			if w.state != stateUnaware {
+				t.Fatalf("step %d: stored state %#x after a probe, want unaware", i, w.state)
+			}
+		}
+	}
+}
+
+// TestWatchProbeGivesUp: probes for a hidden card stop after probeLimit
+// failures and start again only for another count; pcscd going away
+// reconnects.
+func TestWatchProbeGivesUp(t *testing.T) {
+	w := freshWatch()
+	hidden := ev(5, stateEmpty)
+	for i := 1; i <= probeLimit; i++ {
+		var a action
+		if w, a = w.onEvent(hidden); a != actProbe {
+			t.Fatalf("try %d: onEvent = %v, want probe", i, a)
+		}
+		w, a = w.onProbe(hidden.count(), connectStale)
+		if want := map[bool]action{true: actRetry, false: actWait}[i < probeLimit]; a != want {
+			t.Fatalf("try %d: onProbe = %v, want %v", i, a, want)
+		}
+	}
+	if _, a := w.onEvent(hidden); a != actWait {
+		t.Fatalf("after giving up: %v, want wait", a)
+	}
+	if _, a := w.onEvent(ev(7, stateEmpty)); a != actProbe {
+		t.Fatalf("another odd count: %v, want probe", a)
+	}
+	if w2, a := w.onProbe(7, connectNoService); a != actReconnect || w2.served != -1 {
+		t.Fatalf("no service: %v %+v", a, w2)
+	}
+	if _, a := w.onProbe(7, connectBusy); a != actWait {
+		t.Fatalf("busy: %v", a)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -340,11 +340,23 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 			r.report(err)
 			return nil, err
 		}
-		if act != actConnect {
+		var t *target
+		switch act {
+		case actConnect:
+			var err error
+			t, err = r.connect(ev.count())
+			r.ws, act = r.ws.onConnect(ev.count(), connectOutcome(err))
+			if act == actFail {
+				return nil, fmt.Errorf("%s: %w", what, mapErr("connecting", err))
+			}
+		case actProbe:
+			var err error
+			t, err = r.probe(ev.count())
+			r.ws, act = r.ws.onProbe(ev.count(), connectOutcome(err))
+		default:
 			continue
 		}
-		t, err := r.connect(ev.count())
-		switch r.ws, act = r.ws.onConnect(ev.count(), connectOutcome(err)); act {
+		switch act {
 		case actServe:
 			t.detected = seen
 			return t, nil
@@ -356,8 +368,6 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 			case <-r.closed.Done():
 			case <-time.After(connectRetryDelay):
 			}
-		case actFail:
-			return nil, fmt.Errorf("%s: %w", what, mapErr("connecting", err))
 		}
 	}
 }
@@ -376,6 +386,40 @@ func connectOutcome(err error) connectResult {
 		return connectBusy
 	}
 	return connectFailed
+}
+
+// probe looks for a card pcscd hides (see actProbe): a direct connection,
+// which pcscd grants without a card, then a reconnect that resets the card
+// in the field, which makes pcscd publish it as present again.
+func (r *pcscReader) probe(count int) (*target, error) {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return nil, err
+	}
+	card, err := c.Connect(r.name, scard.ShareDirect, scard.ProtocolUndefined)
+	if err != nil {
+		c.Release()
+		return nil, err
+	}
+	mode := scard.ShareExclusive
+	if r.opts.Shared {
+		mode = scard.ShareShared
+	}
+	if err := card.Reconnect(mode, scard.ProtocolAny, scard.ResetCard); err != nil {
+		card.Disconnect(scard.LeaveCard)
+		c.Release()
+		return nil, err
+	}
+	st, err := card.Status()
+	if err != nil || len(st.Atr) == 0 {
+		card.Disconnect(scard.LeaveCard)
+		c.Release()
+		if err == nil {
+			err = scard.ErrNoSmartcard
+		}
+		return nil, err
+	}
+	return &target{r: r, ctx: c, card: card, atr: slices.Clone(st.Atr), count: count, mode: mode}, nil
 }
 
 // connect opens the target on a context of its own for I/O.
@@ -399,7 +443,7 @@ func (r *pcscReader) connect(count int) (*target, error) {
 		c.Release()
 		return nil, err
 	}
-	return &target{r: r, ctx: c, card: card, atr: slices.Clone(st.Atr), count: count}, nil
+	return &target{r: r, ctx: c, card: card, atr: slices.Clone(st.Atr), count: count, mode: mode}, nil
 }
 
 // waitRemoved waits until the card returned with event count count has
@@ -449,6 +493,7 @@ type target struct {
 	card  *scard.Card
 	atr   []byte
 	count int
+	mode  scard.ShareMode
 	// detected is when pcscd reported the card present, before Connect.
 	detected time.Time
 
@@ -503,14 +548,14 @@ func (t *target) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	var rsp []byte
 	var err error
 	if ctx.Done() == nil {
-		rsp, err = t.card.Transmit(apdu)
+		rsp, err = t.transmit(apdu)
 		t.inflight.Done()
 	} else {
 		ch := make(chan result, 1)
 		cmd := slices.Clone(apdu) // the caller may reuse apdu once we return
 		go func() {
 			defer t.inflight.Done()
-			rsp, err := t.card.Transmit(cmd)
+			rsp, err := t.transmit(cmd)
 			ch <- result{rsp, err}
 		}()
 		select {
@@ -538,6 +583,22 @@ func (t *target) Transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 		return nil, err
 	}
 	return rsp, nil
+}
+
+// transmit is one SCardTransmit. When pcscd refuses it because the card was
+// powered up again under this handle (SCARD_W_RESET_CARD, or
+// SCARD_E_PROTO_MISMATCH once the new power-up left no protocol chosen), the
+// command never reached the card: the handle is reconnected without touching
+// the card and the command sent once more. pcscd's presence thread does that
+// power-up when it sees a card our probe (actProbe) already connected.
+func (t *target) transmit(cmd []byte) ([]byte, error) {
+	rsp, err := t.card.Transmit(cmd)
+	if errors.Is(err, scard.ErrProtoMismatch) || errors.Is(err, scard.ErrResetCard) {
+		if rerr := t.card.Reconnect(t.mode, scard.ProtocolAny, scard.LeaveCard); rerr == nil {
+			return t.card.Transmit(cmd)
+		}
+	}
+	return rsp, err
 }
 
 func (t *target) kill(err error) {
