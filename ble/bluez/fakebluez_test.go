@@ -1,14 +1,9 @@
 package bluez
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,39 +12,8 @@ import (
 
 	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/bluez/blueztest"
 )
-
-// startBus runs a private dbus-daemon for the test and returns its address;
-// the test is skipped when dbus-daemon is not installed.
-func startBus(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Skip("dbus-daemon not installed")
-	}
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "bus.conf")
-	err = os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=`+filepath.Join(dir, "bus")+`</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config-file="+conf, "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Skipf("dbus-daemon: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("dbus-daemon address: %v", err)
-	}
-	return strings.TrimSpace(line)
-}
 
 const (
 	fakeAdapter = dbus.ObjectPath("/org/bluez/hci0")
@@ -304,7 +268,7 @@ func (f *fakeBlueZ) intercept(msg *dbus.Message) {
 // this package's D-Bus side (object export, registration, discovery,
 // forwarding, signals, ordering); it says nothing about bluetoothd itself.
 func TestFakeBlueZConformance(t *testing.T) {
-	addr := startBus(t)
+	addr := blueztest.StartBus(t)
 	f := startFake(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -326,7 +290,7 @@ func TestFakeBlueZConformance(t *testing.T) {
 }
 
 func TestFakeBlueZOpenErrors(t *testing.T) {
-	addr := startBus(t)
+	addr := blueztest.StartBus(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := Open(ctx, Options{BusAddress: addr}); !errors.Is(err, ErrNoBlueZ) {
@@ -341,7 +305,7 @@ func TestFakeBlueZOpenErrors(t *testing.T) {
 // TestFakeBlueZBusLoss checks that connections report ErrDisconnected when
 // the adapter's bus connection closes.
 func TestFakeBlueZBusLoss(t *testing.T) {
-	addr := startBus(t)
+	addr := blueztest.StartBus(t)
 	startFake(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/idreader/idreader/ble/bluez/blueztest"
 )
 
 // openFake opens hci0 on a fresh fake bluetoothd.
 func openFake(t *testing.T) (*fakeBlueZ, *Adapter) {
 	t.Helper()
-	addr := startBus(t)
+	addr := blueztest.StartBus(t)
 	f := startFake(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -9,13 +9,14 @@ import (
 
 	"github.com/idreader/idreader/ble"
 	"github.com/idreader/idreader/ble/bletest"
+	"github.com/idreader/idreader/ble/bluez/blueztest"
 )
 
 // TestFakeBlueZSession runs an 18013-5 BLE session (mdoc central client
 // mode: Serve on the peripheral, Dial on the central) through the adapter and
 // the fake bluetoothd, with a 30 KB message each way at the fake's MTU.
 func TestFakeBlueZSession(t *testing.T) {
-	addr := startBus(t)
+	addr := blueztest.StartBus(t)
 	startFake(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
