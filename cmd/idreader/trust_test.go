@@ -77,3 +77,36 @@ func TestTrustList(t *testing.T) {
 		t.Errorf("unknown subcommand: %d", code)
 	}
 }
+
+// TestTrustListTrustOnly: trust list reads only the trust section; a
+// configuration without readers, or with identities whose files are
+// absent, still lists its anchors.
+func TestTrustListTrustOnly(t *testing.T) {
+	f := newRevocationFixture(t)
+	cfgPath := filepath.Join(f.dir, "idreaderd.yaml")
+	write(t, cfgPath, []byte("identities: {shop: {cert: absent.pem, key: absent_key.pem}}\nfuture_section: {x: 1}\n"+
+		"trust: {folders: [iaca.pem], cache: cache}\n"))
+	code, out, errs := runCmd(t, "trust", "list", "--config", cfgPath, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Anchors []trustAnchorJSON    `json:"anchors"`
+		Sources []fetch.SourceStatus `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got.Anchors) != 1 || got.Anchors[0].Subject != f.pki.IACA.Subject.String() || len(got.Sources) != 1 {
+		t.Errorf("json: %+v", got)
+	}
+	code, out, errs = runCmd(t, "trust", "list", "--config", cfgPath)
+	if code != 0 || !strings.Contains(out, f.pki.IACA.Subject.String()) || !strings.Contains(out, "iaca.pem") {
+		t.Errorf("text: exit %d: %s %s", code, out, errs)
+	}
+	// An error in the trust section is still reported with its line.
+	write(t, cfgPath, []byte("readers: []\ntrust:\n  folders: [absent.pem]\n"))
+	if code, _, errs := runCmd(t, "trust", "list", "--config", cfgPath); code != 2 || !strings.Contains(errs, "idreaderd.yaml:3: trust.folders[0]") {
+		t.Errorf("bad trust: exit %d: %s", code, errs)
+	}
+}
