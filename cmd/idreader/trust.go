@@ -40,7 +40,7 @@ type trustAnchorJSON struct {
 	DocTypes   []string  `json:"docTypes"`
 	NotBefore  time.Time `json:"notBefore"`
 	NotAfter   time.Time `json:"notAfter"`
-	SourceAge  float64   `json:"sourceAgeSeconds"`
+	SourceAge  *float64  `json:"sourceAgeSeconds"`
 	Stale      bool      `json:"stale"`
 }
 

@@ -625,7 +625,8 @@ func (m *Manager) Status() []SourceStatus {
 		}
 		if !st.fetchedAt.IsZero() {
 			s.Age = now.Sub(st.fetchedAt)
-			s.AgeSecs = s.Age.Seconds()
+			secs := s.Age.Seconds()
+			s.AgeSecs = &secs
 		}
 		s.Stale = st.src.Kind != KindFolder && (!s.Loaded || s.Age > s.MaxAge)
 		out = append(out, s)

@@ -86,11 +86,12 @@ type SourceStatus struct {
 	Discovered bool   `json:"discovered,omitempty"`
 	// Loaded says a good copy is in force; FetchedAt is when it was last
 	// fetched (or read, for a folder) and found good; Age is the time
-	// since.
+	// since. AgeSecs is Age in seconds, nil (JSON null) for a source never
+	// loaded, so that it cannot read as fresh.
 	Loaded    bool          `json:"loaded"`
 	FetchedAt time.Time     `json:"fetchedAt,omitzero"`
 	Age       time.Duration `json:"-"`
-	AgeSecs   float64       `json:"ageSeconds"`
+	AgeSecs   *float64      `json:"ageSeconds"`
 	MaxAge    time.Duration `json:"-"`
 	// Stale is true past MaxAge, and for a fetched source never loaded.
 	// Folders are never stale.
