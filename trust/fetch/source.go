@@ -72,10 +72,23 @@ type Anchor struct {
 }
 
 // VICALFunc verifies a VICAL (signature, signer chained to one of anchors,
-// dates at now) and returns its IACAs with their metadata and when it was
-// issued (its date; zero means the fetch time), by which an older copy is
-// refused. [VerifyVICAL] is the default.
-type VICALFunc func(data []byte, anchors []*x509.Certificate, now time.Time) ([]Anchor, time.Time, error)
+// dates at now) and returns what the refresh needs of it. A VICAL past its
+// own nextUpdate is no error: it is returned with NextUpdate set, and the
+// manager counts it stale. [VerifyVICAL] is the default.
+type VICALFunc func(data []byte, anchors []*x509.Certificate, now time.Time) (VICALResult, error)
+
+// VICALResult is a verified VICAL as the refresh uses it.
+type VICALResult struct {
+	// Anchors are its IACAs with their metadata.
+	Anchors []Anchor
+	// Issued is its date (zero means the fetch time), by which an older
+	// copy is refused.
+	Issued time.Time
+	// NextUpdate is when the next VICAL is due (ISO/IEC 18013-5 Annex C
+	// nextUpdate), zero when absent. From then on the source is stale,
+	// however recently it was fetched.
+	NextUpdate time.Time
+}
 
 // SourceStatus is the state of one source at a time.
 type SourceStatus struct {
@@ -93,8 +106,8 @@ type SourceStatus struct {
 	Age       time.Duration `json:"-"`
 	AgeSecs   *float64      `json:"ageSeconds"`
 	MaxAge    time.Duration `json:"-"`
-	// Stale is true past MaxAge, and for a fetched source never loaded.
-	// Folders are never stale.
+	// Stale is true past MaxAge, for a fetched source never loaded, and
+	// for a VICAL past its own nextUpdate. Folders are never stale.
 	Stale bool `json:"stale"`
 	// Anchors is the number of trust anchors the source gave.
 	Anchors int `json:"anchors"`
