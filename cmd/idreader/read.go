@@ -28,8 +28,9 @@ const readUsage = `usage: idreader read --reader NAME --trust PATH [--trust PATH
 
 Waits for one tap on the named PC/SC reader ("" or "first" for the first
 reader present) or on a PN532 named pn532:BUS (pn532:i2c:/dev/i2c-1,
-pn532:spi:/dev/spidev0.0, pn532:uart:/dev/ttyAMA0), runs NFC engagement, the session and the request, verifies
-the response and prints the same report as 'idreader verify'.
+pn532:spi:/dev/spidev0.0, pn532:uart:/dev/ttyAMA0), runs NFC engagement, the
+session and the request, verifies the response and prints the same report as
+'idreader verify'.
 
   --reader NAME      PC/SC reader name, or pn532:BUS
   --trust PATH       IACA certificate (PEM, DER, hex) or a directory of them
@@ -46,8 +47,10 @@ the response and prints the same report as 'idreader verify'.
                      (tag 24), device_request.cbor, reader_ephemeral_priv.jwk, iaca.pem,
                      apdu_transcript.txt and tap.json, each mode 0600. NFC only (no --ble,
                      no --qr). The response is the holder's personal data, so --record is
-                     refused without
+                     refused without --record-personal-data
   --record-personal-data
+                     confirm that the recording, which holds personal data, may be
+                     written (a warning goes to stderr)
 
 Exit status: 0 accept, 1 reject, 2 error (no tap, exchange failed, bad usage).
 `
