@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/idreader/idreader/trust/fetch"
 	"github.com/idreader/idreader/verify"
 )
@@ -211,4 +213,63 @@ func (c *Config) TrustOptions(extra ...*x509.Certificate) (fetch.Options, error)
 		MSOStatusLists: fetch.Discover{Enabled: t.MSOStatusLists.Enabled,
 			Refresh: t.MSOStatusLists.Refresh.D(), MaxAge: t.MSOStatusLists.MaxAge.D()},
 	}, nil
+}
+
+// LoadTrust reads the configuration file at path for its trust section
+// only: the `trust:` key (and `demo:`, which adds the simulated issuers)
+// is decoded and validated, with file:line errors as Load gives; every
+// other section is ignored, neither checked nor opened. It serves
+// `idreader trust list`, which needs no readers, outputs or identities.
+func LoadTrust(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseTrust(path, data)
+}
+
+// ParseTrust is LoadTrust over data already read; name is the file name
+// used in errors and to resolve relative paths.
+func ParseTrust(name string, data []byte) (*Config, error) {
+	c := &Config{Path: name}
+	d := &decoder{file: name, lines: map[string]int{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		// The syntax error, with its line, as Parse reports it.
+		d.parseYAML(data, c)
+		return nil, errors.Join(d.errs...)
+	}
+	n := &root
+	for n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.MappingNode {
+		v := reflect.ValueOf(c).Elem()
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			var field reflect.Value
+			switch k.Value {
+			case "trust":
+				field = v.FieldByName("Trust")
+			case "demo":
+				field = v.FieldByName("Demo")
+			default:
+				continue
+			}
+			d.lines[k.Value] = k.Line
+			d.decode(val, k.Value, field)
+		}
+	} else if len(root.Content) > 0 {
+		d.errorf(n.Line, "", "want a mapping, got %s", kindName(n))
+	}
+	c.lines = d.lines
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
+	}
+	e := &errList{c: c}
+	c.validateTrust(e)
+	if len(e.errs) > 0 {
+		return nil, errors.Join(e.errs...)
+	}
+	return c, nil
 }

@@ -119,3 +119,65 @@ trust:
 		}
 	}
 }
+
+func TestLoadTrustOnly(t *testing.T) {
+	dir := setup(t)
+	// Only a trust section, plus other sections that Load would reject
+	// (no readers, an identity whose files are absent, an unknown key).
+	text := `identities:
+  shop: {cert: absent/cert.pem, key: absent/key.pem}
+whatever: 1
+trust:
+  folders: [pki/iaca.pem]
+  cache: cache
+`
+	path := write(t, dir, text)
+	if _, err := config.Load(path); err == nil {
+		t.Fatal("Load accepted a configuration without readers")
+	}
+	c, err := config.LoadTrust(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Trust.Folders) != 1 || c.CacheDir() != filepath.Join(dir, "cache") {
+		t.Errorf("trust: %+v, cache %s", c.Trust, c.CacheDir())
+	}
+	if _, err := c.TrustOptions(); err != nil {
+		t.Error(err)
+	}
+
+	// Errors of the trust section keep their file:line.
+	bad := `readers: 7
+trust:
+  folders: [pki/absent.pem]
+  crls: [{url: "ftp://x/y"}]
+  bogus: 1
+`
+	_, err = config.LoadTrust(write(t, dir, bad))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{"idreaderd.yaml:5: trust.bogus: unknown key"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
+	}
+	_, err = config.LoadTrust(write(t, dir, "trust:\n  folders: [pki/absent.pem]\n  crls: [{url: \"ftp://x/y\"}]\n"))
+	for _, w := range []string{"idreaderd.yaml:2: trust.folders[0]: stat ", `idreaderd.yaml:3: trust.crls[0].url: want an http or https URL`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "readers") {
+		t.Errorf("other sections checked: %v", err)
+	}
+	if _, err := config.LoadTrust(write(t, dir, "trust: [\n")); err == nil {
+		t.Error("syntax error accepted")
+	}
+	if _, err := config.LoadTrust(write(t, dir, "readers: []\n")); err == nil || !strings.Contains(err.Error(), "no IACA trust anchors") {
+		t.Errorf("no trust: %v", err)
+	}
+	if _, err := config.LoadTrust(filepath.Join(dir, "absent.yaml")); err == nil {
+		t.Error("absent file accepted")
+	}
+}

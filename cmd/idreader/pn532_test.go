@@ -117,4 +117,12 @@ func TestReadPN532(t *testing.T) {
 	if code != exitUsage || !strings.Contains(out, "verdict: reject") {
 		t.Fatalf("missing bus: exit %d\n%s", code, out)
 	}
+	// A bus that is not there: reader_unavailable, in one operator's line.
+	code, out, _ = runArgs(t, "read", "--reader", "pn532:i2c:/dev/nonexist", "--trust", trust, "--timeout", "2s", "--json")
+	rep = verify.Report{}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != exitUsage || len(rep.Errors) != 1 ||
+		rep.Errors[0].Code != "reader_unavailable" ||
+		rep.Errors[0].Detail != "no I2C bus /dev/nonexist (enable it: raspi-config → Interface Options → I2C)" {
+		t.Fatalf("missing i2c bus: exit %d %v\n%s", code, err, out)
+	}
 }

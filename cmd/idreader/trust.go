@@ -22,7 +22,8 @@ then the sources themselves (CRLs and status lists too) with their age,
 staleness and last error. Nothing is fetched: it reads the folders and the
 cache directory, as the daemon does when it starts with no network.
 
-  --config FILE  the daemon's configuration (idreaderd.yaml)
+  --config FILE  the daemon's configuration (idreaderd.yaml); only its trust
+                 section is read and checked
   --now RFC3339  the time to compute ages at (default: now)
   --json         print one JSON object: {"anchors": [...], "sources": [...]}
 
@@ -39,7 +40,7 @@ type trustAnchorJSON struct {
 	DocTypes   []string  `json:"docTypes"`
 	NotBefore  time.Time `json:"notBefore"`
 	NotAfter   time.Time `json:"notAfter"`
-	SourceAge  float64   `json:"sourceAgeSeconds"`
+	SourceAge  *float64  `json:"sourceAgeSeconds"`
 	Stale      bool      `json:"stale"`
 }
 
@@ -70,7 +71,7 @@ func runTrust(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		now = t
 	}
-	c, err := config.Load(*cfgPath)
+	c, err := config.LoadTrust(*cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "idreader trust: %v\n", err)
 		return exitUsage

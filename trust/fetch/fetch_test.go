@@ -440,20 +440,20 @@ func TestMetrics(t *testing.T) {
 
 // fakeVICAL stands in for a VICAL verifier: "VICAL\n" then PEM IACAs,
 // signed by nobody; anything else is refused.
-func fakeVICAL(data []byte, anchors []*x509.Certificate, _ time.Time) ([]Anchor, time.Time, error) {
+func fakeVICAL(data []byte, anchors []*x509.Certificate, _ time.Time) (VICALResult, error) {
 	rest, ok := bytes.CutPrefix(data, []byte("VICAL\n"))
 	if !ok || len(anchors) == 0 {
-		return nil, time.Time{}, errors.New("fake vical: not a VICAL")
+		return VICALResult{}, errors.New("fake vical: not a VICAL")
 	}
 	certs, err := verify.ParseCertificates(rest)
 	if err != nil {
-		return nil, time.Time{}, err
+		return VICALResult{}, err
 	}
 	var out []Anchor
 	for _, c := range certs {
 		out = append(out, Anchor{Cert: c, Info: verify.AnchorInfo{Source: "fake VICAL", DocTypes: []string{"org.iso.18013.5.1.mDL"}}})
 	}
-	return out, time.Time{}, nil
+	return VICALResult{Anchors: out}, nil
 }
 
 // A VICAL source is one more generic source: fetched, verified by the

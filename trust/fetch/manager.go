@@ -84,6 +84,18 @@ type state struct {
 	failures    uint64
 	lastErr     string
 	anchors     int
+	// nextUpdate is the nextUpdate of the VICAL in force, zero when none.
+	nextUpdate time.Time
+}
+
+// staleAfter is when the copy in force goes stale: max_age after its
+// fetch, or a VICAL's own nextUpdate when that is earlier.
+func (st *state) staleAfter() time.Time {
+	t := st.fetchedAt.Add(st.src.maxAge())
+	if !st.nextUpdate.IsZero() && st.nextUpdate.Before(t) {
+		return st.nextUpdate
+	}
+	return t
 }
 
 // New returns a manager for opts; call [Manager.Start] before use.
@@ -437,10 +449,11 @@ func (m *Manager) check(s Source, data []byte, trust []*x509.Certificate, now ti
 		}
 		return t.IssuedAt, nil
 	case KindVICAL:
-		_, issued, err := m.opts.VICAL(data, s.Anchors, now)
+		res, err := m.opts.VICAL(data, s.Anchors, now)
 		if err != nil {
 			return time.Time{}, err
 		}
+		issued := res.Issued
 		if issued.IsZero() {
 			issued = now
 		}
@@ -544,19 +557,19 @@ func (m *Manager) rebuildLocked(now time.Time) (*Snapshot, error) {
 			if st.data == nil {
 				continue
 			}
-			anchors, issued, err := m.opts.VICAL(st.data, st.src.Anchors, now)
+			res, err := m.opts.VICAL(st.data, st.src.Anchors, now)
 			if err != nil {
 				st.lastErr = "cached copy: " + err.Error()
 				continue
 			}
 			hasRevocation = true
-			st.issued = issued
-			for _, a := range anchors {
+			st.issued, st.nextUpdate = res.Issued, res.NextUpdate
+			for _, a := range res.Anchors {
 				if a.Info.Source == "" {
 					a.Info.Source = n
 				}
 				add(n, a)
-				staleAnchors[a.Info.Source] = st.fetchedAt.Add(st.src.maxAge())
+				staleAnchors[a.Info.Source] = st.staleAfter()
 				st.anchors++
 			}
 		case KindCRL, KindStatusList:
@@ -625,9 +638,11 @@ func (m *Manager) Status() []SourceStatus {
 		}
 		if !st.fetchedAt.IsZero() {
 			s.Age = now.Sub(st.fetchedAt)
-			s.AgeSecs = s.Age.Seconds()
+			secs := s.Age.Seconds()
+			s.AgeSecs = &secs
 		}
-		s.Stale = st.src.Kind != KindFolder && (!s.Loaded || s.Age > s.MaxAge)
+		s.Stale = st.src.Kind != KindFolder && (!s.Loaded || s.Age > s.MaxAge ||
+			(!st.nextUpdate.IsZero() && !now.Before(st.nextUpdate)))
 		out = append(out, s)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return !out[i].Discovered && out[j].Discovered })

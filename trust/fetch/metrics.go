@@ -35,8 +35,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.m.Status() {
 		k := string(s.Kind)
-		if !s.FetchedAt.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, s.AgeSecs, s.Name, k)
+		if s.AgeSecs != nil {
+			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, *s.AgeSecs, s.Name, k)
 		}
 		stale := 0.0
 		if s.Stale {

@@ -72,10 +72,23 @@ type Anchor struct {
 }
 
 // VICALFunc verifies a VICAL (signature, signer chained to one of anchors,
-// dates at now) and returns its IACAs with their metadata and when it was
-// issued (its date; zero means the fetch time), by which an older copy is
-// refused. [VerifyVICAL] is the default.
-type VICALFunc func(data []byte, anchors []*x509.Certificate, now time.Time) ([]Anchor, time.Time, error)
+// dates at now) and returns what the refresh needs of it. A VICAL past its
+// own nextUpdate is no error: it is returned with NextUpdate set, and the
+// manager counts it stale. [VerifyVICAL] is the default.
+type VICALFunc func(data []byte, anchors []*x509.Certificate, now time.Time) (VICALResult, error)
+
+// VICALResult is a verified VICAL as the refresh uses it.
+type VICALResult struct {
+	// Anchors are its IACAs with their metadata.
+	Anchors []Anchor
+	// Issued is its date (zero means the fetch time), by which an older
+	// copy is refused.
+	Issued time.Time
+	// NextUpdate is when the next VICAL is due (ISO/IEC 18013-5 Annex C
+	// nextUpdate), zero when absent. From then on the source is stale,
+	// however recently it was fetched.
+	NextUpdate time.Time
+}
 
 // SourceStatus is the state of one source at a time.
 type SourceStatus struct {
@@ -86,14 +99,15 @@ type SourceStatus struct {
 	Discovered bool   `json:"discovered,omitempty"`
 	// Loaded says a good copy is in force; FetchedAt is when it was last
 	// fetched (or read, for a folder) and found good; Age is the time
-	// since.
+	// since. AgeSecs is Age in seconds, nil (JSON null) for a source never
+	// loaded, so that it cannot read as fresh.
 	Loaded    bool          `json:"loaded"`
 	FetchedAt time.Time     `json:"fetchedAt,omitzero"`
 	Age       time.Duration `json:"-"`
-	AgeSecs   float64       `json:"ageSeconds"`
+	AgeSecs   *float64      `json:"ageSeconds"`
 	MaxAge    time.Duration `json:"-"`
-	// Stale is true past MaxAge, and for a fetched source never loaded.
-	// Folders are never stale.
+	// Stale is true past MaxAge, for a fetched source never loaded, and
+	// for a VICAL past its own nextUpdate. Folders are never stale.
 	Stale bool `json:"stale"`
 	// Anchors is the number of trust anchors the source gave.
 	Anchors int `json:"anchors"`

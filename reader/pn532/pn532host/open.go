@@ -32,8 +32,9 @@ type Options struct {
 // Open opens the bus, configures the chip and returns the Reader and the
 // closer of the bus (close it after the Reader). periph's host drivers must
 // be registered first (host.Init, which cmd/ calls: only cmd/ and
-// hardware/gpio import periph.io/x/host). An error wraps reader.ErrNoReader
-// when the bus or the chip is not there.
+// hardware/gpio import periph.io/x/host). A bus that cannot be opened is a
+// *reader.UnavailableError (one line saying what to do, wrapping
+// reader.ErrNoReader); a chip that does not answer wraps reader.ErrNoReader.
 func Open(ctx context.Context, bus pn532.Bus, opts Options) (*pn532.Reader, io.Closer, error) {
 	var irq gpio.PinIn
 	if opts.IRQ != "" {
@@ -67,13 +68,17 @@ func Open(ctx context.Context, bus pn532.Bus, opts Options) (*pn532.Reader, io.C
 	case pn532.BusI2C:
 		b, err := i2creg.Open(bus.Path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("pn532: opening %s: %w: %w", bus.Path, reader.ErrNoReader, err)
+			return nil, nil, &reader.UnavailableError{
+				Reason: fmt.Sprintf("no I2C bus %s (enable it: raspi-config → Interface Options → I2C)", bus.Path),
+				Err:    fmt.Errorf("pn532: opening %s: %w: %w", bus.Path, reader.ErrNoReader, err)}
 		}
 		t, closer = pn532.NewI2C(b, pn532.I2COptions{IRQ: irq, Name: bus.Path}), b
 	case pn532.BusSPI:
 		p, err := spireg.Open(bus.Path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("pn532: opening %s: %w: %w", bus.Path, reader.ErrNoReader, err)
+			return nil, nil, &reader.UnavailableError{
+				Reason: fmt.Sprintf("no SPI device %s (enable it: raspi-config → Interface Options → SPI)", bus.Path),
+				Err:    fmt.Errorf("pn532: opening %s: %w: %w", bus.Path, reader.ErrNoReader, err)}
 		}
 		speed := opts.SPISpeed
 		if speed <= 0 {
@@ -91,7 +96,7 @@ func Open(ctx context.Context, bus pn532.Bus, opts Options) (*pn532.Reader, io.C
 	case pn532.BusUART:
 		u, err := OpenSerial(bus.Path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("pn532: %w: %w", reader.ErrNoReader, err)
+			return nil, nil, err // a *reader.UnavailableError
 		}
 		t, closer = u, u
 	default:
