@@ -148,16 +148,23 @@ func (ms members) get(name string) (cbor.RawMessage, *Error) {
 	return v, nil
 }
 
-func (ms members) text(name string, required bool, out *string) *Error {
+// present returns the member's raw value, nil when it is absent and not
+// required, and an error when it is required and absent.
+func (ms members) present(name string, required bool) (cbor.RawMessage, *Error) {
 	raw, e := ms.get(name)
 	if e != nil {
-		return e
+		return nil, e
 	}
-	if raw == nil {
-		if required {
-			return errorf(CodeMalformed, "%q missing", name)
-		}
-		return nil
+	if raw == nil && required {
+		return nil, errorf(CodeMalformed, "%q missing", name)
+	}
+	return raw, nil
+}
+
+func (ms members) text(name string, required bool, out *string) *Error {
+	raw, e := ms.present(name, required)
+	if e != nil || raw == nil {
+		return e
 	}
 	if err := mdoc.Unmarshal(raw, out); err != nil {
 		return errorf(CodeMalformed, "%q is not a text string", name)
@@ -166,15 +173,9 @@ func (ms members) text(name string, required bool, out *string) *Error {
 }
 
 func (ms members) bytes(name string, required bool, out *[]byte) *Error {
-	raw, e := ms.get(name)
-	if e != nil {
+	raw, e := ms.present(name, required)
+	if e != nil || raw == nil {
 		return e
-	}
-	if raw == nil {
-		if required {
-			return errorf(CodeMalformed, "%q missing", name)
-		}
-		return nil
 	}
 	if err := mdoc.Unmarshal(raw, out); err != nil || *out == nil {
 		return errorf(CodeMalformed, "%q is not a byte string", name)
@@ -183,15 +184,9 @@ func (ms members) bytes(name string, required bool, out *[]byte) *Error {
 }
 
 func (ms members) texts(name string, required bool, out *[]string) *Error {
-	raw, e := ms.get(name)
-	if e != nil {
+	raw, e := ms.present(name, required)
+	if e != nil || raw == nil {
 		return e
-	}
-	if raw == nil {
-		if required {
-			return errorf(CodeMalformed, "%q missing", name)
-		}
-		return nil
 	}
 	if err := mdoc.Unmarshal(raw, out); err != nil || len(*out) == 0 {
 		return errorf(CodeMalformed, "%q is not a non-empty array of text strings", name)
@@ -200,15 +195,9 @@ func (ms members) texts(name string, required bool, out *[]string) *Error {
 }
 
 func (ms members) date(name string, required bool, out *time.Time) *Error {
-	raw, e := ms.get(name)
-	if e != nil {
+	raw, e := ms.present(name, required)
+	if e != nil || raw == nil {
 		return e
-	}
-	if raw == nil {
-		if required {
-			return errorf(CodeMalformed, "%q missing", name)
-		}
-		return nil
 	}
 	t, err := tdate(raw)
 	if err != nil {
