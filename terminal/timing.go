@@ -117,11 +117,13 @@ func (t Timing) Phases() []PhaseTime {
 
 // Milliseconds returns phase → milliseconds for the phases that took place,
 // the shape of the "timing" object in `idreader read --json` and the audit
-// record.
+// record. Durations are rounded up to the microsecond, so a phase that took
+// place never reads as 0.
 func (t Timing) Milliseconds() map[string]float64 {
 	out := make(map[string]float64, len(Phases))
 	for _, pt := range t.Phases() {
-		out[string(pt.Phase)] = float64(pt.Duration.Microseconds()) / 1000
+		us := (pt.Duration + time.Microsecond - 1) / time.Microsecond
+		out[string(pt.Phase)] = float64(us) / 1000
 	}
 	return out
 }

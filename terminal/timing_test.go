@@ -153,3 +153,27 @@ func TestTimingJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestTimingSubMicrosecondPhase: a phase that took place but lasted less
+// than a microsecond is reported as 0.001 ms, never as 0 (which reads as a
+// phase that did not happen once decoded).
+func TestTimingSubMicrosecondPhase(t *testing.T) {
+	var tm terminal.Timing
+	tm.Set(terminal.PhaseOutput, 400*time.Nanosecond)
+	tm.Set(terminal.PhaseEngagement, 1500*time.Microsecond)
+	ms := tm.Milliseconds()
+	if ms["output"] != 0.001 || ms["engagement"] != 1.5 {
+		t.Fatalf("Milliseconds() = %v, want output 0.001 and engagement 1.5", ms)
+	}
+	b, err := json.Marshal(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back terminal.Timing
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Get(terminal.PhaseOutput) <= 0 {
+		t.Fatalf("output phase lost in %s", b)
+	}
+}
