@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -48,11 +49,22 @@ func (a *Adapter) matchDevice(path dbus.ObjectPath, props map[string]dbus.Varian
 	return adv, found
 }
 
+// scanRestartInterval is how long a scan runs without a match before
+// Scan restarts discovery. Linux drops an advertising report that arrives
+// between the controller's scan enable and the kernel marking discovery
+// active, and the controller's duplicate filter then hides that advertiser
+// until scanning is enabled again, which the kernel does on its own only
+// after about 10 s (seen in the BlueZ rig: the wallet's first report came
+// 1 ms before "discovering", and the reader found it 10.3 s later). A
+// restart re-enables scanning, which clears the duplicate filter.
+var scanRestartInterval = 2500 * time.Millisecond
+
 // Scan implements ble.Central: it sets a discovery filter (LE transport,
 // the service UUID), starts discovery, and returns the first Device1 under
 // the adapter whose UUIDs list the service (and whose address matches, when
-// the filter has one), including devices bluetoothd already knows. Discovery
-// is stopped and the filter cleared on return.
+// the filter has one), including devices bluetoothd already knows. Without
+// a match for scanRestartInterval it stops and starts discovery again.
+// Discovery is stopped and the filter cleared on return.
 func (c central) Scan(ctx context.Context, f ble.ScanFilter) (ble.Advertisement, error) {
 	a := c.a
 	if closed(a.gone) {
@@ -106,21 +118,23 @@ func (c central) Scan(ctx context.Context, f ble.ScanFilter) (ble.Advertisement,
 		return ble.Advertisement{}, mapError(ctx, a.gone, "starting discovery", err)
 	}
 
-	objs, err := a.managedObjects(ctx)
-	if err != nil {
-		return ble.Advertisement{}, mapError(ctx, a.gone, "listing devices", err)
+	if adv, ok, err := a.knownDevice(ctx, f); err != nil || ok {
+		return adv, err
 	}
-	for p, ifaces := range objs {
-		if props, ok := ifaces[ifaceDevice]; ok {
-			if adv, ok := a.matchDevice(p, props, f); ok {
-				return adv, nil
-			}
-		}
-	}
+	restart := time.NewTicker(scanRestartInterval)
+	defer restart.Stop()
 	for {
 		select {
 		case adv := <-found:
 			return adv, nil
+		case <-restart.C:
+			adapter.CallWithContext(ctx, ifaceAdapter+".StopDiscovery", 0)
+			if err := adapter.CallWithContext(ctx, ifaceAdapter+".StartDiscovery", 0).Err; err != nil {
+				return ble.Advertisement{}, mapError(ctx, a.gone, "restarting discovery", err)
+			}
+			if adv, ok, err := a.knownDevice(ctx, f); err != nil || ok {
+				return adv, err
+			}
 		case p := <-cand:
 			props := map[string]dbus.Variant{}
 			err := a.conn.Object(bluezService, p).CallWithContext(ctx, ifaceProperties+".GetAll", 0, ifaceDevice).Store(&props)
@@ -139,6 +153,23 @@ func (c central) Scan(ctx context.Context, f ble.ScanFilter) (ble.Advertisement,
 			return ble.Advertisement{}, fmt.Errorf("bluez: scanning for %v: %w", f.Service, ctx.Err())
 		}
 	}
+}
+
+// knownDevice reports the first Device1 bluetoothd already lists that
+// matches f.
+func (a *Adapter) knownDevice(ctx context.Context, f ble.ScanFilter) (ble.Advertisement, bool, error) {
+	objs, err := a.managedObjects(ctx)
+	if err != nil {
+		return ble.Advertisement{}, false, mapError(ctx, a.gone, "listing devices", err)
+	}
+	for p, ifaces := range objs {
+		if props, ok := ifaces[ifaceDevice]; ok {
+			if adv, ok := a.matchDevice(p, props, f); ok {
+				return adv, true, nil
+			}
+		}
+	}
+	return ble.Advertisement{}, false, nil
 }
 
 // remoteChar is one discovered characteristic of the peer.

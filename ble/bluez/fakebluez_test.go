@@ -37,6 +37,12 @@ type fakeBlueZ struct {
 	advUUIDs  []string
 	connected bool
 	scanning  bool
+	// missScans is how many discovery sessions still miss the device, as
+	// Linux does when the first report beats "discovering"; starts counts
+	// StartDiscovery calls.
+	missScans int
+	hidden    bool
+	starts    int
 	toApp     map[dbus.ObjectPath]dbus.ObjectPath // remote char → app char
 	toRemote  map[dbus.ObjectPath]dbus.ObjectPath
 }
@@ -81,6 +87,11 @@ func startFake(t *testing.T, addr string) *fakeBlueZ {
 		"StartDiscovery": func() *dbus.Error {
 			f.mu.Lock()
 			f.scanning = true
+			f.starts++
+			f.hidden = f.missScans > 0
+			if f.hidden {
+				f.missScans--
+			}
 			f.mu.Unlock()
 			f.found()
 			return nil
@@ -144,7 +155,7 @@ func (f *fakeBlueZ) found() {
 func (f *fakeBlueZ) deviceProps() map[string]dbus.Variant {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.advUUIDs == nil {
+	if f.advUUIDs == nil || f.hidden {
 		return nil
 	}
 	return map[string]dbus.Variant{
@@ -332,5 +343,53 @@ func TestFakeBlueZBusLoss(t *testing.T) {
 	acancel()
 	if _, err := a.Central().Scan(ctx, ble.ScanFilter{}); !errors.Is(err, ble.ErrDisconnected) {
 		t.Errorf("Scan after Close = %v", err)
+	}
+}
+
+// TestScanRestartsDiscovery: a device that the first discovery sessions miss
+// (bluetoothd never lists it) is found once Scan restarts discovery.
+func TestScanRestartsDiscovery(t *testing.T) {
+	defer func(d time.Duration) { scanRestartInterval = d }(scanRestartInterval)
+	scanRestartInterval = 20 * time.Millisecond
+	addr := blueztest.StartBus(t)
+	f := startFake(t, addr)
+	f.mu.Lock()
+	f.missScans = 2
+	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, err := Open(ctx, Options{BusAddress: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	svc := ble.UUID{15: 7}
+	actx, acancel := context.WithCancel(ctx)
+	defer acancel()
+	go a.Peripheral().Accept(actx, ble.Service{UUID: svc, Characteristics: []ble.CharacteristicSpec{{UUID: ble.UUID{15: 8}, Properties: ble.PropRead}}})
+	for {
+		f.mu.Lock()
+		advertised := f.advUUIDs != nil
+		f.mu.Unlock()
+		if advertised {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the advertisement was never registered")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	adv, err := a.Central().Scan(ctx, ble.ScanFilter{Service: svc})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	if adv.Address != (ble.Address{0x11, 0x22, 0x33, 0x44, 0x55, 0x66}) {
+		t.Errorf("found %v", adv.Address)
+	}
+	f.mu.Lock()
+	starts := f.starts
+	f.mu.Unlock()
+	if starts != 3 {
+		t.Errorf("StartDiscovery called %d times, want 3 (two missed sessions, then the one that finds it)", starts)
 	}
 }

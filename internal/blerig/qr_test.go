@@ -56,6 +56,11 @@ func TestQRMatrix(t *testing.T) {
 					for attempt := 1; ; attempt++ {
 						resetRadios(t)
 						qr := filepath.Join(dir, fmt.Sprintf("qr-%d.txt", attempt))
+						// A QR file left by an earlier run (-test.count) would
+						// send the reader after a wallet that is gone.
+						if err := os.Remove(qr); err != nil && !os.IsNotExist(err) {
+							t.Fatal(err)
+						}
 						sim = start(t, filepath.Join(dir, fmt.Sprintf("sim-%d.log", attempt)), "idreader", "sim",
 							"--ble-adapter", "hci1", "--engagement", "qr", "--qr-out", qr,
 							"--ble-mode", mode, "--pki", pkis[doc], "--doctype", doc, "--auth", auth,
