@@ -1,6 +1,7 @@
 package mdoc
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
@@ -125,76 +126,169 @@ type deviceAuthWire struct {
 // in it, keeping all signed and hashed parts as received. It checks the shape
 // the CDDL requires (required fields, tag-24 items, random of at least 16
 // bytes, exactly one of deviceSignature and deviceMac); it verifies nothing.
+//
+// The response is read in one pass over the bytes once its shape is proven
+// (checkShape also enforces the limits of the decode mode): the result's
+// byte slices alias one private copy of data.
 func ParseDeviceResponse(data []byte) (*DeviceResponse, error) {
-	var w deviceResponseWire
-	if err := Unmarshal(data, &w); err != nil {
-		return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
-	}
 	if err := checkShape(data, deviceResponseShape, "DeviceResponse"); err != nil {
 		return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
 	}
-	if w.Version == nil {
-		return nil, fmt.Errorf("%w: DeviceResponse without version", ErrMalformed)
-	}
-	if w.Status == nil {
-		return nil, fmt.Errorf("%w: DeviceResponse without status", ErrMalformed)
-	}
-	r := &DeviceResponse{
-		Version:        *w.Version,
-		DocumentErrors: w.DocumentErrors,
-		Status:         *w.Status,
-	}
-	if w.Documents != nil && len(w.Documents) == 0 {
-		return nil, fmt.Errorf("%w: DeviceResponse with an empty documents array", ErrMalformed)
-	}
-	r.Documents = make([]Document, 0, len(w.Documents))
-	for i := range w.Documents {
-		d, err := w.Documents[i].document()
-		if err != nil {
-			return nil, fmt.Errorf("reading document %d: %w", i, err)
+	c := cursor(bytes.Clone(data))
+	r := &DeviceResponse{}
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "version":
+			r.Version = str(c.text())
+		case "status":
+			r.Status, _ = c.head(majorUint)
+		case "documents":
+			m, _ := c.head(majorArray)
+			r.Documents = make([]Document, 0, m)
+			for i := range int(m) {
+				d, err := readDocument(&c)
+				if err != nil {
+					return nil, fmt.Errorf("reading document %d: %w", i, err)
+				}
+				r.Documents = append(r.Documents, d)
+			}
+		case "documentErrors":
+			if err := Unmarshal(c.item(), &r.DocumentErrors); err != nil {
+				return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
+			}
+		default:
+			c.item()
 		}
-		r.Documents = append(r.Documents, d)
+	}
+	if r.Documents == nil {
+		r.Documents = []Document{}
 	}
 	return r, nil
 }
 
-func (w *documentWire) document() (Document, error) {
-	switch {
-	case w.DocType == nil:
-		return Document{}, fmt.Errorf("%w: Document without docType", ErrMalformed)
-	case w.IssuerSigned == nil:
-		return Document{}, fmt.Errorf("%w: Document without issuerSigned", ErrMalformed)
-	case w.DeviceSigned == nil:
-		return Document{}, fmt.Errorf("%w: Document without deviceSigned", ErrMalformed)
-	case len(w.IssuerSigned.IssuerAuth) == 0:
-		return Document{}, fmt.Errorf("%w: IssuerSigned without issuerAuth", ErrMalformed)
-	case w.DeviceSigned.NameSpaces == nil:
-		return Document{}, fmt.Errorf("%w: DeviceSigned without nameSpaces", ErrMalformed)
-	case w.DeviceSigned.DeviceAuth == nil:
-		return Document{}, fmt.Errorf("%w: DeviceSigned without deviceAuth", ErrMalformed)
-	}
-	auth := w.DeviceSigned.DeviceAuth
-	if (auth.DeviceSignature == nil) == (auth.DeviceMac == nil) {
-		return Document{}, fmt.Errorf("%w: DeviceAuth must hold exactly one of deviceSignature and deviceMac", ErrMalformed)
-	}
-	for ns, items := range w.IssuerSigned.NameSpaces {
-		if len(items) == 0 {
-			return Document{}, fmt.Errorf("%w: issuer namespace %q without items", ErrMalformed, ns)
+// readDocument reads one Document whose shape checkShape proved.
+func readDocument(c *cursor) (Document, error) {
+	var d Document
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "docType":
+			d.DocType = str(c.text())
+		case "issuerSigned":
+			if err := d.IssuerSigned.read(c); err != nil {
+				return Document{}, err
+			}
+		case "deviceSigned":
+			if err := d.DeviceSigned.read(c); err != nil {
+				return Document{}, err
+			}
+		case "errors":
+			if err := Unmarshal(c.item(), &d.Errors); err != nil {
+				return Document{}, fmt.Errorf("decoding Document errors: %w", err)
+			}
+		default:
+			c.item()
 		}
 	}
-	return Document{
-		DocType: *w.DocType,
-		IssuerSigned: IssuerSigned{
-			NameSpaces: w.IssuerSigned.NameSpaces,
-			IssuerAuth: w.IssuerSigned.IssuerAuth,
-		},
-		DeviceSigned: DeviceSigned{
-			NameSpaces:      *w.DeviceSigned.NameSpaces,
-			DeviceSignature: auth.DeviceSignature,
-			DeviceMac:       auth.DeviceMac,
-		},
-		Errors: w.Errors,
-	}, nil
+	return d, nil
+}
+
+// read reads IssuerSigned (shape proved), decoding every IssuerSignedItemBytes.
+func (is *IssuerSigned) read(c *cursor) error {
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "nameSpaces":
+			m, _ := c.head(majorMap)
+			is.NameSpaces = make(map[string][]IssuerSignedItemBytes, m)
+			for ; m > 0; m-- {
+				ns := str(c.text())
+				k, _ := c.head(majorArray)
+				items := make([]IssuerSignedItemBytes, k)
+				for i := range items {
+					if err := items[i].read(c.item()); err != nil {
+						return err
+					}
+				}
+				is.NameSpaces[ns] = items
+			}
+		case "issuerAuth":
+			is.IssuerAuth = c.item()
+		default:
+			c.item()
+		}
+	}
+	return nil
+}
+
+// read reads DeviceSigned (shape proved).
+func (ds *DeviceSigned) read(c *cursor) error {
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "nameSpaces":
+			raw := c.item()
+			inner, err := SplitTag24(raw)
+			if err != nil {
+				return err
+			}
+			if err := decMode.Wellformed(inner); err != nil {
+				return fmt.Errorf("decoding tag-24 item: %w: tag 24 content is not one CBOR item: %v", ErrMalformed, err)
+			}
+			ds.NameSpaces = TaggedCBOR{Raw: raw, Inner: inner}
+		case "deviceAuth":
+			for m, _ := c.head(majorMap); m > 0; m-- {
+				switch string(c.text()) {
+				case "deviceSignature":
+					ds.DeviceSignature = c.item()
+				case "deviceMac":
+					ds.DeviceMac = c.item()
+				default:
+					c.item()
+				}
+			}
+			if (ds.DeviceSignature == nil) == (ds.DeviceMac == nil) {
+				return fmt.Errorf("%w: DeviceAuth must hold exactly one of deviceSignature and deviceMac", ErrMalformed)
+			}
+		default:
+			c.item()
+		}
+	}
+	return nil
+}
+
+// text reads a text string the shape check proved there and returns its
+// content.
+func (c *cursor) text() []byte {
+	n, _ := c.head(majorText)
+	b, _ := c.take(n)
+	return b
+}
+
+// item reads any one item the shape check proved well-formed and returns
+// its bytes.
+func (c *cursor) item() []byte {
+	w := walker{c: *c}
+	if w.skip(0) != nil {
+		// Not reached after checkShape; consume everything so that a
+		// caller cannot loop.
+		b := *c
+		*c = nil
+		return b
+	}
+	b := (*c)[: len(*c)-len(w.c) : len(*c)-len(w.c)]
+	*c = w.c
+	return b
+}
+
+// str returns the well-known strings of a response without allocating.
+func str(b []byte) string {
+	switch string(b) {
+	case "1.0":
+		return "1.0"
+	case DocTypeMDL:
+		return DocTypeMDL
+	case NameSpaceMDL:
+		return NameSpaceMDL
+	}
+	return string(b)
 }
 
 // MarshalCBOR encodes the response deterministically; tag-24 items and COSE
@@ -234,41 +328,41 @@ func ParseIssuerSignedItemBytes(data []byte) (IssuerSignedItemBytes, error) {
 // UnmarshalCBOR implements cbor.Unmarshaler: it keeps the tag-24 item as
 // received and decodes the IssuerSignedItem inside it.
 func (b *IssuerSignedItemBytes) UnmarshalCBOR(data []byte) error {
-	inner, err := SplitTag24(data)
+	return b.read(bytes.Clone(data))
+}
+
+// read decodes the tag-24 item raw, which the result aliases.
+func (b *IssuerSignedItemBytes) read(raw []byte) error {
+	inner, err := SplitTag24(raw)
 	if err != nil {
 		return fmt.Errorf("decoding IssuerSignedItemBytes: %w", err)
 	}
-	raw := append([]byte(nil), data...)
-	b.Bytes = TaggedCBOR{Raw: raw, Inner: raw[len(data)-len(inner):]}
-	var w struct {
-		DigestID          *uint64         `cbor:"digestID"`
-		Random            []byte          `cbor:"random"`
-		ElementIdentifier *string         `cbor:"elementIdentifier"`
-		ElementValue      cbor.RawMessage `cbor:"elementValue"`
-	}
-	if err := Unmarshal(b.Bytes.Inner, &w); err != nil {
+	if err := checkShape(inner, issuerSignedItemShape, "IssuerSignedItem"); err != nil {
 		return fmt.Errorf("decoding IssuerSignedItem: %w", err)
 	}
-	if err := checkShape(b.Bytes.Inner, issuerSignedItemShape, "IssuerSignedItem"); err != nil {
-		return fmt.Errorf("decoding IssuerSignedItem: %w", err)
+	var it IssuerSignedItem
+	c := cursor(inner)
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "digestID":
+			it.DigestID, _ = c.head(majorUint)
+		case "random":
+			l, _ := c.head(majorBytes)
+			it.Random, _ = c.take(l)
+		case "elementIdentifier":
+			it.ElementIdentifier = string(c.text())
+		case "elementValue":
+			it.ElementValue = c.item()
+		default:
+			c.item()
+		}
 	}
-	switch {
-	case w.DigestID == nil:
-		return fmt.Errorf("%w: IssuerSignedItem without digestID", ErrMalformed)
-	case w.ElementIdentifier == nil:
-		return fmt.Errorf("%w: IssuerSignedItem without elementIdentifier", ErrMalformed)
-	case w.ElementValue == nil:
-		return fmt.Errorf("%w: IssuerSignedItem without elementValue", ErrMalformed)
-	case len(w.Random) < minIssuerSignedItemRandom:
+	if len(it.Random) < minIssuerSignedItemRandom {
 		// Clause 9.1.2.5: random shall be at least 16 bytes.
-		return fmt.Errorf("%w: IssuerSignedItem random of %d bytes, at least 16 required", ErrMalformed, len(w.Random))
+		return fmt.Errorf("%w: IssuerSignedItem random of %d bytes, at least 16 required", ErrMalformed, len(it.Random))
 	}
-	b.Item = IssuerSignedItem{
-		DigestID:          *w.DigestID,
-		Random:            w.Random,
-		ElementIdentifier: *w.ElementIdentifier,
-		ElementValue:      w.ElementValue,
-	}
+	b.Bytes = TaggedCBOR{Raw: raw, Inner: inner}
+	b.Item = it
 	return nil
 }
 

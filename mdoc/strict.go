@@ -2,7 +2,10 @@ package mdoc
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // The generic decoder is lenient in ways ISO/IEC 18013-5 is not: it matches
@@ -41,11 +44,28 @@ type shape struct {
 	key *shape
 	// elem is the array element or map value shape.
 	elem *shape
-	// fields are the known keys of a struct; others are skipped, but a key
-	// that differs from a known one only in case is refused.
-	fields map[string]*shape
-	// required lists the struct keys that must be present.
-	required []string
+	// fields are the known keys of a struct (at most 64); others are
+	// skipped, but a key that differs from a known one only in case is
+	// refused.
+	fields []field
+}
+
+// field is one named key of a struct shape.
+type field struct {
+	name     string
+	dotName  string // "." + name, the path segment
+	shape    *shape
+	required bool
+}
+
+// field returns the index of the field named k, -1 if none.
+func (s *shape) field(k []byte) int {
+	for i := range s.fields {
+		if s.fields[i].name == string(k) {
+			return i
+		}
+	}
+	return -1
 }
 
 var (
@@ -71,7 +91,24 @@ func mapOf(key, elem *shape, nonEmpty bool) *shape {
 }
 
 func structOf(fields map[string]*shape, required ...string) *shape {
-	return &shape{kind: shapeStruct, fields: fields, required: required}
+	s := &shape{kind: shapeStruct}
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(names) > 64 {
+		panic("mdoc: a struct shape has at most 64 fields")
+	}
+	for _, name := range names {
+		s.fields = append(s.fields, field{name: name, dotName: "." + name, shape: fields[name], required: slices.Contains(required, name)})
+	}
+	for _, r := range required {
+		if fields[r] == nil {
+			panic("mdoc: required field " + r + " not in the struct shape")
+		}
+	}
+	return s
 }
 
 // The CDDL of ISO/IEC 18013-5 clause 8.3.2.1.2.2 (DeviceResponse) and 9.1.2.4
@@ -151,14 +188,54 @@ var (
 	}, "version", "digestAlgorithm", "valueDigests", "deviceKeyInfo", "docType", "validityInfo")
 )
 
+// walker checks a message against a shape. segs[d] is the path segment of
+// the item being read at depth d; the text of a position is built only when
+// a check fails, so that a message of the right shape is walked without
+// allocating.
+type walker struct {
+	c    cursor
+	segs [maxNestedLevels + 2]string
+}
+
+// enter names the item about to be read at depth+1 and returns w.
+func (w *walker) enter(depth int, seg string) *walker {
+	w.segs[depth+1] = seg
+	return w
+}
+
+// pos is a position of the message for an error: the segments up to depth,
+// then suffix.
+type pos struct {
+	w      *walker
+	depth  int
+	suffix string
+}
+
+func (w *walker) pos(depth int) pos { return pos{w: w, depth: depth} }
+
+func (p pos) String() string {
+	return strings.Join(p.w.segs[:p.depth+1], "") + p.suffix
+}
+
 // checkShape reports, wrapping [ErrMalformed], the first place where data (one
 // well-formed CBOR item) departs from s. what names the rule in errors.
+//
+// Besides the shape it enforces what the project's decode mode does
+// (DecMode): definite lengths, at most maxNestedLevels of nested arrays,
+// maps and tags, at most maxArrayElements elements and maxMapPairs pairs,
+// valid UTF-8 in every text string it reads as text, no duplicate key in a
+// map or struct (keys compared by value, as the decoder does). A message
+// that passes can therefore be read directly, without a second decoder.
 func checkShape(data []byte, s *shape, what string) error {
-	c := cursor(data)
-	if err := c.check(s, what, 0); err != nil {
+	if len(data) > MaxMessageSize {
+		return fmt.Errorf("%w: %s of %d bytes exceeds the %d-byte limit", ErrMalformed, what, len(data), MaxMessageSize)
+	}
+	w := walker{c: cursor(data)}
+	w.segs[0] = what
+	if err := w.check(s, 0); err != nil {
 		return err
 	}
-	if len(c) != 0 {
+	if len(w.c) != 0 {
 		return fmt.Errorf("%w: trailing bytes after %s", ErrMalformed, what)
 	}
 	return nil
@@ -184,131 +261,278 @@ func (c cursor) peekMajor() (byte, bool) {
 	return c[0] >> 5, true
 }
 
+// nest checks that a container or tag read at depth may hold items: the
+// decode mode counts the container itself as one level.
+func nest(depth int, at pos) error {
+	if depth+1 > maxNestedLevels {
+		return fmt.Errorf("%w: %s nested too deeply", ErrMalformed, at.String())
+	}
+	return nil
+}
+
+// count checks the number of elements (array) or pairs (map) against the
+// decode mode's limits.
+func count(mt byte, n uint64, at pos) error {
+	if (mt == majorArray && n > maxArrayElements) || (mt == majorMap && n > maxMapPairs) {
+		return fmt.Errorf("%w: %s has %d entries, more than the limit", ErrMalformed, at.String(), n)
+	}
+	return nil
+}
+
 // check reads one item of shape s.
-func (c *cursor) check(s *shape, at string, depth int) error {
+func (w *walker) check(s *shape, depth int) error {
+	c, at := &w.c, w.pos(depth)
 	if depth > maxNestedLevels {
-		return fmt.Errorf("%w: %s nested too deeply", ErrMalformed, at)
+		return fmt.Errorf("%w: %s nested too deeply", ErrMalformed, at.String())
 	}
 	mt, ok := c.peekMajor()
 	if !ok {
-		return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
+		return fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
 	}
 	switch s.kind {
 	case shapeAny:
-		return c.skip(at, depth)
+		return w.skip(depth)
 	case shapeTag24, shapeTDate, shapeSign1, shapeMac0:
-		return c.checkTagged(s, at, depth)
+		return w.checkTagged(s, depth)
 	}
 	if mt == majorTag {
 		n, _ := c.head(majorTag)
-		return fmt.Errorf("%w: tag %d on %s, where the CDDL has no tag", ErrMalformed, n, at)
+		return fmt.Errorf("%w: tag %d on %s, where the CDDL has no tag", ErrMalformed, n, at.String())
 	}
 	switch s.kind {
 	case shapeText:
-		return c.checkString(majorText, "a text string", at)
+		_, err := c.checkText(at)
+		return err
 	case shapeBytes:
 		return c.checkString(majorBytes, "a byte string", at)
 	case shapeUint:
 		if _, ok := c.head(majorUint); !ok {
-			return fmt.Errorf("%w: %s is not an unsigned integer", ErrMalformed, at)
+			return fmt.Errorf("%w: %s is not an unsigned integer", ErrMalformed, at.String())
 		}
 		return nil
 	case shapeInt:
 		if mt != majorUint && mt != majorNint {
-			return fmt.Errorf("%w: %s is not an integer", ErrMalformed, at)
+			return fmt.Errorf("%w: %s is not an integer", ErrMalformed, at.String())
 		}
 		if _, ok := c.head(mt); !ok {
-			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
+			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
 		}
 		return nil
 	case shapeArray:
 		n, ok := c.head(majorArray)
 		if !ok {
-			return fmt.Errorf("%w: %s is not an array", ErrMalformed, at)
+			return fmt.Errorf("%w: %s is not an array", ErrMalformed, at.String())
+		}
+		if err := nest(depth, at); err != nil {
+			return err
+		}
+		if err := count(majorArray, n, at); err != nil {
+			return err
 		}
 		if n == 0 && s.nonEmpty {
-			return fmt.Errorf("%w: %s is an empty array", ErrMalformed, at)
+			return fmt.Errorf("%w: %s is an empty array", ErrMalformed, at.String())
 		}
-		elemAt := at + "[]"
 		for ; n > 0; n-- {
-			if err := c.check(s.elem, elemAt, depth+1); err != nil {
+			if err := w.enter(depth, "[]").check(s.elem, depth+1); err != nil {
 				return err
 			}
 		}
 		return nil
 	case shapeMap:
-		n, ok := c.head(majorMap)
-		if !ok {
-			return fmt.Errorf("%w: %s is not a map", ErrMalformed, at)
-		}
-		if n == 0 && s.nonEmpty {
-			return fmt.Errorf("%w: %s is an empty map", ErrMalformed, at)
-		}
-		keyAt, valueAt := at+" key", at+" value"
-		for ; n > 0; n-- {
-			if err := c.check(s.key, keyAt, depth+1); err != nil {
-				return err
-			}
-			if err := c.check(s.elem, valueAt, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
+		return w.checkMap(s, depth)
 	case shapeStruct:
-		return c.checkStruct(s, at, depth)
+		return w.checkStruct(s, depth)
 	}
-	return fmt.Errorf("%w: no shape for %s", ErrMalformed, at)
+	return fmt.Errorf("%w: no shape for %s", ErrMalformed, at.String())
 }
 
 // checkString reads a definite-length string of major type mt.
-func (c *cursor) checkString(mt byte, want, at string) error {
+func (c *cursor) checkString(mt byte, want string, at pos) error {
 	n, ok := c.head(mt)
 	if !ok {
-		return fmt.Errorf("%w: %s is not %s", ErrMalformed, at, want)
+		return fmt.Errorf("%w: %s is not %s", ErrMalformed, at.String(), want)
 	}
 	if _, ok := c.take(n); !ok {
-		return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
+		return fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
+	}
+	return nil
+}
+
+// checkText reads an untagged, definite-length text string of valid UTF-8
+// (RFC 8949 section 3.1, major type 3) and returns its content.
+func (c *cursor) checkText(at pos) ([]byte, error) {
+	n, ok := c.head(majorText)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not a text string", ErrMalformed, at.String())
+	}
+	b, ok := c.take(n)
+	if !ok {
+		return nil, fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
+	}
+	if !utf8.Valid(b) {
+		return nil, fmt.Errorf("%w: %s is not valid UTF-8", ErrMalformed, at.String())
+	}
+	return b, nil
+}
+
+// mapKey is a map key as the decoder compares it: major type, argument, and
+// for a string its content.
+type mapKey struct {
+	mt  byte
+	arg uint64
+	s   string
+}
+
+// keyOf reads the key just checked, between before and the cursor now.
+func keyOf(before, after cursor) mapKey {
+	k := cursor(before[:len(before)-len(after)])
+	mt, _ := k.peekMajor()
+	arg, _ := k.head(mt)
+	if mt == majorText || mt == majorBytes {
+		return mapKey{mt: mt, s: string(k)}
+	}
+	return mapKey{mt: mt, arg: arg}
+}
+
+// keySet finds duplicate map keys. Small maps, the usual case, are
+// compared pairwise over the received bytes without allocating; larger ones
+// go into a Go map.
+type keySet struct {
+	small [8]cursor
+	n     int
+	big   map[mapKey]struct{}
+}
+
+// add records the key spanning before..after and reports whether it was
+// already there.
+func (ks *keySet) add(before, after cursor) bool {
+	k := cursor(before[:len(before)-len(after)])
+	if ks.big == nil {
+		for _, o := range ks.small[:ks.n] {
+			if sameKey(o, k) {
+				return true
+			}
+		}
+		if ks.n < len(ks.small) {
+			ks.small[ks.n] = k
+			ks.n++
+			return false
+		}
+		ks.big = make(map[mapKey]struct{}, 2*len(ks.small))
+		for _, o := range ks.small[:ks.n] {
+			ks.big[keyOf(o, nil)] = struct{}{}
+		}
+	}
+	mk := keyOf(k, nil)
+	if _, dup := ks.big[mk]; dup {
+		return true
+	}
+	ks.big[mk] = struct{}{}
+	return false
+}
+
+// sameKey compares two encoded keys (integers or strings) by value: the
+// same major type, argument and content, whatever the head's length.
+func sameKey(a, b cursor) bool {
+	if len(a) == len(b) && string(a) == string(b) {
+		return true
+	}
+	ma, _ := a.peekMajor()
+	mb, _ := b.peekMajor()
+	if ma != mb {
+		return false
+	}
+	na, _ := a.head(ma)
+	nb, _ := b.head(mb)
+	if na != nb {
+		return false
+	}
+	if ma == majorText || ma == majorBytes {
+		return string(a) == string(b)
+	}
+	return ma == majorUint || ma == majorNint
+}
+
+// checkMap reads {* key => elem} or {+ key => elem}.
+func (w *walker) checkMap(s *shape, depth int) error {
+	c, at := &w.c, w.pos(depth)
+	n, ok := c.head(majorMap)
+	if !ok {
+		return fmt.Errorf("%w: %s is not a map", ErrMalformed, at.String())
+	}
+	if err := nest(depth, at); err != nil {
+		return err
+	}
+	if err := count(majorMap, n, at); err != nil {
+		return err
+	}
+	if n == 0 && s.nonEmpty {
+		return fmt.Errorf("%w: %s is an empty map", ErrMalformed, at.String())
+	}
+	var keys keySet
+	for ; n > 0; n-- {
+		before := *c
+		if err := w.enter(depth, " key").check(s.key, depth+1); err != nil {
+			return err
+		}
+		if s.key.kind != shapeAny && keys.add(before, *c) {
+			return fmt.Errorf("%w: %s has a duplicate key", ErrMalformed, at.String())
+		}
+		if err := w.enter(depth, " value").check(s.elem, depth+1); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // checkStruct reads a map with named text keys.
-func (c *cursor) checkStruct(s *shape, at string, depth int) error {
+func (w *walker) checkStruct(s *shape, depth int) error {
+	c, at := &w.c, w.pos(depth)
 	n, ok := c.head(majorMap)
 	if !ok {
-		return fmt.Errorf("%w: %s is not a map", ErrMalformed, at)
+		return fmt.Errorf("%w: %s is not a map", ErrMalformed, at.String())
 	}
-	seen := make(map[string]bool, len(s.fields))
+	if err := nest(depth, at); err != nil {
+		return err
+	}
+	if err := count(majorMap, n, at); err != nil {
+		return err
+	}
+	var seen uint64 // bit i: s.fields[i] read
+	var unknown keySet
 	for i := uint64(0); i < n; i++ {
-		l, ok := c.head(majorText)
-		if !ok {
-			return fmt.Errorf("%w: %s has a key that is not an untagged text string", ErrMalformed, at)
+		before := *c
+		k, err := c.checkText(at)
+		if err != nil {
+			return fmt.Errorf("%w: %s has a key that is not an untagged text string", ErrMalformed, at.String())
 		}
-		k, ok := c.take(l)
-		if !ok {
-			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
-		}
-		key := string(k)
-		fs, known := s.fields[key]
-		if !known {
-			for name := range s.fields {
-				if strings.EqualFold(name, key) {
-					return fmt.Errorf("%w: %s has key %.64q where the CDDL has %q (keys are case-sensitive)", ErrMalformed, at, key, name)
+		f := s.field(k)
+		if f < 0 {
+			for _, fd := range s.fields {
+				if strings.EqualFold(fd.name, string(k)) {
+					return fmt.Errorf("%w: %s has key %.64q where the CDDL has %q (keys are case-sensitive)", ErrMalformed, at.String(), k, fd.name)
 				}
 			}
-			if err := c.skip(at, depth+1); err != nil {
+			if unknown.add(before, *c) {
+				return fmt.Errorf("%w: %s has key %.64q twice", ErrMalformed, at.String(), k)
+			}
+			if err := w.enter(depth, "").skip(depth + 1); err != nil {
 				return err
 			}
 			continue
 		}
-		seen[key] = true
-		if err := c.check(fs, at+"."+key, depth+1); err != nil {
+		fd := &s.fields[f]
+		if seen&(1<<f) != 0 {
+			return fmt.Errorf("%w: %s has key %q twice", ErrMalformed, at.String(), fd.name)
+		}
+		seen |= 1 << f
+		if err := w.enter(depth, fd.dotName).check(fd.shape, depth+1); err != nil {
 			return err
 		}
 	}
-	for _, r := range s.required {
-		if !seen[r] {
-			return fmt.Errorf("%w: %s without %s", ErrMalformed, at, r)
+	for i, fd := range s.fields {
+		if fd.required && seen&(1<<i) == 0 {
+			return fmt.Errorf("%w: %s without %s", ErrMalformed, at.String(), fd.name)
 		}
 	}
 	return nil
@@ -317,7 +541,8 @@ func (c *cursor) checkStruct(s *shape, at string, depth int) error {
 // checkTagged reads the positions whose CDDL carries a tag: #6.24(bstr) and
 // #6.0(tstr) require theirs; COSE_Sign1 and COSE_Mac0 may carry 18 and 17
 // (RFC 9052 section 2) and are then [bstr, header map, bstr / nil, bstr].
-func (c *cursor) checkTagged(s *shape, at string, depth int) error {
+func (w *walker) checkTagged(s *shape, depth int) error {
+	c, at := &w.c, w.pos(depth)
 	var want uint64
 	required := true
 	switch s.kind {
@@ -333,45 +558,56 @@ func (c *cursor) checkTagged(s *shape, at string, depth int) error {
 	if mt, _ := c.peekMajor(); mt == majorTag {
 		n, _ := c.head(majorTag)
 		if n != want {
-			return fmt.Errorf("%w: tag %d on %s, where the CDDL has tag %d", ErrMalformed, n, at, want)
+			return fmt.Errorf("%w: tag %d on %s, where the CDDL has tag %d", ErrMalformed, n, at.String(), want)
 		}
+		if err := nest(depth, at); err != nil {
+			return err
+		}
+		depth++
+		w.segs[depth] = ""
 	} else if required {
-		return fmt.Errorf("%w: %s without its tag %d", ErrMalformed, at, want)
+		return fmt.Errorf("%w: %s without its tag %d", ErrMalformed, at.String(), want)
 	}
 	switch s.kind {
 	case shapeTag24:
-		return c.checkString(majorBytes, "a byte string", at+" content")
+		return c.checkString(majorBytes, "a byte string", pos{w: w, depth: depth, suffix: " content"})
 	case shapeTDate:
-		return c.checkString(majorText, "a text string", at+" content")
+		_, err := c.checkText(pos{w: w, depth: depth, suffix: " content"})
+		return err
 	}
 	// COSE_Sign1 / COSE_Mac0 = [Headers, payload: bstr / nil, signature / tag: bstr]
 	// Headers = (protected: empty_or_serialized_map, unprotected: header_map)
 	n, ok := c.head(majorArray)
 	if !ok || n != 4 {
-		return fmt.Errorf("%w: %s is not a four-element COSE array", ErrMalformed, at)
+		return fmt.Errorf("%w: %s is not a four-element COSE array", ErrMalformed, at.String())
 	}
-	if err := c.check(bytesShape, at+" protected header", depth+1); err != nil {
+	if err := nest(depth, at); err != nil {
 		return err
 	}
-	if err := c.check(headerMapShape, at+" unprotected header", depth+1); err != nil {
+	if err := w.enter(depth, " protected header").check(bytesShape, depth+1); err != nil {
+		return err
+	}
+	if err := w.enter(depth, " unprotected header").check(headerMapShape, depth+1); err != nil {
 		return err
 	}
 	if len(*c) > 0 && (*c)[0] == 0xf6 { // null: detached payload
 		*c = (*c)[1:]
-	} else if err := c.check(bytesShape, at+" payload", depth+1); err != nil {
+	} else if err := w.enter(depth, " payload").check(bytesShape, depth+1); err != nil {
 		return err
 	}
-	return c.check(bytesShape, at+" signature", depth+1)
+	return w.enter(depth, " signature").check(bytesShape, depth+1)
 }
 
-// skip reads one item of any shape.
-func (c *cursor) skip(at string, depth int) error {
+// skip reads one item of any shape, as well-formed as the decode mode
+// requires (definite lengths, nesting and size limits).
+func (w *walker) skip(depth int) error {
+	c, at := &w.c, w.pos(depth)
 	if depth > maxNestedLevels {
-		return fmt.Errorf("%w: %s nested too deeply", ErrMalformed, at)
+		return fmt.Errorf("%w: %s nested too deeply", ErrMalformed, at.String())
 	}
 	mt, ok := c.peekMajor()
 	if !ok {
-		return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
+		return fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
 	}
 	if mt == majorSimple {
 		// Simple values and floats: the head carries no length of nested items.
@@ -384,37 +620,43 @@ func (c *cursor) skip(at string, depth int) error {
 			size++
 		}
 		if size == 0 || len(*c) < size {
-			return fmt.Errorf("%w: bad simple value at %s", ErrMalformed, at)
+			return fmt.Errorf("%w: bad simple value at %s", ErrMalformed, at.String())
 		}
 		*c = (*c)[size:]
 		return nil
 	}
 	n, ok := c.head(mt)
 	if !ok {
-		return fmt.Errorf("%w: truncated or indefinite item at %s", ErrMalformed, at)
+		return fmt.Errorf("%w: truncated or indefinite item at %s", ErrMalformed, at.String())
 	}
 	switch mt {
 	case majorBytes, majorText:
 		if _, ok := c.take(n); !ok {
-			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
+			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
 		}
 	case majorArray, majorMap:
+		if err := nest(depth, at); err != nil {
+			return err
+		}
+		if err := count(mt, n, at); err != nil {
+			return err
+		}
 		items := n
 		if mt == majorMap {
-			if n > uint64(len(*c)) {
-				return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
-			}
 			items = 2 * n
 		}
 		if items > uint64(len(*c)) {
-			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at)
+			return fmt.Errorf("%w: truncated at %s", ErrMalformed, at.String())
 		}
 		for ; items > 0; items-- {
-			if err := c.skip(at, depth+1); err != nil {
+			if err := w.enter(depth, "").skip(depth + 1); err != nil {
 				return err
 			}
 		}
 	case majorTag:
+		if err := nest(depth, at); err != nil {
+			return err
+		}
 		// RFC 8949 section 3.4: the content of the built-in tags has a
 		// type (a bignum is a byte string, a date-time a text string).
 		var want byte
@@ -428,9 +670,9 @@ func (c *cursor) skip(at string, depth int) error {
 			typed = false
 		}
 		if mt, ok := c.peekMajor(); typed && ok && mt != want {
-			return fmt.Errorf("%w: tag %d with content of major type %d at %s", ErrMalformed, n, mt, at)
+			return fmt.Errorf("%w: tag %d with content of major type %d at %s", ErrMalformed, n, mt, at.String())
 		}
-		return c.skip(at, depth+1)
+		return w.enter(depth, "").skip(depth + 1)
 	}
 	return nil
 }
