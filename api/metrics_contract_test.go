@@ -26,12 +26,11 @@ import (
 // the daemon wrote the exposition itself: the same families, options and
 // handler, fed the same events.
 type reference struct {
-	reg                           *prometheus.Registry
-	taps, decisions, events       *prometheus.CounterVec
-	duration, phase               *prometheus.HistogramVec
-	readerUp                      *prometheus.GaugeVec
-	handler                       http.Handler
-	observedReaders, observedKind []string
+	reg                     *prometheus.Registry
+	taps, decisions, events *prometheus.CounterVec
+	duration, phase         *prometheus.HistogramVec
+	readerUp                *prometheus.GaugeVec
+	handler                 http.Handler
 }
 
 func newReference(build buildinfo.Info) *reference {
