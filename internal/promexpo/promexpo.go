@@ -2,7 +2,7 @@
 // (version 0.0.4) and the delimited protocol-buffer format (MetricFamily
 // messages of io.prometheus.client), with the counters, gauges and
 // histograms the daemon needs. It replaces the Prometheus client library in
-// the daemon, whose code and start-up data made up an eighth of the binary
+// the daemon, whose code and data made up a sixth of the mapped binary
 // and so of its resident memory: the metric names, HELP and TYPE lines,
 // labels, buckets and content types stay those of that library.
 //
