@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/idreader/idreader/internal/buildinfo"
+	"github.com/idreader/idreader/internal/promexpo/promexpotest"
 )
 
 func TestHealthzBuild(t *testing.T) {
@@ -45,7 +46,7 @@ func TestBuildInfoMetric(t *testing.T) {
 # TYPE idreader_build_info gauge
 idreader_build_info{commit="0123abcd",goversion="go1.26.0",version="1.2.3"} 1
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "idreader_build_info"); err != nil {
+	if err := testutil.GatherAndCompare(promexpotest.Gatherer(m.Registry()), strings.NewReader(want), "idreader_build_info"); err != nil {
 		t.Error(err)
 	}
 	// NewMetrics labels the series with this binary's build.
@@ -55,7 +56,7 @@ idreader_build_info{commit="0123abcd",goversion="go1.26.0",version="1.2.3"} 1
 # TYPE idreader_build_info gauge
 idreader_build_info{commit="` + b.Commit + `",goversion="` + b.GoVersion + `",version="` + b.Version + `"} 1
 `
-	if err := testutil.GatherAndCompare(NewMetrics(newFake()).Registry(), strings.NewReader(own), "idreader_build_info"); err != nil {
+	if err := testutil.GatherAndCompare(promexpotest.Gatherer(NewMetrics(newFake()).Registry()), strings.NewReader(own), "idreader_build_info"); err != nil {
 		t.Error(err)
 	}
 }

@@ -4,16 +4,14 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/idreader/idreader/daemon"
 	"github.com/idreader/idreader/internal/buildinfo"
+	"github.com/idreader/idreader/internal/promexpo"
 )
 
 // Metrics counts taps and decisions from the Service's events into a
-// private Prometheus registry (never the global one):
+// private registry, served in the Prometheus exposition formats
+// (internal/promexpo):
 //
 //	idreader_taps_total{reader}                 taps that ended (decision events)
 //	idreader_decisions_total{decision,reason}   one per reason code of each decision;
@@ -34,14 +32,15 @@ import (
 // personal data.
 type Metrics struct {
 	svc      daemon.Service
-	registry *prometheus.Registry
+	registry *promexpo.Registry
+	handler  http.Handler
 
-	taps      *prometheus.CounterVec
-	decisions *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	phase     *prometheus.HistogramVec
-	readerUp  *prometheus.GaugeVec
-	events    *prometheus.CounterVec
+	taps      *promexpo.CounterVec
+	decisions *promexpo.CounterVec
+	duration  *promexpo.HistogramVec
+	phase     *promexpo.HistogramVec
+	readerUp  *promexpo.GaugeVec
+	events    *promexpo.CounterVec
 
 	mu      sync.Mutex
 	cancel  func()
@@ -65,53 +64,35 @@ func NewMetrics(svc daemon.Service) *Metrics {
 func newMetrics(svc daemon.Service, build buildinfo.Info) *Metrics {
 	m := &Metrics{
 		svc:      svc,
-		registry: prometheus.NewRegistry(),
-		taps: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "idreader_taps_total",
-			Help: "Taps that ended with a decision, by reader.",
-		}, []string{"reader"}),
-		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "idreader_decisions_total",
-			Help: "Decisions by outcome and reason code (one count per reason; reason=\"none\" without one).",
-		}, []string{"decision", "reason"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "idreader_tap_duration_seconds",
-			Help:    "Duration of each tap step, and step=\"total\" from tap to decision.",
-			Buckets: tapBuckets,
-		}, []string{"step"}),
-		phase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "idreader_tap_phase_seconds",
-			Help:    "Duration of each phase of a tap: detection, engagement, session, request, transfer, verification, decision, output.",
-			Buckets: phaseBuckets,
-		}, []string{"phase"}),
-		readerUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "idreader_reader_up",
-			Help: "1 when the reader is present and watched, 0 when it is down.",
-		}, []string{"reader"}),
-		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "idreader_events_total",
-			Help: "Reader events seen, by kind.",
-		}, []string{"kind"}),
+		registry: promexpo.NewRegistry(),
+		taps: promexpo.NewCounterVec("idreader_taps_total",
+			"Taps that ended with a decision, by reader.", "reader"),
+		decisions: promexpo.NewCounterVec("idreader_decisions_total",
+			"Decisions by outcome and reason code (one count per reason; reason=\"none\" without one).", "decision", "reason"),
+		duration: promexpo.NewHistogramVec("idreader_tap_duration_seconds",
+			"Duration of each tap step, and step=\"total\" from tap to decision.", tapBuckets, "step"),
+		phase: promexpo.NewHistogramVec("idreader_tap_phase_seconds",
+			"Duration of each phase of a tap: detection, engagement, session, request, transfer, verification, decision, output.", phaseBuckets, "phase"),
+		readerUp: promexpo.NewGaugeVec("idreader_reader_up",
+			"1 when the reader is present and watched, 0 when it is down.", "reader"),
+		events: promexpo.NewCounterVec("idreader_events_total",
+			"Reader events seen, by kind.", "kind"),
 	}
-	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "idreader_build_info",
-		Help: "Always 1; the labels tell the version, source commit and Go version of the running daemon.",
-	}, []string{"version", "commit", "goversion"})
+	buildInfo := promexpo.NewGaugeVec("idreader_build_info",
+		"Always 1; the labels tell the version, source commit and Go version of the running daemon.", "version", "commit", "goversion")
 	buildInfo.WithLabelValues(build.Version, build.Commit, build.GoVersion).Set(1)
 	m.registry.MustRegister(m.taps, m.decisions, m.duration, m.phase, m.readerUp, m.events, buildInfo,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		promexpo.GoCollector(), promexpo.ProcessCollector())
+	m.handler = promexpo.Handler(m.registry)
 	return m
 }
 
 // Registry returns the private registry, so the daemon can add its own
 // collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+func (m *Metrics) Registry() *promexpo.Registry { return m.registry }
 
 // Handler serves the registry in the Prometheus exposition formats.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
-}
+func (m *Metrics) Handler() http.Handler { return m.handler }
 
 // Start sets idreader_reader_up from the Service's readers and subscribes
 // to its events in a goroutine that runs until Stop. Starting twice does

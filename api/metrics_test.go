@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/idreader/idreader/daemon"
+	"github.com/idreader/idreader/internal/promexpo/promexpotest"
 	"github.com/idreader/idreader/terminal"
 )
 
@@ -19,7 +20,7 @@ func TestMetrics(t *testing.T) {
 	m.Start()
 	m.Start() // idempotent
 	waitFor(t, "subscription", func() bool { return f.Subscribers() == 1 })
-	if v := testutil.ToFloat64(m.readerUp.WithLabelValues("counter-1")); v != 1 {
+	if v := m.readerUp.WithLabelValues("counter-1").Get(); v != 1 {
 		t.Errorf("reader_up before events = %v", v)
 	}
 	steps := []terminal.StepTime{{Step: "engagement", Duration: 20 * time.Millisecond}, {Step: "verify", Duration: 5 * time.Millisecond}}
@@ -30,27 +31,27 @@ func TestMetrics(t *testing.T) {
 		Personal: &daemon.Personal{Name: "YAMADA Hanako"}})
 	f.Emit(daemon.Event{Reader: "counter-2", Kind: daemon.EventReaderDown})
 	waitFor(t, "events counted", func() bool {
-		return testutil.ToFloat64(m.events.WithLabelValues("reader_down")) == 1
+		return m.events.WithLabelValues("reader_down").Get() == 1
 	})
 	for _, tc := range []struct {
 		name string
 		got  float64
 		want float64
 	}{
-		{"taps counter-1", testutil.ToFloat64(m.taps.WithLabelValues("counter-1")), 1},
-		{"taps counter-2", testutil.ToFloat64(m.taps.WithLabelValues("counter-2")), 1},
-		{"accept none", testutil.ToFloat64(m.decisions.WithLabelValues("accept", "none")), 1},
-		{"reject age", testutil.ToFloat64(m.decisions.WithLabelValues("reject", "age_not_met")), 1},
-		{"reject expired", testutil.ToFloat64(m.decisions.WithLabelValues("reject", "document_expired")), 1},
-		{"up counter-1", testutil.ToFloat64(m.readerUp.WithLabelValues("counter-1")), 1},
-		{"up counter-2", testutil.ToFloat64(m.readerUp.WithLabelValues("counter-2")), 0},
+		{"taps counter-1", m.taps.WithLabelValues("counter-1").Get(), 1},
+		{"taps counter-2", m.taps.WithLabelValues("counter-2").Get(), 1},
+		{"accept none", m.decisions.WithLabelValues("accept", "none").Get(), 1},
+		{"reject age", m.decisions.WithLabelValues("reject", "age_not_met").Get(), 1},
+		{"reject expired", m.decisions.WithLabelValues("reject", "document_expired").Get(), 1},
+		{"up counter-1", m.readerUp.WithLabelValues("counter-1").Get(), 1},
+		{"up counter-2", m.readerUp.WithLabelValues("counter-2").Get(), 0},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
 		}
 	}
-	if n := testutil.CollectAndCount(m.duration); n != 3 {
-		t.Errorf("duration series = %d, want 3 (engagement, verify, total)", n)
+	if n, err := testutil.GatherAndCount(promexpotest.Gatherer(m.duration)); err != nil || n != 3 {
+		t.Errorf("duration series = %d (%v), want 3 (engagement, verify, total)", n, err)
 	}
 	const want = `
 # HELP idreader_tap_duration_seconds Duration of each tap step, and step="total" from tap to decision.
@@ -98,7 +99,7 @@ idreader_tap_duration_seconds_bucket{step="verify",le="+Inf"} 2
 idreader_tap_duration_seconds_sum{step="verify"} 0.01
 idreader_tap_duration_seconds_count{step="verify"} 2
 `
-	if err := testutil.CollectAndCompare(m.duration, strings.NewReader(want)); err != nil {
+	if err := testutil.GatherAndCompare(promexpotest.Gatherer(m.duration), strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
 
@@ -161,9 +162,9 @@ func TestMetricsPhases(t *testing.T) {
 	// The metrics read events on their own goroutine: wait until both
 	// decisions were observed, then compare once more to report a diff.
 	waitFor(t, "both taps' phases observed", func() bool {
-		return testutil.CollectAndCompare(m.phase, strings.NewReader(want)) == nil
+		return testutil.GatherAndCompare(promexpotest.Gatherer(m.phase), strings.NewReader(want)) == nil
 	})
-	if err := testutil.CollectAndCompare(m.phase, strings.NewReader(want)); err != nil {
+	if err := testutil.GatherAndCompare(promexpotest.Gatherer(m.phase), strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
 }

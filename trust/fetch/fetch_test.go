@@ -19,9 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/idreader/idreader/holder/pki"
+	"github.com/idreader/idreader/internal/promexpo/promexpotest"
 	"github.com/idreader/idreader/revocation"
 	"github.com/idreader/idreader/revocation/revocationtest"
 	"github.com/idreader/idreader/verify"
@@ -412,9 +411,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Refresh(context.Background())
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(m.Collector())
-	mfs, err := reg.Gather()
+	mfs, err := promexpotest.Gatherer(m.Collector()).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

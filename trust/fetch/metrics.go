@@ -1,49 +1,37 @@
 package fetch
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"slices"
 
-var (
-	descAge = prometheus.NewDesc("idreader_trust_source_age_seconds",
-		"Time since the source's copy in force was fetched (or the folder read); absent until first loaded.",
-		[]string{"source", "kind"}, nil)
-	descStale = prometheus.NewDesc("idreader_trust_source_stale",
-		"1 when the source is past its maximum age or was never loaded, else 0.",
-		[]string{"source", "kind"}, nil)
-	descFailures = prometheus.NewDesc("idreader_trust_fetch_failures_total",
-		"Failed fetches of the source (network, HTTP status, invalid or older data) since start.",
-		[]string{"source", "kind"}, nil)
-	descAnchors = prometheus.NewDesc("idreader_trust_anchors",
-		"Trust anchors in force, by the source that gave them.",
-		[]string{"source", "kind"}, nil)
+	"github.com/idreader/idreader/internal/promexpo"
 )
 
-// collector exposes the sources' state as Prometheus metrics.
-type collector struct{ m *Manager }
-
-// Collector returns a prometheus.Collector of the sources: age, staleness,
+// Collector returns a collector of the sources' state: age, staleness,
 // fetch failures and anchors loaded, labelled with the source name (a URL
-// or path, never personal data).
-func (m *Manager) Collector() prometheus.Collector { return collector{m} }
-
-func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descAge
-	ch <- descStale
-	ch <- descFailures
-	ch <- descAnchors
-}
-
-func (c collector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.m.Status() {
-		k := string(s.Kind)
-		if s.AgeSecs != nil {
-			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, *s.AgeSecs, s.Name, k)
+// or path, never personal data) and kind.
+func (m *Manager) Collector() promexpo.Collector {
+	return promexpo.CollectorFunc(func() []promexpo.Family {
+		age := promexpo.Family{Name: "idreader_trust_source_age_seconds", Type: promexpo.Gauge,
+			Help: "Time since the source's copy in force was fetched (or the folder read); absent until first loaded."}
+		stale := promexpo.Family{Name: "idreader_trust_source_stale", Type: promexpo.Gauge,
+			Help: "1 when the source is past its maximum age or was never loaded, else 0."}
+		failures := promexpo.Family{Name: "idreader_trust_fetch_failures_total", Type: promexpo.Counter,
+			Help: "Failed fetches of the source (network, HTTP status, invalid or older data) since start."}
+		anchors := promexpo.Family{Name: "idreader_trust_anchors", Type: promexpo.Gauge,
+			Help: "Trust anchors in force, by the source that gave them."}
+		for _, s := range m.Status() {
+			labels := []promexpo.Label{{Name: "source", Value: s.Name}, {Name: "kind", Value: string(s.Kind)}}
+			if s.AgeSecs != nil {
+				age.Metrics = append(age.Metrics, promexpo.Metric{Labels: labels, Value: *s.AgeSecs})
+			}
+			v := 0.0
+			if s.Stale {
+				v = 1
+			}
+			stale.Metrics = append(stale.Metrics, promexpo.Metric{Labels: slices.Clone(labels), Value: v})
+			failures.Metrics = append(failures.Metrics, promexpo.Metric{Labels: slices.Clone(labels), Value: float64(s.Failures)})
+			anchors.Metrics = append(anchors.Metrics, promexpo.Metric{Labels: slices.Clone(labels), Value: float64(s.Anchors)})
 		}
-		stale := 0.0
-		if s.Stale {
-			stale = 1
-		}
-		ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale, s.Name, k)
-		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(s.Failures), s.Name, k)
-		ch <- prometheus.MustNewConstMetric(descAnchors, prometheus.GaugeValue, float64(s.Anchors), s.Name, k)
-	}
+		return []promexpo.Family{age, stale, failures, anchors}
+	})
 }
