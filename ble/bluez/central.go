@@ -56,8 +56,11 @@ func (a *Adapter) matchDevice(path dbus.ObjectPath, props map[string]dbus.Varian
 // until scanning is enabled again, which the kernel does on its own only
 // after about 10 s (seen in the BlueZ rig: the wallet's first report came
 // 1 ms before "discovering", and the reader found it 10.3 s later). A
-// restart re-enables scanning, which clears the duplicate filter.
-var scanRestartInterval = 2500 * time.Millisecond
+// restart re-enables scanning, which clears the duplicate filter. Under the
+// rig's emulated controllers, which report an advertiser the instant
+// scanning is enabled, about one start in two loses that race, so restarts
+// come every second.
+var scanRestartInterval = time.Second
 
 // Scan implements ble.Central: it sets a discovery filter (LE transport,
 // the service UUID), starts discovery, and returns the first Device1 under
