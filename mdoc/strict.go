@@ -319,18 +319,9 @@ func (w *walker) check(s *shape, depth int) error {
 		}
 		return nil
 	case shapeArray:
-		n, ok := c.head(majorArray)
-		if !ok {
-			return fmt.Errorf("%w: %s is not an array", ErrMalformed, at.String())
-		}
-		if err := nest(depth, at); err != nil {
+		n, err := c.open(majorArray, "an array", s, depth, at)
+		if err != nil {
 			return err
-		}
-		if err := count(majorArray, n, at); err != nil {
-			return err
-		}
-		if n == 0 && s.nonEmpty {
-			return fmt.Errorf("%w: %s is an empty array", ErrMalformed, at.String())
 		}
 		for ; n > 0; n-- {
 			if err := w.enter(depth, "[]").check(s.elem, depth+1); err != nil {
@@ -453,21 +444,32 @@ func sameKey(a, b cursor) bool {
 	return ma == majorUint || ma == majorNint
 }
 
+// open reads the head of an array or map (major type mt; "an array" or "a
+// map" in errors) at depth and returns its count, enforcing the nesting and
+// count limits and, for a [+ ...] or {+ ...} shape, that it is not empty.
+func (c *cursor) open(mt byte, kind string, s *shape, depth int, at pos) (uint64, error) {
+	n, ok := c.head(mt)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is not %s", ErrMalformed, at.String(), kind)
+	}
+	if err := nest(depth, at); err != nil {
+		return 0, err
+	}
+	if err := count(mt, n, at); err != nil {
+		return 0, err
+	}
+	if n == 0 && s.nonEmpty {
+		return 0, fmt.Errorf("%w: %s is an empty %s", ErrMalformed, at.String(), kind[strings.IndexByte(kind, ' ')+1:])
+	}
+	return n, nil
+}
+
 // checkMap reads {* key => elem} or {+ key => elem}.
 func (w *walker) checkMap(s *shape, depth int) error {
 	c, at := &w.c, w.pos(depth)
-	n, ok := c.head(majorMap)
-	if !ok {
-		return fmt.Errorf("%w: %s is not a map", ErrMalformed, at.String())
-	}
-	if err := nest(depth, at); err != nil {
+	n, err := c.open(majorMap, "a map", s, depth, at)
+	if err != nil {
 		return err
-	}
-	if err := count(majorMap, n, at); err != nil {
-		return err
-	}
-	if n == 0 && s.nonEmpty {
-		return fmt.Errorf("%w: %s is an empty map", ErrMalformed, at.String())
 	}
 	var keys keySet
 	for ; n > 0; n-- {
