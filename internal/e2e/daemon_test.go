@@ -52,10 +52,14 @@ func (s *signalLog) signals() []hardware.Signal {
 	return slices.Clone(s.got)
 }
 
-// rigDaemon is the daemon running one loop on the rig's first reader.
+// rigDaemon is the daemon running one loop on the rig's first reader, or
+// one loop on each of the rig's first rigOptions.readers readers.
 type rigDaemon struct {
-	d      *daemon.Daemon
-	addr   string
+	d    *daemon.Daemon
+	addr string // vpcd address of the first reader
+	// names[k] is the daemon's name for the reader at vpcd address addrs[k].
+	names  []string
+	addrs  []string
 	events <-chan daemon.Event
 	out    *signalLog
 	stop   func() // stops the daemon and what runs beside it; idempotent
@@ -73,7 +77,17 @@ type rigOptions struct {
 	// stop (the HTTP side, as cmd/idreaderd runs it); its error fails
 	// the test.
 	beside func(ctx context.Context, d *daemon.Daemon) error
+	// readers is how many rig readers the daemon runs a loop on: 0 is
+	// one loop named "counter" on the rig's first reader; n > 0 is n
+	// loops named counter-0 … counter-(n-1) on the rig's first n readers
+	// (the test fails when the rig has fewer); allReaders is one per rig
+	// reader. Every loop has the same profile and reader identity, and
+	// all of them share the signal log and outputs.
+	readers int
 }
+
+// allReaders asks startRigDaemonWith for a loop on every rig reader.
+const allReaders = -1
 
 func startRigDaemon(tb testing.TB, f *fixture, profile string, log zerolog.Logger) *rigDaemon {
 	tb.Helper()
@@ -87,34 +101,62 @@ func startRigDaemonWith(tb testing.TB, f *fixture, o rigOptions) *rigDaemon {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	name := info.Readers[0]
+	type slot struct{ name, device, addr string }
+	slots := []slot{{"counter", info.Readers[0], info.VPCD[0]}}
+	if n := o.readers; n != 0 {
+		if n == allReaders {
+			n = len(info.Readers)
+		}
+		if n > len(info.Readers) {
+			tb.Fatalf("rig: %d readers wanted, the rig has %d (IDREADER_RIG_ENTRIES)", n, len(info.Readers))
+		}
+		slots = slots[:0]
+		for k := range n {
+			slots = append(slots, slot{"counter-" + strconv.Itoa(k), info.Readers[k], info.VPCD[k]})
+		}
+	}
 	out := &signalLog{}
 	trust := f.trust
 	if o.trust != nil {
 		trust = o.trust
 	}
-	d, err := daemon.New(daemon.Config{
-		Readers: []daemon.ReaderSpec{{
-			Name: "counter",
-			Open: func(ctx context.Context) (reader.Reader, error) { return prov.Open(ctx, name) },
+	var (
+		specs    []daemon.ReaderSpec
+		names    []string
+		addrs    []string
+		profiles = map[string]string{}
+		idents   = map[string]string{}
+	)
+	for _, sl := range slots {
+		device := sl.device
+		specs = append(specs, daemon.ReaderSpec{
+			Name: sl.name,
+			Open: func(ctx context.Context) (reader.Reader, error) { return prov.Open(ctx, device) },
 			Probe: func(ctx context.Context) error {
 				names, err := prov.List(ctx)
-				if err == nil && !slices.Contains(names, name) {
+				if err == nil && !slices.Contains(names, device) {
 					err = reader.ErrNoReader
 				}
 				return err
 			},
 			Outputs:  append([]hardware.Output{out}, o.outputs...),
 			Timeouts: daemon.Timeouts{Hold: time.Millisecond, Exchange: 5 * time.Second, Probe: 200 * time.Millisecond},
-		}},
+		})
+		names = append(names, sl.name)
+		addrs = append(addrs, sl.addr)
+		profiles[sl.name] = o.profile
+		idents[sl.name] = "counter"
+	}
+	d, err := daemon.New(daemon.Config{
+		Readers: specs,
 		Settings: &daemon.Settings{
 			Profiles: policy.Builtin(),
 			Trust:    trust,
 			Identities: map[string]*terminal.ReaderIdentity{
 				"counter": {Key: f.pki.ReaderKey, Chain: []*x509.Certificate{f.pki.Reader}},
 			},
-			ReaderProfiles:   map[string]string{"counter": o.profile},
-			ReaderIdentities: map[string]string{"counter": "counter"},
+			ReaderProfiles:   profiles,
+			ReaderIdentities: idents,
 		},
 		Log: o.log,
 	})
@@ -145,8 +187,12 @@ func startRigDaemonWith(tb testing.TB, f *fixture, o rigOptions) *rigDaemon {
 		})
 	}
 	tb.Cleanup(stop)
-	rd := &rigDaemon{d: d, addr: info.VPCD[0], events: events, out: out, stop: stop}
-	rd.next(tb, daemon.EventReady)
+	rd := &rigDaemon{d: d, addr: addrs[0], names: names, addrs: addrs, events: events, out: out, stop: stop}
+	// Every loop reports Ready once its reader is open.
+	ready := map[string]bool{}
+	for len(ready) < len(names) {
+		ready[rd.next(tb, daemon.EventReady).Reader] = true
+	}
 	return rd
 }
 
