@@ -3,7 +3,6 @@ package mdoc
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -193,14 +192,9 @@ func (k *DeviceKeyInfo) read(c *cursor) (deviceKey []byte, err error) {
 			m, _ := c.head(majorMap)
 			k.KeyInfo = make(map[int64]cbor.RawMessage, m)
 			for ; m > 0; m-- {
-				mt, _ := c.peekMajor()
-				arg, _ := c.head(mt)
-				if arg > math.MaxInt64 {
+				label, ok := c.int64()
+				if !ok {
 					return nil, fmt.Errorf("%w: MSO keyInfo label out of the int64 range", ErrMalformed)
-				}
-				label := int64(arg)
-				if mt == majorNint {
-					label = -1 - label
 				}
 				k.KeyInfo[label] = bytes.Clone(c.item())
 			}
