@@ -385,11 +385,12 @@ func keyOf(before, after cursor) mapKey {
 	return mapKey{mt: mt, arg: arg}
 }
 
-// keySet finds duplicate map keys. Small maps, the usual case, are
-// compared pairwise over the received bytes without allocating; larger ones
-// go into a Go map.
+// keySet finds duplicate map keys. Maps of up to 16 keys, the usual case
+// (an MSO namespace of an mDL has a dozen or more digests), are compared
+// pairwise over the received bytes without allocating; larger ones go into
+// a Go map.
 type keySet struct {
-	small [8]cursor
+	small [16]cursor
 	n     int
 	big   map[mapKey]struct{}
 }
