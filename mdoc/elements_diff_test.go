@@ -89,3 +89,57 @@ func FuzzDirectElementValue(f *testing.F) {
 		checkElementValueAgainstReference(t, raw)
 	})
 }
+
+// checkCOSEKeyAgainstReference: whenever directCOSEKey reads a key, the
+// generic decoder reads the same coseKeyMap.
+func checkCOSEKeyAgainstReference(t *testing.T, data []byte) {
+	got, ok := directCOSEKey(data)
+	if !ok {
+		return
+	}
+	var want coseKeyMap
+	if err := Unmarshal(data, &want); err != nil {
+		t.Fatalf("direct COSE_Key reader accepts what the decoder refuses (%v): %x", err, data)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%x: direct %#v, generic %#v", data, got, want)
+	}
+}
+
+func coseKeySeeds(tb testing.TB) [][]byte {
+	out := [][]byte{annexDHex(tb, "e_device_key_cose")}
+	for _, m := range []map[int]any{
+		{1: 2, -1: 1, -2: make([]byte, 32), -3: make([]byte, 32), 2: []byte("kid"), 3: -7},
+		{1: 1, -1: 6, -2: make([]byte, 32)},
+		{1: 2, -1: 1, -2: []byte{}, -3: true},
+		{1: 2, -1: 1, -2: "text x", -3: 5},
+		{1: "EC2", -1: 1},
+		{},
+	} {
+		out = append(out, mustMarshal(tb, m))
+	}
+	return append(out, []byte{0xa2, 0x01, 0x02, 0x18, 0x01, 0x02}, []byte{0xa1, 0x01, 0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0},
+		[]byte{0xa1, 0x61, 'x', 0x00}, []byte{0xa1, 0x21, 0xd9, 0xd9, 0xf7, 0x41, 0x00})
+}
+
+func TestDirectCOSEKeyMatchesReference(t *testing.T) {
+	answered := 0
+	for _, data := range coseKeySeeds(t) {
+		if _, ok := directCOSEKey(data); ok {
+			answered++
+		}
+		checkCOSEKeyAgainstReference(t, data)
+	}
+	if answered < 5 {
+		t.Errorf("the direct reader answered only %d seeds", answered)
+	}
+}
+
+func FuzzDirectCOSEKey(f *testing.F) {
+	for _, data := range coseKeySeeds(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkCOSEKeyAgainstReference(t, data)
+	})
+}
