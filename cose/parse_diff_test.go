@@ -172,6 +172,7 @@ func TestParseRefusesWhatTheDecoderRefused(t *testing.T) {
 		"alg over int64":                  msg(append([]byte{0xa1, 0x01}, big...), []byte{0xa0}),
 		"alg text":                        msg([]byte{0xa1, 0x01, 0x62, 'E', 'S'}, []byte{0xa0}),
 		"indefinite unprotected value":    msg(prot, []byte{0xa1, 0x04, 0x5f, 0xff}),
+		"two-byte simple value below 32":  msg(prot, []byte{0xa1, 0x04, 0xf8, 0x1f}),
 		"deep unprotected value":          msg(prot, append(append([]byte{0xa1, 0x04}, bytes.Repeat([]byte{0x81}, 30)...), 0)),
 	}
 	for name, data := range cases {

@@ -146,16 +146,17 @@ func TestParseMSORefusesWhatTheDecoderRefused(t *testing.T) {
 	}
 	withStatus := edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0} })
 	cases := map[string][]byte{
-		"duplicate known key":        dupTop(mso, "docType", mustMarshal(t, "x")),
-		"duplicate status":           dupTop(withStatus, "status", []byte{0}),
-		"keyInfo label over int64":   editDKI("keyInfo", []byte{0xa1, 0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}),
-		"keyInfo label under int64":  editDKI("keyInfo", []byte{0xa1, 0x3b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}),
-		"keyInfo duplicate label":    editDKI("keyInfo", []byte{0xa2, 0x01, 0x00, 0x18, 0x01, 0x00}),
-		"keyAuthorizations bad UTF8": editDKI("keyAuthorizations", append(append([]byte{0xa1}, mustMarshal(t, "nameSpaces")...), 0x81, 0x62, 0xc3, 0x28)),
-		"bad tdate":                  editVI("signed", tagged(t, 0, mustMarshal(t, "2020-13-01T00:00:00Z"))),
-		"tdate with bad UTF-8":       editVI("validFrom", []byte{0xc0, 0x62, 0xc3, 0x28}),
-		"indefinite status":          edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0xbf, 0xff} }),
-		"indefinite keyInfo value":   editDKI("keyInfo", []byte{0xa1, 0x01, 0x5f, 0xff}),
+		"duplicate known key":             dupTop(mso, "docType", mustMarshal(t, "x")),
+		"duplicate status":                dupTop(withStatus, "status", []byte{0}),
+		"keyInfo label over int64":        editDKI("keyInfo", []byte{0xa1, 0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}),
+		"keyInfo label under int64":       editDKI("keyInfo", []byte{0xa1, 0x3b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}),
+		"keyInfo duplicate label":         editDKI("keyInfo", []byte{0xa2, 0x01, 0x00, 0x18, 0x01, 0x00}),
+		"keyAuthorizations bad UTF8":      editDKI("keyAuthorizations", append(append([]byte{0xa1}, mustMarshal(t, "nameSpaces")...), 0x81, 0x62, 0xc3, 0x28)),
+		"bad tdate":                       editVI("signed", tagged(t, 0, mustMarshal(t, "2020-13-01T00:00:00Z"))),
+		"tdate with bad UTF-8":            editVI("validFrom", []byte{0xc0, 0x62, 0xc3, 0x28}),
+		"indefinite status":               edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0xbf, 0xff} }),
+		"two-byte simple value in status": edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0xf8, 0x10} }),
+		"indefinite keyInfo value":        editDKI("keyInfo", []byte{0xa1, 0x01, 0x5f, 0xff}),
 		"deep unknown member": edit(func(m map[string]cbor.RawMessage) {
 			m["x"] = append(bytes.Repeat([]byte{0x81}, maxNestedLevels), 0)
 		}),

@@ -625,6 +625,11 @@ func (w *walker) skip(depth int) error {
 		if size == 0 || len(*c) < size {
 			return fmt.Errorf("%w: bad simple value at %s", ErrMalformed, at.String())
 		}
+		if size == 2 && (*c)[1] < 32 {
+			// RFC 8949 section 3.3: simple values below 32 have only
+			// the one-byte form; the two-byte form is not well-formed.
+			return fmt.Errorf("%w: simple value %d in two bytes at %s", ErrMalformed, (*c)[1], at.String())
+		}
 		*c = (*c)[size:]
 		return nil
 	}
