@@ -117,7 +117,7 @@ func coseSeeds(tb testing.TB) [][]byte {
 		vec(tb, "issuer_auth"), vec(tb, "device_mac"), vec(tb, "reader_auth"),
 		{0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0xa0, 0xf6, 0x40},
 		enc(tb, []any{prot, map[int]any{33: []any{}}, nil, make([]byte, 64)}),
-		enc(tb, []any{prot, map[int]any{-70000: "x", 4: []byte("kid")}, []byte{}, []byte{}}),
+		enc(tb, []any{prot, map[int]any{-70000: "x", 4: []byte("kid"), 7: []any{cbor.SimpleValue(32), 2.5, nil}}, []byte{}, []byte{}}),
 		enc(tb, []any{enc(tb, map[int]any{1: 5, 33: []byte("c")}), map[int]any{}, nil, make([]byte, 32)}),
 	}
 }

@@ -77,7 +77,7 @@ func msoVariants(tb testing.TB) [][]byte {
 	vi["expectedUpdate"] = tagged(tb, 0, mustMarshal(tb, "2021-10-01T13:30:02.25+02:00"))
 	full["validityInfo"] = mustMarshal(tb, vi)
 	full["status"] = mustMarshal(tb, map[string]any{"status_list": map[string]any{"idx": 412, "uri": "https://example.com/1"}})
-	full["x-unknown"] = mustMarshal(tb, []any{1, "two", cbor.Tag{Number: 1, Content: 5}})
+	full["x-unknown"] = mustMarshal(tb, []any{1, "two", cbor.Tag{Number: 1, Content: 5}, cbor.SimpleValue(32), 1.5, nil})
 	empty := rawMap(tb, mso)
 	dki = rawMap(tb, empty["deviceKeyInfo"])
 	dki["keyAuthorizations"] = []byte{0xa0}
