@@ -367,16 +367,24 @@ type cursor []byte
 
 // head reads a head of major type mt and returns its argument.
 func (c *cursor) head(mt byte) (uint64, bool) {
-	b := *c
-	if len(b) == 0 || b[0]>>5 != mt {
+	m, n, hl, ok := parseHead(*c)
+	if !ok || m != mt {
 		return 0, false
 	}
-	ai := b[0] & 0x1f
-	var n uint64
-	var hl int
-	switch {
+	*c = (*c)[hl:]
+	return n, true
+}
+
+// parseHead decodes the definite-length head at the start of b (RFC 8949
+// section 3): major type, argument and the head's length. It writes
+// nothing, so that comparing keys costs no write barrier.
+func parseHead(b []byte) (mt byte, n uint64, hl int, ok bool) {
+	if len(b) == 0 {
+		return 0, 0, 0, false
+	}
+	switch ai := b[0] & 0x1f; {
 	case ai < 24:
-		n, hl = uint64(ai), 1
+		return b[0] >> 5, uint64(ai), 1, true
 	case ai == 24:
 		hl = 2
 	case ai == 25:
@@ -386,16 +394,15 @@ func (c *cursor) head(mt byte) (uint64, bool) {
 	case ai == 27:
 		hl = 9
 	default:
-		return 0, false
+		return 0, 0, 0, false
 	}
 	if len(b) < hl {
-		return 0, false
+		return 0, 0, 0, false
 	}
 	for _, x := range b[1:hl] {
 		n = n<<8 | uint64(x)
 	}
-	*c = b[hl:]
-	return n, true
+	return b[0] >> 5, n, hl, true
 }
 
 // take returns the next n bytes.

@@ -429,18 +429,13 @@ func sameKey(a, b cursor) bool {
 	if len(a) == len(b) && string(a) == string(b) {
 		return true
 	}
-	ma, _ := a.peekMajor()
-	mb, _ := b.peekMajor()
-	if ma != mb {
-		return false
-	}
-	na, _ := a.head(ma)
-	nb, _ := b.head(mb)
-	if na != nb {
+	ma, na, ha, _ := parseHead(a)
+	mb, nb, hb, _ := parseHead(b)
+	if ma != mb || na != nb {
 		return false
 	}
 	if ma == majorText || ma == majorBytes {
-		return string(a) == string(b)
+		return string(a[ha:]) == string(b[hb:])
 	}
 	return ma == majorUint || ma == majorNint
 }
