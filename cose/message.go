@@ -1,6 +1,7 @@
 package cose
 
 import (
+	"bytes"
 	"crypto/x509"
 
 	"github.com/fxamacker/cbor/v2"
@@ -30,14 +31,6 @@ type Message struct {
 	x5chain cbor.RawMessage
 }
 
-type wireMessage struct {
-	_           struct{} `cbor:",toarray"`
-	Protected   []byte
-	Unprotected map[int64]cbor.RawMessage
-	Payload     cbor.RawMessage
-	Sig         []byte
-}
-
 // ParseSign1 decodes a COSE_Sign1, tagged (18) or untagged.
 func ParseSign1(data []byte) (*Message, error) { return parse(data, TagSign1) }
 
@@ -48,43 +41,23 @@ func ParseMac0(data []byte) (*Message, error) { return parse(data, TagMac0) }
 // protected header (ISO/IEC 18013-5 clause 9.1.2.4, 9.1.3); a crit header
 // is refused since no extension is understood here; alg or x5chain in both
 // buckets is malformed (RFC 9052 section 3).
+//
+// The message is held to its CDDL (the generic decoder would turn a text
+// string into the protected bstr and drop a tag in front of any member) and
+// read in one pass over a private copy of data (mdoc.ReadCOSEStructure);
+// the result's slices alias that copy.
 func parse(data []byte, tag uint64) (*Message, error) {
-	body := data
-	if len(data) > 0 && data[0]>>5 == 6 { // major type 6: tagged
-		var rt cbor.RawTag
-		if err := mdoc.Unmarshal(data, &rt); err != nil {
-			return nil, errorf(ErrMalformed, "%v", err)
-		}
-		if rt.Number != tag {
-			return nil, errorf(ErrMalformed, "COSE tag %d, want %d", rt.Number, tag)
-		}
-		body = rt.Content
+	if n, ok := tagNumber(data); ok && n != tag {
+		return nil, errorf(ErrMalformed, "COSE tag %d, want %d", n, tag)
 	}
-	// The generic decoder would turn a text string into the protected
-	// bstr and drop a tag in front of any member: hold the message to its
-	// CDDL first.
-	if err := mdoc.Unmarshal(data, new(cbor.RawMessage)); err != nil {
+	s, err := mdoc.ReadCOSEStructure(bytes.Clone(data), tag)
+	if err != nil {
 		return nil, errorf(ErrMalformed, "%v", err)
 	}
-	if err := mdoc.CheckCOSEStructure(data, tag); err != nil {
-		return nil, errorf(ErrMalformed, "%v", err)
-	}
-	var w wireMessage
-	if err := mdoc.Unmarshal(body, &w); err != nil {
-		return nil, errorf(ErrMalformed, "COSE structure: %v", err)
-	}
-	if w.Protected == nil || w.Sig == nil || w.Payload == nil {
-		return nil, errorf(ErrMalformed, "COSE structure with missing members")
-	}
-	m := &Message{Protected: w.Protected, Unprotected: w.Unprotected, Signature: w.Sig}
-	if len(w.Payload) == 1 && w.Payload[0] == 0xf6 { // null
-		m.Detached = true
-	} else if err := mdoc.Unmarshal(w.Payload, &m.Payload); err != nil {
-		return nil, errorf(ErrMalformed, "COSE payload is neither bstr nor null")
-	}
+	m := &Message{Protected: s.Protected, Unprotected: s.Unprotected, Payload: s.Payload, Detached: s.Detached, Signature: s.Signature}
 	var prot map[int64]cbor.RawMessage
-	if len(w.Protected) > 0 {
-		if err := mdoc.Unmarshal(w.Protected, &prot); err != nil {
+	if len(s.Protected) > 0 {
+		if prot, err = mdoc.ParseCOSEHeaderMap(s.Protected); err != nil {
 			return nil, errorf(ErrMalformed, "COSE protected header: %v", err)
 		}
 	}
@@ -95,8 +68,8 @@ func parse(data []byte, tag uint64) (*Message, error) {
 	if !ok {
 		return nil, errorf(ErrMalformed, "COSE protected header without alg")
 	}
-	var a int64
-	if err := mdoc.Unmarshal(alg, &a); err != nil {
+	a, ok := mdoc.ReadInt(alg)
+	if !ok {
 		return nil, errorf(ErrUnsupported, "COSE alg is not an integer")
 	}
 	m.Alg = Algorithm(a)
@@ -111,6 +84,26 @@ func parse(data []byte, tag uint64) (*Message, error) {
 		m.x5chain = x
 	}
 	return m, nil
+}
+
+// tagNumber returns the number of the tag that data starts with, if it
+// starts with a complete tag head (RFC 8949 section 3.4, major type 6).
+func tagNumber(data []byte) (uint64, bool) {
+	if len(data) == 0 || data[0]>>5 != 6 {
+		return 0, false
+	}
+	ai := data[0] & 0x1f
+	if ai < 24 {
+		return uint64(ai), true
+	}
+	if ai > 27 || len(data) < 1+1<<(ai-24) {
+		return 0, false
+	}
+	var n uint64
+	for _, b := range data[1 : 1+1<<(ai-24)] {
+		n = n<<8 | uint64(b)
+	}
+	return n, true
 }
 
 // X5Chain returns the DER certificates of header 33 (RFC 9360 section 2),

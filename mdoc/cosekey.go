@@ -1,6 +1,7 @@
 package mdoc
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
@@ -50,9 +51,11 @@ type coseKeyMap struct {
 // ParseCOSEKey decodes a COSE_Key map. Only the fields the key needs are
 // checked; other labels (kid, alg, ...) are allowed and ignored.
 func ParseCOSEKey(data []byte) (*COSEKey, error) {
-	var m coseKeyMap
-	if err := Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("decoding COSE_Key: %w", err)
+	m, ok := directCOSEKey(data)
+	if !ok {
+		if err := Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("decoding COSE_Key: %w", err)
+		}
 	}
 	k := &COSEKey{Kty: m.Kty, Crv: m.Crv, X: m.X, Raw: append([]byte(nil), data...)}
 	switch m.Kty {
@@ -73,6 +76,58 @@ func ParseCOSEKey(data []byte) (*COSEKey, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// coseKeyShape is COSE_Key = {1 => int, ? -1 => int, * label => values}
+// (RFC 9052 section 7) as far as directCOSEKey reads it: integer labels.
+var coseKeyShape = mapOf(intShape, anyShape, false)
+
+// directCOSEKey reads the usual form of a COSE_Key without the generic
+// decoder: integer labels (each once), kty and crv untagged integers, x a
+// byte string, y a byte string or a boolean, to exactly the coseKeyMap the
+// decoder would give (x and y copied). ok is false for any other form,
+// errors included: the generic decoder then reads it and says why.
+func directCOSEKey(data []byte) (m coseKeyMap, ok bool) {
+	if checkShape(data, coseKeyShape, "COSE_Key") != nil {
+		return coseKeyMap{}, false
+	}
+	c := cursor(data)
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		label, ok := c.int64()
+		if !ok {
+			return coseKeyMap{}, false
+		}
+		switch label {
+		case 1, -1:
+			v, ok := c.int64()
+			if !ok || int64(int(v)) != v {
+				return coseKeyMap{}, false
+			}
+			if label == 1 {
+				m.Kty = int(v)
+			} else {
+				m.Crv = int(v)
+			}
+		case -2, -3:
+			switch mt, _ := c.peekMajor(); {
+			case mt == majorBytes:
+				b := bytes.Clone(c.bytes())
+				if label == -2 {
+					m.X = b
+				} else {
+					m.Y = b
+				}
+			case label == -3 && (c[0] == 0xf4 || c[0] == 0xf5):
+				m.Y = c[0] == 0xf5
+				c = c[1:]
+			default:
+				return coseKeyMap{}, false
+			}
+		default:
+			c.item()
+		}
+	}
+	return m, true
 }
 
 type curveInfo struct {

@@ -1,10 +1,12 @@
 package mdoc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/big"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -75,6 +77,14 @@ func (d FullDate) MarshalCBOR() ([]byte, error) {
 
 // UnmarshalCBOR decodes #6.1004(tstr) or #6.100(int) (RFC 8943).
 func (d *FullDate) UnmarshalCBOR(data []byte) error {
+	if s, ok := fullDateText(data); ok {
+		v, err := ParseFullDate(s)
+		if err != nil {
+			return err
+		}
+		*d = v
+		return nil
+	}
 	var raw cbor.RawTag
 	if err := Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("decoding full-date: %w", err)
@@ -216,6 +226,9 @@ func DecodeElementValue(identifier string, raw []byte) (any, error) {
 			return dp, nil
 		}
 	}
+	if v, ok := directElementValue(raw); ok {
+		return v, nil
+	}
 	var v any
 	if err := Unmarshal(raw, &v); err != nil {
 		return nil, fmt.Errorf("decoding element %q: %w", identifier, err)
@@ -225,6 +238,66 @@ func DecodeElementValue(identifier string, raw []byte) (any, error) {
 		return nil, fmt.Errorf("decoding element %q: %w", identifier, err)
 	}
 	return out, nil
+}
+
+// fullDateText returns the text of data when data is exactly the usual form
+// of full-date, #6.1004(tstr) with an untagged, definite-length, valid UTF-8
+// text string (RFC 8943): what the generic decoder would hand to
+// ParseFullDate. Any other form is left to the generic decoder.
+func fullDateText(data []byte) (string, bool) {
+	if len(data) < 4 || data[0] != 0xd9 || data[1] != tagFullDate>>8 || data[2] != tagFullDate&0xff {
+		return "", false
+	}
+	c := cursor(data[3:])
+	n, ok := c.head(majorText)
+	if !ok || n != uint64(len(c)) || !utf8.Valid(c) {
+		return "", false
+	}
+	return string(c), true
+}
+
+// directElementValue decodes the common element values without the generic
+// decoder, to exactly what it and normalizeValue give: a text string
+// (string), a byte string ([]byte, a copy), false and true, an integer that
+// fits an int64 (int64) and a full-date #6.1004(tstr) (FullDate). raw must
+// be that one item and nothing more. ok is false for any other input,
+// errors included: the generic decoder then reads it and says why.
+func directElementValue(raw []byte) (v any, ok bool) {
+	if len(raw) == 0 || len(raw) > MaxMessageSize {
+		return nil, false
+	}
+	switch raw[0] {
+	case 0xf4:
+		return false, len(raw) == 1
+	case 0xf5:
+		return true, len(raw) == 1
+	}
+	c := cursor(raw)
+	switch mt, _ := c.peekMajor(); mt {
+	case majorText, majorBytes:
+		n, ok := c.head(mt)
+		if !ok || n != uint64(len(c)) {
+			return nil, false
+		}
+		if mt == majorBytes {
+			return bytes.Clone(c), true
+		}
+		if !utf8.Valid(c) {
+			return nil, false
+		}
+		return string(c), true
+	case majorUint, majorNint:
+		n, ok := c.int64()
+		return n, ok && len(c) == 0
+	case majorTag:
+		s, ok := fullDateText(raw)
+		if !ok {
+			return nil, false
+		}
+		d, err := ParseFullDate(s)
+		return d, err == nil
+	}
+	return nil, false
 }
 
 // normalizeValue turns the generic decoder's output into this package's types.

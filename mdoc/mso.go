@@ -1,6 +1,7 @@
 package mdoc
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf8"
 
@@ -123,58 +124,159 @@ func ParseMobileSecurityObjectBytes(data []byte) (*MSO, error) {
 	return ParseMSO(inner)
 }
 
-// ParseMSO decodes a MobileSecurityObject map. It checks shape only (required
-// fields, tag-0 dates, a usable deviceKey); the verifier checks the values.
+// ParseMSO decodes a MobileSecurityObject map (clause 9.1.2.4). It checks
+// shape only (required fields, tag-0 dates, a usable deviceKey); the
+// verifier checks the values.
+//
+// The MSO is read in one pass over the bytes once checkShape has proven its
+// shape (checkShape also enforces the limits of the decode mode: definite
+// lengths, nesting and sizes, UTF-8, no duplicate key). The digests and the
+// status member alias data; deviceKey.Raw and keyInfo values are copies.
 func ParseMSO(data []byte) (*MSO, error) {
-	var w msoWire
-	if err := Unmarshal(data, &w); err != nil {
-		return nil, fmt.Errorf("decoding MobileSecurityObject: %w", err)
-	}
 	if err := checkShape(data, msoShape, "MobileSecurityObject"); err != nil {
 		return nil, fmt.Errorf("decoding MobileSecurityObject: %w", err)
 	}
-	switch {
-	case w.Version == nil:
-		return nil, fmt.Errorf("%w: MSO without version", ErrMalformed)
-	case w.DigestAlgorithm == nil:
-		return nil, fmt.Errorf("%w: MSO without digestAlgorithm", ErrMalformed)
-	case w.ValueDigests == nil:
-		return nil, fmt.Errorf("%w: MSO without valueDigests", ErrMalformed)
-	case w.DeviceKeyInfo == nil || w.DeviceKeyInfo.DeviceKey == nil:
-		return nil, fmt.Errorf("%w: MSO without deviceKeyInfo.deviceKey", ErrMalformed)
-	case w.DocType == nil:
-		return nil, fmt.Errorf("%w: MSO without docType", ErrMalformed)
-	case w.ValidityInfo == nil:
-		return nil, fmt.Errorf("%w: MSO without validityInfo", ErrMalformed)
-	case w.ValidityInfo.Signed == nil || w.ValidityInfo.ValidFrom == nil || w.ValidityInfo.ValidUntil == nil:
-		return nil, fmt.Errorf("%w: MSO validityInfo without signed, validFrom or validUntil", ErrMalformed)
+	m := &MSO{}
+	var deviceKey, valueDigests []byte
+	c := cursor(data)
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "version":
+			m.Version = msoStr(c.text())
+		case "digestAlgorithm":
+			m.DigestAlgorithm = msoStr(c.text())
+		case "valueDigests":
+			valueDigests = c.item()
+		case "deviceKeyInfo":
+			var err error
+			if deviceKey, err = m.DeviceKeyInfo.read(&c); err != nil {
+				return nil, err
+			}
+		case "docType":
+			m.DocType = msoStr(c.text())
+		case "validityInfo":
+			if err := m.ValidityInfo.read(&c); err != nil {
+				return nil, err
+			}
+		case "status":
+			m.Status = c.item()
+		default:
+			c.item()
+		}
 	}
-	key, err := ParseCOSEKey(w.DeviceKeyInfo.DeviceKey)
+	// checkShape proved version, digestAlgorithm, valueDigests,
+	// deviceKeyInfo.deviceKey, docType and validityInfo present.
+	key, err := ParseCOSEKey(deviceKey)
 	if err != nil {
 		return nil, fmt.Errorf("reading MSO deviceKey: %w", err)
 	}
-	digests, err := parseValueDigests(w.ValueDigests)
-	if err != nil {
+	m.DeviceKeyInfo.DeviceKey = key
+	if m.ValueDigests, err = parseValueDigests(valueDigests); err != nil {
 		return nil, fmt.Errorf("reading MSO valueDigests: %w", err)
 	}
-	return &MSO{
-		Version:         *w.Version,
-		DigestAlgorithm: *w.DigestAlgorithm,
-		ValueDigests:    digests,
-		DeviceKeyInfo: DeviceKeyInfo{
-			DeviceKey:         key,
-			KeyAuthorizations: w.DeviceKeyInfo.KeyAuthorizations,
-			KeyInfo:           w.DeviceKeyInfo.KeyInfo,
-		},
-		DocType: *w.DocType,
-		ValidityInfo: ValidityInfo{
-			Signed:     *w.ValidityInfo.Signed,
-			ValidFrom:  *w.ValidityInfo.ValidFrom,
-			ValidUntil: *w.ValidityInfo.ValidUntil,
-			Expected:   w.ValidityInfo.Expected,
-		},
-		Status: w.Status,
-	}, nil
+	return m, nil
+}
+
+// read reads DeviceKeyInfo (shape proved) and returns the deviceKey map as
+// received; keyAuthorizations and keyInfo are decoded into k.
+func (k *DeviceKeyInfo) read(c *cursor) (deviceKey []byte, err error) {
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "deviceKey":
+			deviceKey = c.item()
+		case "keyAuthorizations":
+			k.KeyAuthorizations = readKeyAuthorizations(c)
+		case "keyInfo":
+			// KeyInfo = {+ int => any}; the keys must fit an int64, as the
+			// decode mode requires.
+			m, _ := c.head(majorMap)
+			k.KeyInfo = make(map[int64]cbor.RawMessage, m)
+			for ; m > 0; m-- {
+				label, ok := c.int64()
+				if !ok {
+					return nil, fmt.Errorf("%w: MSO keyInfo label out of the int64 range", ErrMalformed)
+				}
+				k.KeyInfo[label] = bytes.Clone(c.item())
+			}
+		default:
+			c.item()
+		}
+	}
+	return deviceKey, nil
+}
+
+// readKeyAuthorizations reads KeyAuthorizations (shape proved: every text a
+// valid tstr, every array and map non-empty, no duplicate key).
+func readKeyAuthorizations(c *cursor) *KeyAuthorizations {
+	ka := &KeyAuthorizations{}
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		switch string(c.text()) {
+		case "nameSpaces":
+			ka.NameSpaces = readTexts(c)
+		case "dataElements":
+			m, _ := c.head(majorMap)
+			ka.DataElements = make(map[string][]string, m)
+			for ; m > 0; m-- {
+				ns := msoStr(c.text())
+				ka.DataElements[ns] = readTexts(c)
+			}
+		default:
+			c.item()
+		}
+	}
+	return ka
+}
+
+// readTexts reads an array of text strings (shape proved).
+func readTexts(c *cursor) []string {
+	n, _ := c.head(majorArray)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = msoStr(c.text())
+	}
+	return out
+}
+
+// read reads ValidityInfo (shape proved: every member a tag-0 text string,
+// signed, validFrom and validUntil present) and parses its dates.
+func (v *ValidityInfo) read(c *cursor) error {
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		var dst *TDate
+		switch string(c.text()) {
+		case "signed":
+			dst = &v.Signed
+		case "validFrom":
+			dst = &v.ValidFrom
+		case "validUntil":
+			dst = &v.ValidUntil
+		case "expectedUpdate":
+			v.Expected = new(TDate)
+			dst = v.Expected
+		default:
+			c.item()
+			continue
+		}
+		c.head(majorTag) // tag 0, proved by the shape
+		t, err := ParseTDate(string(c.text()))
+		if err != nil {
+			return fmt.Errorf("decoding MobileSecurityObject validityInfo: %w", err)
+		}
+		*dst = t
+	}
+	return nil
+}
+
+// msoStr returns the well-known strings of an MSO without allocating.
+func msoStr(b []byte) string {
+	switch string(b) {
+	case DigestSHA256:
+		return DigestSHA256
+	case DigestSHA384:
+		return DigestSHA384
+	case DigestSHA512:
+		return DigestSHA512
+	}
+	return str(b)
 }
 
 // MarshalCBOR encodes the MSO deterministically, for an issuer; deviceKey is
@@ -265,16 +367,24 @@ type cursor []byte
 
 // head reads a head of major type mt and returns its argument.
 func (c *cursor) head(mt byte) (uint64, bool) {
-	b := *c
-	if len(b) == 0 || b[0]>>5 != mt {
+	m, n, hl, ok := parseHead(*c)
+	if !ok || m != mt {
 		return 0, false
 	}
-	ai := b[0] & 0x1f
-	var n uint64
-	var hl int
-	switch {
+	*c = (*c)[hl:]
+	return n, true
+}
+
+// parseHead decodes the definite-length head at the start of b (RFC 8949
+// section 3): major type, argument and the head's length. It writes
+// nothing, so that comparing keys costs no write barrier.
+func parseHead(b []byte) (mt byte, n uint64, hl int, ok bool) {
+	if len(b) == 0 {
+		return 0, 0, 0, false
+	}
+	switch ai := b[0] & 0x1f; {
 	case ai < 24:
-		n, hl = uint64(ai), 1
+		return b[0] >> 5, uint64(ai), 1, true
 	case ai == 24:
 		hl = 2
 	case ai == 25:
@@ -284,16 +394,15 @@ func (c *cursor) head(mt byte) (uint64, bool) {
 	case ai == 27:
 		hl = 9
 	default:
-		return 0, false
+		return 0, 0, 0, false
 	}
 	if len(b) < hl {
-		return 0, false
+		return 0, 0, 0, false
 	}
 	for _, x := range b[1:hl] {
 		n = n<<8 | uint64(x)
 	}
-	*c = b[hl:]
-	return n, true
+	return b[0] >> 5, n, hl, true
 }
 
 // take returns the next n bytes.

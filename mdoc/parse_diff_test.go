@@ -199,6 +199,7 @@ func TestParseDeviceResponseRefusesWhatTheDecoderRefused(t *testing.T) {
 		"invalid UTF-8 in a value": bytes.Join([][]byte{head(2), text("version"), {0x63, 0xff, 0xfe, 0xfd}, text("status"), {0}}, nil),
 		"invalid UTF-8 in a key":   bytes.Join([][]byte{head(3), text("version"), text("1.0"), {0x62, 0xc3, 0x28}, {1}, text("status"), {0}}, nil),
 		"indefinite map":           bytes.Join([][]byte{{0xbf}, text("version"), text("1.0"), text("status"), {0}, {0xff}}, nil),
+		"two-byte simple value 27": bytes.Join([][]byte{head(3), text("version"), text("1.0"), text("x"), {0xf8, 0x1b}, text("status"), {0}}, nil),
 		"duplicate namespace": mustMarshal(t, map[string]cbor.RawMessage{"version": top["version"], "status": top["status"],
 			"documents": func() []byte {
 				var docs []cbor.RawMessage

@@ -385,11 +385,12 @@ func keyOf(before, after cursor) mapKey {
 	return mapKey{mt: mt, arg: arg}
 }
 
-// keySet finds duplicate map keys. Small maps, the usual case, are
-// compared pairwise over the received bytes without allocating; larger ones
-// go into a Go map.
+// keySet finds duplicate map keys. Maps of up to 16 keys, the usual case
+// (an MSO namespace of an mDL has a dozen or more digests), are compared
+// pairwise over the received bytes without allocating; larger ones go into
+// a Go map.
 type keySet struct {
-	small [8]cursor
+	small [16]cursor
 	n     int
 	big   map[mapKey]struct{}
 }
@@ -428,18 +429,13 @@ func sameKey(a, b cursor) bool {
 	if len(a) == len(b) && string(a) == string(b) {
 		return true
 	}
-	ma, _ := a.peekMajor()
-	mb, _ := b.peekMajor()
-	if ma != mb {
-		return false
-	}
-	na, _ := a.head(ma)
-	nb, _ := b.head(mb)
-	if na != nb {
+	ma, na, ha, _ := parseHead(a)
+	mb, nb, hb, _ := parseHead(b)
+	if ma != mb || na != nb {
 		return false
 	}
 	if ma == majorText || ma == majorBytes {
-		return string(a) == string(b)
+		return string(a[ha:]) == string(b[hb:])
 	}
 	return ma == majorUint || ma == majorNint
 }
@@ -623,6 +619,11 @@ func (w *walker) skip(depth int) error {
 		}
 		if size == 0 || len(*c) < size {
 			return fmt.Errorf("%w: bad simple value at %s", ErrMalformed, at.String())
+		}
+		if size == 2 && (*c)[1] < 32 {
+			// RFC 8949 section 3.3: simple values below 32 have only
+			// the one-byte form; the two-byte form is not well-formed.
+			return fmt.Errorf("%w: simple value %d in two bytes at %s", ErrMalformed, (*c)[1], at.String())
 		}
 		*c = (*c)[size:]
 		return nil

@@ -31,10 +31,12 @@ type chainCache struct {
 	order *list.List // front: most recently used; values are *chainEntry
 }
 
-// chainEntry is one DS certificate (parsed) and the anchor seen to sign it.
+// chainEntry is one DS certificate (parsed, with its subject as a string)
+// and the anchor seen to sign it.
 type chainEntry struct {
 	key      [sha256.Size]byte
 	ds, iaca *x509.Certificate
+	subject  string
 }
 
 func (c *chainCache) limit() int {
@@ -58,15 +60,16 @@ func (c *chainCache) get(der []byte) *chainEntry {
 	return e.Value.(*chainEntry)
 }
 
-// certificate returns the parsed DS certificate of DER der when an anchor
-// was seen to sign it, nil otherwise.
-func (c *chainCache) certificate(der []byte) *x509.Certificate {
+// certificate returns the parsed DS certificate of DER der and its
+// subject (ds.Subject.String()) when an anchor was seen to sign it, nil
+// otherwise.
+func (c *chainCache) certificate(der []byte) (*x509.Certificate, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e := c.get(der); e != nil {
-		return e.ds
+		return e.ds, e.subject
 	}
-	return nil
+	return nil, ""
 }
 
 // verified reports whether iaca was seen to sign ds.
@@ -96,7 +99,7 @@ func (c *chainCache) add(ds, iaca *x509.Certificate) {
 		c.order.MoveToFront(e)
 		return
 	}
-	c.byKey[k] = c.order.PushFront(&chainEntry{key: k, ds: ds, iaca: iaca})
+	c.byKey[k] = c.order.PushFront(&chainEntry{key: k, ds: ds, iaca: iaca, subject: ds.Subject.String()})
 	for c.order.Len() > n {
 		old := c.order.Back()
 		c.order.Remove(old)

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"runtime"
 	"sync"
@@ -120,8 +121,16 @@ func TestChainCacheBoundAndOff(t *testing.T) {
 	if c.verified(mk(2), mk(9)) {
 		t.Error("a pair with another IACA counts as verified")
 	}
-	if c.certificate(mk(2).Raw) == nil || c.certificate(mk(3).Raw) != nil {
+	if c2, _ := c.certificate(mk(2).Raw); c2 == nil {
 		t.Error("certificate lookup")
+	}
+	if c3, _ := c.certificate(mk(3).Raw); c3 != nil {
+		t.Error("certificate lookup of a dropped certificate")
+	}
+	named := &x509.Certificate{Raw: []byte("named"), Subject: pkix.Name{CommonName: "DS 1", Country: []string{"US"}}}
+	c.add(named, iaca)
+	if _, subject := c.certificate(named.Raw); subject != named.Subject.String() {
+		t.Errorf("cached subject %q", subject)
 	}
 	s := NewTrustStore()
 	s.SetChainCacheSize(0)

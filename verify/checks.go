@@ -154,12 +154,11 @@ func (v *docVerifier) issuerCertificate() outcome {
 	if err != nil {
 		return failed(err)
 	}
-	ds, err := dsCertificate(sign1, v.opts.Trust)
+	ds, subject, err := dsCertificate(sign1, v.opts.Trust)
 	if err != nil {
 		return failed(err)
 	}
 	v.sign1, v.ds = sign1, ds
-	subject := ds.Subject.String()
 	v.out.Issuer = Issuer{Subject: subject, Country: country(ds), Certificate: ds}
 	return passed("DS certificate " + subject)
 }

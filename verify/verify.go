@@ -348,23 +348,24 @@ func (v *docVerifier) skip(name, why string) {
 	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: "not checked: " + why})
 }
 
-// dsCertificate returns the first x5chain certificate: Annex B NOTE 1, only
-// the DS certificate is used; the IACA comes from the trust store.
-func dsCertificate(m *cose.Message, store *TrustStore) (*x509.Certificate, error) {
+// dsCertificate returns the first x5chain certificate and its subject:
+// Annex B NOTE 1, only the DS certificate is used; the IACA comes from the
+// trust store.
+func dsCertificate(m *cose.Message, store *TrustStore) (*x509.Certificate, string, error) {
 	chain, err := m.X5Chain()
 	if err != nil {
-		return nil, coseErr(err)
+		return nil, "", coseErr(err)
 	}
 	if store != nil {
-		if c := store.cache.certificate(chain[0]); c != nil {
-			return c, nil
+		if c, subject := store.cache.certificate(chain[0]); c != nil {
+			return c, subject, nil
 		}
 	}
 	c, err := x509.ParseCertificate(chain[0])
 	if err != nil {
-		return nil, fmt.Errorf("%w: DS certificate: %v", ErrMalformed, err)
+		return nil, "", fmt.Errorf("%w: DS certificate: %v", ErrMalformed, err)
 	}
-	return c, nil
+	return c, c.Subject.String(), nil
 }
 
 // parseMSO decodes the issuerAuth payload and checks version and digest

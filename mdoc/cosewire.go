@@ -1,0 +1,125 @@
+package mdoc
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// COSEStructure is a COSE_Sign1 or COSE_Mac0 as read by [ReadCOSEStructure]
+// (RFC 9052 sections 4.2 and 6.2):
+//
+//	COSE_Sign1 = [protected: bstr, unprotected: header_map, payload: bstr / nil, signature: bstr]
+//	COSE_Mac0  = [protected: bstr, unprotected: header_map, payload: bstr / nil, tag: bstr]
+//
+// Every slice aliases the input.
+type COSEStructure struct {
+	// Protected is the content of the protected bstr, exactly as received.
+	Protected   []byte
+	Unprotected map[int64]cbor.RawMessage
+	// Payload is the attached payload, nil when Detached.
+	Payload   []byte
+	Detached  bool
+	Signature []byte
+}
+
+// coseHeaderShape is header_map = {Generic_Headers, * label => values}
+// (RFC 9052 section 3), with the labels this project decodes: integers.
+var coseHeaderShape = mapOf(intShape, anyShape, false)
+
+// ReadCOSEStructure reads a COSE_Sign1 (tag 18) or COSE_Mac0 (tag 17), tagged
+// with that number or untagged, in one pass once [CheckCOSEStructure] has
+// proven its shape and the limits of the decode mode. The labels of the
+// unprotected header must be integers within the int64 range and appear once,
+// as when the header was decoded into a map[int64]; the protected header is
+// returned as received (decode it with [ParseCOSEHeaderMap]). The result
+// aliases data.
+func ReadCOSEStructure(data []byte, tag uint64) (COSEStructure, error) {
+	if err := CheckCOSEStructure(data, tag); err != nil {
+		return COSEStructure{}, err
+	}
+	var s COSEStructure
+	c := cursor(data)
+	if mt, _ := c.peekMajor(); mt == majorTag {
+		c.head(majorTag) // the number was checked
+	}
+	c.head(majorArray) // four members, checked
+	s.Protected = c.bytes()
+	var err error
+	if s.Unprotected, err = readHeaderMap(&c, "unprotected"); err != nil {
+		return COSEStructure{}, err
+	}
+	if c[0] == 0xf6 { // null: detached payload
+		c = c[1:]
+		s.Detached = true
+	} else {
+		s.Payload = c.bytes()
+	}
+	s.Signature = c.bytes()
+	return s, nil
+}
+
+// ParseCOSEHeaderMap decodes a header_map (RFC 9052 section 3), such as the
+// content of a protected header, that must span all of data: labels are
+// integers within the int64 range, each once; values are returned as
+// received (aliasing data). The limits of the decode mode apply.
+func ParseCOSEHeaderMap(data []byte) (map[int64]cbor.RawMessage, error) {
+	if err := checkShape(data, coseHeaderShape, "COSE header map"); err != nil {
+		return nil, err
+	}
+	c := cursor(data)
+	return readHeaderMap(&c, "protected")
+}
+
+// readHeaderMap reads a header map whose well-formedness was proven: it
+// checks that every label is an untagged integer that fits an int64 and
+// appears once.
+func readHeaderMap(c *cursor, which string) (map[int64]cbor.RawMessage, error) {
+	n, _ := c.head(majorMap)
+	m := make(map[int64]cbor.RawMessage, n)
+	for ; n > 0; n-- {
+		label, ok := c.int64()
+		if !ok {
+			return nil, fmt.Errorf("%w: COSE %s header label is not an integer of the int64 range", ErrMalformed, which)
+		}
+		if _, dup := m[label]; dup {
+			return nil, fmt.Errorf("%w: COSE %s header label %d twice", ErrMalformed, which, label)
+		}
+		m[label] = c.item()
+	}
+	return m, nil
+}
+
+// bytes reads a byte string the shape check proved there and returns its
+// content.
+func (c *cursor) bytes() []byte {
+	n, _ := c.head(majorBytes)
+	b, _ := c.take(n)
+	return b
+}
+
+// int64 reads an untagged integer (major type 0 or 1) that fits an int64.
+// On failure the cursor may have moved.
+func (c *cursor) int64() (int64, bool) {
+	mt, ok := c.peekMajor()
+	if !ok || (mt != majorUint && mt != majorNint) {
+		return 0, false
+	}
+	arg, ok := c.head(mt)
+	if !ok || arg > math.MaxInt64 {
+		return 0, false
+	}
+	if mt == majorNint {
+		return -1 - int64(arg), true
+	}
+	return int64(arg), true
+}
+
+// ReadInt decodes data, one untagged CBOR integer (RFC 8949 major type 0 or
+// 1) that fits an int64 and spans all of data.
+func ReadInt(data []byte) (int64, bool) {
+	c := cursor(data)
+	v, ok := c.int64()
+	return v, ok && len(c) == 0
+}

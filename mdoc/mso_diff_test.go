@@ -1,0 +1,181 @@
+package mdoc
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// refParseMSO is the reference reader of the MobileSecurityObject: the
+// generic decoder (the project's decode mode, by reflection) followed by the
+// shape check, the way ParseMSO read it before it read the MSO directly.
+// FuzzParseMSO holds the direct reader to it: whatever the direct reader
+// accepts, the reference accepts too, with the same result.
+func refParseMSO(data []byte) (*MSO, error) {
+	var w msoWire
+	if err := Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	if err := checkShape(data, msoShape, "MobileSecurityObject"); err != nil {
+		return nil, err
+	}
+	if w.Version == nil || w.DigestAlgorithm == nil || w.ValueDigests == nil || w.DeviceKeyInfo == nil ||
+		w.DeviceKeyInfo.DeviceKey == nil || w.DocType == nil || w.ValidityInfo == nil ||
+		w.ValidityInfo.Signed == nil || w.ValidityInfo.ValidFrom == nil || w.ValidityInfo.ValidUntil == nil {
+		return nil, fmt.Errorf("%w: incomplete MSO", ErrMalformed)
+	}
+	key, err := ParseCOSEKey(w.DeviceKeyInfo.DeviceKey)
+	if err != nil {
+		return nil, err
+	}
+	digests, err := parseValueDigests(w.ValueDigests)
+	if err != nil {
+		return nil, err
+	}
+	return &MSO{
+		Version: *w.Version, DigestAlgorithm: *w.DigestAlgorithm, ValueDigests: digests, DocType: *w.DocType,
+		DeviceKeyInfo: DeviceKeyInfo{DeviceKey: key, KeyAuthorizations: w.DeviceKeyInfo.KeyAuthorizations, KeyInfo: w.DeviceKeyInfo.KeyInfo},
+		ValidityInfo: ValidityInfo{Signed: *w.ValidityInfo.Signed, ValidFrom: *w.ValidityInfo.ValidFrom,
+			ValidUntil: *w.ValidityInfo.ValidUntil, Expected: w.ValidityInfo.Expected},
+		Status: w.Status,
+	}, nil
+}
+
+func checkMSOAgainstReference(t *testing.T, data []byte) {
+	got, err := ParseMSO(data)
+	want, refErr := refParseMSO(data)
+	if err != nil {
+		return // stricter than, or as strict as, the reference
+	}
+	if refErr != nil {
+		t.Fatalf("direct MSO reader accepts what the reference refuses (%v): %x", refErr, data)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("direct MSO reader and reference differ:\n%#v\n%#v", got, want)
+	}
+}
+
+// msoVariants are MSOs with every optional member: keyAuthorizations with
+// both lists, keyInfo with a negative label, expectedUpdate, status, an
+// unknown member and fractional, offset dates.
+func msoVariants(tb testing.TB) [][]byte {
+	mso := annexDHex(tb, "mobile_security_object")
+	full := rawMap(tb, mso)
+	dki := rawMap(tb, full["deviceKeyInfo"])
+	dki["keyAuthorizations"] = mustMarshal(tb, map[string]any{
+		"nameSpaces":   []string{"org.example.ns"},
+		"dataElements": map[string][]string{NameSpaceMDL: {"family_name", "portrait"}},
+	})
+	dki["keyInfo"] = mustMarshal(tb, map[int64]any{-7: "x", 1: []int{1, 2}})
+	full["deviceKeyInfo"] = mustMarshal(tb, dki)
+	vi := rawMap(tb, full["validityInfo"])
+	vi["expectedUpdate"] = tagged(tb, 0, mustMarshal(tb, "2021-10-01T13:30:02.25+02:00"))
+	full["validityInfo"] = mustMarshal(tb, vi)
+	full["status"] = mustMarshal(tb, map[string]any{"status_list": map[string]any{"idx": 412, "uri": "https://example.com/1"}})
+	full["x-unknown"] = mustMarshal(tb, []any{1, "two", cbor.Tag{Number: 1, Content: 5}, cbor.SimpleValue(32), 1.5, nil})
+	empty := rawMap(tb, mso)
+	dki = rawMap(tb, empty["deviceKeyInfo"])
+	dki["keyAuthorizations"] = []byte{0xa0}
+	empty["deviceKeyInfo"] = mustMarshal(tb, dki)
+	return [][]byte{mso, mustMarshal(tb, full), mustMarshal(tb, empty)}
+}
+
+func TestParseMSOMatchesReference(t *testing.T) {
+	for i, data := range msoVariants(t) {
+		if _, err := refParseMSO(data); err != nil {
+			t.Fatalf("variant %d: %v", i, err)
+		}
+		if _, err := ParseMSO(data); err != nil {
+			t.Fatalf("variant %d: %v", i, err)
+		}
+		checkMSOAgainstReference(t, data)
+	}
+	m, _ := ParseMSO(msoVariants(t)[1])
+	if !m.DeviceKeyInfo.KeyAuthorizations.Authorizes(NameSpaceMDL, "portrait") ||
+		!m.DeviceKeyInfo.KeyAuthorizations.Authorizes("org.example.ns", "any") ||
+		m.DeviceKeyInfo.KeyAuthorizations.Authorizes(NameSpaceMDL, "birth_date") {
+		t.Error("keyAuthorizations not read")
+	}
+	if m.ValidityInfo.Expected == nil || m.Status == nil || len(m.DeviceKeyInfo.KeyInfo) != 2 {
+		t.Errorf("optional members not read: %+v", m)
+	}
+}
+
+// TestParseMSORefusesWhatTheDecoderRefused: what the decode mode refused
+// while decoding (not merely the shape) the direct reader refuses too.
+func TestParseMSORefusesWhatTheDecoderRefused(t *testing.T) {
+	mso := annexDHex(t, "mobile_security_object")
+	// splice writes a map whose values are used as they are, well-formed
+	// or not (the encoder would check them).
+	splice := func(m map[string]cbor.RawMessage) []byte {
+		out := AppendHead(nil, 0xa0, uint64(len(m)))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			out = append(append(out, mustMarshal(t, k)...), m[k]...)
+		}
+		return out
+	}
+	edit := func(e func(m map[string]cbor.RawMessage)) []byte {
+		m := rawMap(t, mso)
+		e(m)
+		return splice(m)
+	}
+	editDKI := func(k string, v []byte) []byte {
+		return edit(func(m map[string]cbor.RawMessage) {
+			dki := rawMap(t, m["deviceKeyInfo"])
+			dki[k] = v
+			m["deviceKeyInfo"] = splice(dki)
+		})
+	}
+	editVI := func(k string, v []byte) []byte {
+		return edit(func(m map[string]cbor.RawMessage) {
+			vi := rawMap(t, m["validityInfo"])
+			vi[k] = v
+			m["validityInfo"] = splice(vi)
+		})
+	}
+	// {"version": .., "version": .., rest}: prepend a duplicate pair.
+	dupTop := func(base []byte, k string, v []byte) []byte {
+		out := append([]byte{base[0] + 1}, mustMarshal(t, k)...)
+		out = append(out, v...)
+		return append(out, base[1:]...)
+	}
+	withStatus := edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0} })
+	cases := map[string][]byte{
+		"duplicate known key":             dupTop(mso, "docType", mustMarshal(t, "x")),
+		"duplicate status":                dupTop(withStatus, "status", []byte{0}),
+		"keyInfo label over int64":        editDKI("keyInfo", []byte{0xa1, 0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}),
+		"keyInfo label under int64":       editDKI("keyInfo", []byte{0xa1, 0x3b, 0x80, 0, 0, 0, 0, 0, 0, 0, 0}),
+		"keyInfo duplicate label":         editDKI("keyInfo", []byte{0xa2, 0x01, 0x00, 0x18, 0x01, 0x00}),
+		"keyAuthorizations bad UTF8":      editDKI("keyAuthorizations", append(append([]byte{0xa1}, mustMarshal(t, "nameSpaces")...), 0x81, 0x62, 0xc3, 0x28)),
+		"bad tdate":                       editVI("signed", tagged(t, 0, mustMarshal(t, "2020-13-01T00:00:00Z"))),
+		"tdate with bad UTF-8":            editVI("validFrom", []byte{0xc0, 0x62, 0xc3, 0x28}),
+		"indefinite status":               edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0xbf, 0xff} }),
+		"two-byte simple value in status": edit(func(m map[string]cbor.RawMessage) { m["status"] = []byte{0xf8, 0x10} }),
+		"indefinite keyInfo value":        editDKI("keyInfo", []byte{0xa1, 0x01, 0x5f, 0xff}),
+		"deep unknown member": edit(func(m map[string]cbor.RawMessage) {
+			m["x"] = append(bytes.Repeat([]byte{0x81}, maxNestedLevels), 0)
+		}),
+	}
+	for name, data := range cases {
+		if _, err := refParseMSO(data); err == nil {
+			t.Errorf("%s: the reference accepts it; the case tests nothing", name)
+		}
+		if _, err := ParseMSO(data); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzParseMSO(f *testing.F) {
+	for _, data := range msoVariants(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkMSOAgainstReference(t, data)
+	})
+}
