@@ -5,8 +5,8 @@ package pcsc
 // SCardConnect report and does what it answers.
 
 // connectRetries bounds the connects to a card that failed because pcscd's
-// view of it was stale; with connectRetryDelay between them, about 2 s (five
-// presence polls).
+// view of it was stale or another connection held it; with
+// connectRetryDelay between them, about 2 s (five presence polls).
 const connectRetries = 20
 
 // probeLimit bounds the probes for a card pcscd hides (see actProbe): with
@@ -49,7 +49,8 @@ const (
 	// stale: the card it saw left before its next presence poll.
 	connectStale
 	// connectBusy: SCARD_E_SHARING_VIOLATION (another client holds the
-	// card) or SCARD_E_PROTO_MISMATCH (neither T=0 nor T=1).
+	// card) or SCARD_E_PROTO_MISMATCH (neither T=0 nor T=1); retried
+	// like connectStale before the card is skipped.
 	connectBusy
 	// connectNoService: pcscd went away; the context must be established
 	// again.
@@ -171,9 +172,17 @@ func (w watchState) onConnect(count int, res connectResult) (watchState, action)
 		w.state = stateUnaware
 		return w, actRetry
 	case connectBusy:
-		// Skip the card until it leaves.
-		w.served = count
-		return w, actWait
+		// Another connection holds the card: often one about to let go
+		// (a tool that just looked at it, or a connection pcsc-lite is
+		// still tearing down). Retry shortly like a stale view; a card
+		// still held after connectRetries tries (about 2 s) is another
+		// application's, and is skipped until it leaves.
+		if w.retries++; w.retries >= connectRetries {
+			w.served, w.retries = count, 0
+			return w, actWait
+		}
+		w.state = stateUnaware
+		return w, actRetry
 	case connectNoService:
 		return freshWatch(), actReconnect
 	}

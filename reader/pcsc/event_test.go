@@ -96,12 +96,11 @@ func TestWatchSequences(t *testing.T) {
 			onEvent(ev(3, statePresent), actConnect),
 			onConnect(connectOK, actServe),
 		}},
-		{"busy card is skipped until it leaves", []step{
+		{"busy card is retried, and served once released", []step{
 			onEvent(ev(1, statePresent), actConnect),
-			onConnect(connectBusy, actWait),
-			onEvent(ev(1, statePresent|0x80), actWait),
-			onEvent(ev(2, stateEmpty), actWait),
-			onEvent(ev(3, statePresent), actConnect),
+			onConnect(connectBusy, actRetry),
+			onEvent(ev(1, statePresent|0x80), actConnect),
+			onConnect(connectOK, actServe),
 		}},
 		{"reader unknown", []step{
 			onEvent(ev(0, stateUnknown), actGone),
@@ -294,3 +293,30 @@ func TestWatchProbeGivesUp(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A card another connection keeps holding is retried connectRetries times,
+// then skipped until it leaves; the next card is connected.
+func TestWatchBusyGivesUp(t *testing.T) {
+	w := freshWatch()
+	card := ev(1, statePresent|0x80)
+	for i := 1; i <= connectRetries; i++ {
+		var a action
+		if w, a = w.onEvent(card); a != actConnect {
+			t.Fatalf("try %d: onEvent = %v, want connect", i, a)
+		}
+		w, a = w.onConnect(card.count(), connectBusy)
+		switch {
+		case i < connectRetries && a != actRetry:
+			t.Fatalf("try %d: onConnect = %v, want retry", i, a)
+		case i == connectRetries && a != actWait:
+			t.Fatalf("try %d: onConnect = %v, want wait (skip)", i, a)
+		}
+	}
+	if _, a := w.onEvent(card); a != actWait {
+		t.Fatalf("skipped card: onEvent = %v, want wait", a)
+	}
+	w, _ = w.onEvent(ev(2, stateEmpty))
+	if _, a := w.onEvent(ev(3, statePresent)); a != actConnect {
+		t.Fatalf("next card: onEvent = %v, want connect", a)
+	}
+}

@@ -152,9 +152,42 @@ type pcscReader struct {
 
 	closed  context.Context
 	closeFn context.CancelFunc
+
+	// releasing is closed when the last closed target's card connection
+	// is gone (target.Close may return before it is); nil when there is
+	// none pending.
+	relMu     sync.Mutex
+	releasing chan struct{}
 }
 
 func (r *pcscReader) Name() string { return r.name }
+
+// awaitRelease waits, before a connect, until the connection of the target
+// this reader returned last has been released: until then pcscd refuses the
+// next card with a sharing violation (the reader is exclusive). Seen in the
+// soak through pcscd + vpcd under load: the disconnect outlasted Close's
+// 100 ms, and the next phone was refused. A release stuck in pcsc-lite
+// holds the wait for at most releaseWait; the connect then meets the
+// sharing violation, which the state machine retries.
+func (r *pcscReader) awaitRelease(ctx context.Context) {
+	r.relMu.Lock()
+	ch := r.releasing
+	r.relMu.Unlock()
+	if ch == nil {
+		return
+	}
+	timer := time.NewTimer(releaseWait)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+	case <-ctx.Done():
+	case <-r.closed.Done():
+	}
+}
+
+// releaseWait bounds awaitRelease.
+const releaseWait = 2 * time.Second
 
 // SetAvailability implements reader.AvailabilityReporter: Wait reports pcscd
 // going away (or not running) and the reader being unplugged as they
@@ -343,6 +376,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 		var t *target
 		switch act {
 		case actConnect:
+			r.awaitRelease(ctx)
 			var err error
 			t, err = r.connect(ev.count())
 			r.ws, act = r.ws.onConnect(ev.count(), connectOutcome(err))
@@ -350,6 +384,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 				return nil, fmt.Errorf("%s: %w", what, mapErr("connecting", err))
 			}
 		case actProbe:
+			r.awaitRelease(ctx)
 			var err error
 			t, err = r.probe(ev.count())
 			r.ws, act = r.ws.onProbe(ev.count(), connectOutcome(err))
@@ -620,7 +655,12 @@ func (t *target) Close() error {
 	}
 	t.closed = true
 	t.mu.Unlock()
+	released := make(chan struct{})
+	t.r.relMu.Lock()
+	t.r.releasing = released
+	t.r.relMu.Unlock()
 	release := func() error {
+		defer close(released)
 		t.inflight.Wait()
 		err := t.card.Disconnect(scard.UnpowerCard)
 		t.ctx.Release()
