@@ -180,6 +180,10 @@ func hasUnwritableTDate(v any) bool {
 				return true
 			}
 		}
+	case cbor.Tag:
+		// Under a tag the element value does not define, e.g.
+		// 22(1(-3472328296227680305)) (found by fuzzing).
+		return hasUnwritableTDate(x.Content)
 	}
 	return false
 }
