@@ -124,9 +124,16 @@ func TestWatchSequences(t *testing.T) {
 	}
 }
 
-// A card pcscd keeps reporting while every connect finds it gone is given
-// up after connectRetries tries, and not tried again until the count moves.
-func TestWatchStaleGivesUp(t *testing.T) {
+// A card pcscd keeps reporting while every connect finds it gone (stale),
+// or another connection keeps holding (busy), is given up after
+// connectRetries tries, and not tried again until the count moves.
+func TestWatchGivesUp(t *testing.T) {
+	for name, res := range map[string]connectResult{"stale": connectStale, "busy": connectBusy} {
+		t.Run(name, func(t *testing.T) { testGivesUp(t, res) })
+	}
+}
+
+func testGivesUp(t *testing.T, res connectResult) {
 	w := freshWatch()
 	card := ev(4, statePresent)
 	for i := 1; i <= connectRetries; i++ {
@@ -134,7 +141,7 @@ func TestWatchStaleGivesUp(t *testing.T) {
 		if w, a = w.onEvent(card); a != actConnect {
 			t.Fatalf("try %d: onEvent = %v, want connect", i, a)
 		}
-		w, a = w.onConnect(card.count(), connectStale)
+		w, a = w.onConnect(card.count(), res)
 		switch {
 		case i < connectRetries && a != actRetry:
 			t.Fatalf("try %d: onConnect = %v, want retry", i, a)
@@ -293,30 +300,3 @@ func TestWatchProbeGivesUp(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// A card another connection keeps holding is retried connectRetries times,
-// then skipped until it leaves; the next card is connected.
-func TestWatchBusyGivesUp(t *testing.T) {
-	w := freshWatch()
-	card := ev(1, statePresent|0x80)
-	for i := 1; i <= connectRetries; i++ {
-		var a action
-		if w, a = w.onEvent(card); a != actConnect {
-			t.Fatalf("try %d: onEvent = %v, want connect", i, a)
-		}
-		w, a = w.onConnect(card.count(), connectBusy)
-		switch {
-		case i < connectRetries && a != actRetry:
-			t.Fatalf("try %d: onConnect = %v, want retry", i, a)
-		case i == connectRetries && a != actWait:
-			t.Fatalf("try %d: onConnect = %v, want wait (skip)", i, a)
-		}
-	}
-	if _, a := w.onEvent(card); a != actWait {
-		t.Fatalf("skipped card: onEvent = %v, want wait", a)
-	}
-	w, _ = w.onEvent(ev(2, stateEmpty))
-	if _, a := w.onEvent(ev(3, statePresent)); a != actConnect {
-		t.Fatalf("next card: onEvent = %v, want connect", a)
-	}
-}
