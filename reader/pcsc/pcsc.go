@@ -260,6 +260,13 @@ func (r *pcscReader) ensure(ctx context.Context) error {
 	}
 }
 
+// watchSlice bounds each SCardGetStatusChange of Wait and WaitRemoved; they
+// loop on its timeout. SCardCancel only ends a call already blocked in
+// pcscd: a ctx cancelled between the loop's check and the call would
+// otherwise leave it blocked for good (seen once in CI: a Wait that never
+// returned after its context was cancelled across a pcscd restart).
+const watchSlice = time.Second
+
 // statusChange runs SCardGetStatusChange on the watch context, cancelled
 // when ctx ends or the reader is closed.
 func (r *pcscReader) statusChange(ctx context.Context, states []scard.ReaderState, timeout time.Duration) error {
@@ -345,7 +352,7 @@ func (r *pcscReader) Wait(ctx context.Context) (_ reader.Target, err error) {
 			{Reader: r.name, CurrentState: scard.StateFlag(r.ws.state)},
 			{Reader: pnpReader, CurrentState: r.pnp},
 		}
-		err := r.statusChange(ctx, states, -1)
+		err := r.statusChange(ctx, states, watchSlice)
 		seen := time.Now()
 		switch {
 		case err == nil:
@@ -496,7 +503,7 @@ func (r *pcscReader) waitRemoved(ctx context.Context, count int) error {
 			return nil
 		}
 		states := []scard.ReaderState{{Reader: r.name, CurrentState: scard.StateFlag(r.ws.state)}}
-		err := r.statusChange(ctx, states, -1)
+		err := r.statusChange(ctx, states, watchSlice)
 		switch {
 		case err == nil:
 		case errors.Is(err, scard.ErrCancelled), errors.Is(err, scard.ErrTimeout):
