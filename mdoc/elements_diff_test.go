@@ -1,10 +1,11 @@
 package mdoc
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/idreader/idreader/internal/difftest"
 )
 
 // refElementValue is the generic path of DecodeElementValue: the decode
@@ -34,16 +35,12 @@ func refFullDate(data []byte) (FullDate, error) {
 	return ParseFullDate(s)
 }
 
-func checkElementValueAgainstReference(t *testing.T, raw []byte) {
-	if got, ok := directElementValue(raw); ok {
-		want, err := refElementValue(raw)
-		if err != nil {
-			t.Fatalf("direct reader accepts what the generic decoder refuses (%v): %x", err, raw)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%x: direct %#v, generic %#v", raw, got, want)
-		}
-	}
+// checkElementValueAgainstReference: whenever directElementValue reads a
+// value, the generic path reads the same; whenever fullDateText finds the
+// text of a full-date, ParseFullDate and the generic path of tag 1004 agree
+// on it, refusals included.
+func checkElementValueAgainstReference(t testing.TB, raw []byte) {
+	difftest.Agree(t, "direct element value reader", raw, difftest.Answering(directElementValue), refElementValue, difftest.DeepEqual[any])
 	if s, ok := fullDateText(raw); ok {
 		got, err := ParseFullDate(s)
 		want, refErr := refFullDate(raw)
@@ -69,41 +66,25 @@ func elementValueSeeds(tb testing.TB) [][]byte {
 }
 
 func TestDirectElementValueMatchesReference(t *testing.T) {
-	answered := 0
-	for _, raw := range elementValueSeeds(t) {
-		if _, ok := directElementValue(raw); ok {
-			answered++
-		}
-		checkElementValueAgainstReference(t, raw)
-	}
-	if answered < 12 {
-		t.Errorf("the direct reader answered only %d seeds", answered)
-	}
+	difftest.Seeds(t, elementValueSeeds(t), 12, difftest.Answering(directElementValue), checkElementValueAgainstReference)
 }
 
 func FuzzDirectElementValue(f *testing.F) {
-	for _, raw := range elementValueSeeds(f) {
-		f.Add(raw)
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		checkElementValueAgainstReference(t, raw)
-	})
+	difftest.Fuzz(f, elementValueSeeds(f), checkElementValueAgainstReference)
+}
+
+// refCOSEKey is the generic path of directCOSEKey: the decode mode into a
+// coseKeyMap.
+func refCOSEKey(data []byte) (coseKeyMap, error) {
+	var m coseKeyMap
+	err := Unmarshal(data, &m)
+	return m, err
 }
 
 // checkCOSEKeyAgainstReference: whenever directCOSEKey reads a key, the
 // generic decoder reads the same coseKeyMap.
-func checkCOSEKeyAgainstReference(t *testing.T, data []byte) {
-	got, ok := directCOSEKey(data)
-	if !ok {
-		return
-	}
-	var want coseKeyMap
-	if err := Unmarshal(data, &want); err != nil {
-		t.Fatalf("direct COSE_Key reader accepts what the decoder refuses (%v): %x", err, data)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%x: direct %#v, generic %#v", data, got, want)
-	}
+func checkCOSEKeyAgainstReference(t testing.TB, data []byte) {
+	difftest.Agree(t, "direct COSE_Key reader", data, difftest.Answering(directCOSEKey), refCOSEKey, difftest.DeepEqual[coseKeyMap])
 }
 
 func coseKeySeeds(tb testing.TB) [][]byte {
@@ -123,23 +104,9 @@ func coseKeySeeds(tb testing.TB) [][]byte {
 }
 
 func TestDirectCOSEKeyMatchesReference(t *testing.T) {
-	answered := 0
-	for _, data := range coseKeySeeds(t) {
-		if _, ok := directCOSEKey(data); ok {
-			answered++
-		}
-		checkCOSEKeyAgainstReference(t, data)
-	}
-	if answered < 5 {
-		t.Errorf("the direct reader answered only %d seeds", answered)
-	}
+	difftest.Seeds(t, coseKeySeeds(t), 5, difftest.Answering(directCOSEKey), checkCOSEKeyAgainstReference)
 }
 
 func FuzzDirectCOSEKey(f *testing.F) {
-	for _, data := range coseKeySeeds(f) {
-		f.Add(data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		checkCOSEKeyAgainstReference(t, data)
-	})
+	difftest.Fuzz(f, coseKeySeeds(f), checkCOSEKeyAgainstReference)
 }
