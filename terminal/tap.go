@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"time"
 
@@ -271,6 +272,7 @@ func (tp *tap) run(ctx context.Context, steps []step) (*Outcome, error) {
 		if s.terminating {
 			term = make(chan error, 1)
 			go func() { term <- runStep(ctx, tp.cfg.EngagementTimeout, tp.terminate) }()
+			startFirst()
 		}
 		d, err := timeStep(ctx, s)
 		tp.record(s, d)
@@ -284,7 +286,17 @@ func (tp *tap) run(ctx context.Context, steps []step) (*Outcome, error) {
 	return tp.out, nil
 }
 
-// runPair runs a and b at the same time; when a fails, b is cancelled. The
+// startFirst lets the goroutine just started (a step that sends a command)
+// run up to its first wait before the caller goes on computing. Go puts a new
+// goroutine in the run-next slot of the creator's processor, where it waits
+// until the creator blocks or another processor steals it: without the
+// yield, the SELECT or the session termination could go out only after the
+// session keys or the verification it was meant to overlap (measured through
+// the rig: 250-330 µs each time).
+func startFirst() { runtime.Gosched() }
+
+// runPair runs a and b at the same time (b is the step that talks to the
+// wallet and starts first); when a fails, b is cancelled. The
 // first step's error wins.
 func (tp *tap) runPair(ctx context.Context, a, b step) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -296,6 +308,7 @@ func (tp *tap) runPair(ctx context.Context, a, b step) error {
 		defer close(done)
 		bd, berr = timeStep(ctx, b)
 	}()
+	startFirst()
 	ad, aerr := timeStep(ctx, a)
 	if aerr != nil {
 		cancel()
@@ -395,23 +408,48 @@ func newServiceUUID(r io.Reader) (ble.UUID, error) {
 
 // startSession makes the ephemeral reader key on the wallet's curve and the
 // SessionTranscript over the handover bytes as they crossed the air, signs
-// and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5).
+// and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5). The reader
+// authentication is signed over the transcript while the key agreement
+// runs: the two are the bulk of the tap's own work before the request can
+// go out.
 func (tp *tap) startSession(ctx context.Context) error {
 	start := time.Now()
-	sess, err := tp.newSession()
+	pending, err := tp.prepareSession()
+	if err != nil {
+		tp.out.Timing.Session = time.Since(start)
+		return fmt.Errorf("starting session: %w", err)
+	}
+	type built struct {
+		raw []byte
+		d   time.Duration
+		err error
+	}
+	var req chan built
+	raw := tp.cfg.DeviceRequest
+	if raw == nil {
+		req = make(chan built, 1)
+		go func() {
+			start := time.Now()
+			raw, err := tp.buildRequest(pending.Transcript())
+			req <- built{raw, time.Since(start), err}
+		}()
+	}
+	sess, err := pending.Keys()
 	tp.out.Timing.Session = time.Since(start)
+	var signing time.Duration
+	if req != nil {
+		b := <-req
+		raw, signing = b.raw, b.d
+		if err == nil {
+			err = b.err
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)
 	}
 	tp.sess = sess
 	start = time.Now()
-	defer func() { tp.out.Timing.Request = time.Since(start) }()
-	raw := tp.cfg.DeviceRequest
-	if raw == nil {
-		if raw, err = tp.buildRequest(sess); err != nil {
-			return err
-		}
-	}
+	defer func() { tp.out.Timing.Request = signing + time.Since(start) }()
 	tp.request, err = sess.Establish(raw)
 	if err != nil {
 		return fmt.Errorf("encrypting device request: %w", err)
@@ -424,7 +462,7 @@ func (tp *tap) startSession(ctx context.Context) error {
 
 // buildRequest builds the DeviceRequest of the request profile, each DocRequest
 // signed with the reader's identity when it has one (clause 9.1.4).
-func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
+func (tp *tap) buildRequest(st *session.SessionTranscript) ([]byte, error) {
 	var docs []mdoc.DocRequest
 	for _, ir := range tp.cfg.Request.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
@@ -432,7 +470,7 @@ func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 			return nil, fmt.Errorf("building request for %s: %w", ir.DocType, err)
 		}
 		if id := tp.cfg.ReaderAuth; id != nil {
-			sig, err := session.SignReaderAuth(tp.cfg.Rand, id.Key, id.Chain, sess.Transcript(), dr.ItemsRequestBytes)
+			sig, err := session.SignReaderAuth(tp.cfg.Rand, id.Key, id.Chain, st, dr.ItemsRequestBytes)
 			if err != nil {
 				return nil, fmt.Errorf("signing reader authentication: %w", err)
 			}
@@ -447,17 +485,24 @@ func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 	return req.Raw, nil
 }
 
-// newSession makes the session with a fresh EReaderKey on the wallet's
-// curve, or with the one Config.EphemeralKey gives.
-func (tp *tap) newSession() (*session.Reader, error) {
-	if tp.cfg.EphemeralKey == nil {
-		return session.NewReader(tp.cfg.Rand, tp.de, tp.sessHandover)
+// prepareSession fixes the session's SessionTranscript with a fresh
+// EReaderKey on the wallet's curve, or with the one Config.EphemeralKey
+// gives.
+func (tp *tap) prepareSession() (*session.Pending, error) {
+	if tp.de == nil {
+		return nil, errors.New("session: no DeviceEngagement")
 	}
-	priv, err := tp.cfg.EphemeralKey(tp.de)
+	var priv *ecdh.PrivateKey
+	var err error
+	if tp.cfg.EphemeralKey == nil {
+		priv, err = session.GenerateEphemeralKey(tp.cfg.Rand, tp.de.EDeviceKey)
+	} else {
+		priv, err = tp.cfg.EphemeralKey(tp.de)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("making EReaderKey: %w", err)
 	}
-	return session.NewReaderWithKey(priv, tp.de, tp.sessHandover)
+	return session.Prepare(priv, tp.de, tp.sessHandover)
 }
 
 // connect opens the chosen transport: SELECT of the NFC data transfer

@@ -90,6 +90,7 @@ type Wallet struct {
 
 	mu   sync.Mutex
 	s    *tap
+	next *tap // prepared when the field comes up; see PowerOn
 	last Report
 
 	// bleTaps holds the latest tap whose engagement selected BLE, for
@@ -171,22 +172,33 @@ func (w *Wallet) Close() error {
 	return nil
 }
 
-// PowerOn implements vpcd.Card: the field comes up, a new tap begins.
-func (w *Wallet) PowerOn() { w.drop() }
+// PowerOn implements vpcd.Card: the field comes up, a new tap begins. The
+// wallet prepares its engagement (EDeviceKey, DeviceEngagement, the NDEF
+// file) now, as a phone has its engagement ready before the reader's first
+// command; a tap that never gets a command discards it.
+func (w *Wallet) PowerOn() { w.drop(true) }
 
 // PowerOff implements vpcd.Card: the field drops, the session is forgotten.
-func (w *Wallet) PowerOff() { w.drop() }
+func (w *Wallet) PowerOff() { w.drop(false) }
 
 // Reset implements vpcd.Card: a warm reset forgets the session, like a field
-// drop.
-func (w *Wallet) Reset() { w.drop() }
+// drop, and a new tap begins as after PowerOn.
+func (w *Wallet) Reset() { w.drop(true) }
 
-func (w *Wallet) drop() {
+func (w *Wallet) drop(prepare bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.s != nil {
 		w.last = w.s.report
 		w.s = nil
+	}
+	switch {
+	case !prepare:
+		w.next = nil
+	case w.next == nil:
+		// An unused prepared tap is as fresh as a new one: keep it, so
+		// a reset right after power-on draws no second key.
+		w.next = newTap(&w.cfg, w.announce)
 	}
 }
 
@@ -230,7 +242,10 @@ func (t transceiver) Transmit(ctx context.Context, apdu []byte) ([]byte, error) 
 func (w *Wallet) transmit(ctx context.Context, apdu []byte) ([]byte, error) {
 	w.mu.Lock()
 	if w.s == nil {
-		w.s = newTap(&w.cfg, w.announce)
+		w.s, w.next = w.next, nil
+		if w.s == nil {
+			w.s = newTap(&w.cfg, w.announce)
+		}
 	}
 	s := w.s
 	resp, err := s.handle(ctx, apdu)

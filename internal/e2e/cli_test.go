@@ -15,8 +15,8 @@ import (
 	"github.com/idreader/idreader/internal/rig"
 )
 
-// buildTool builds cmd/idreader once per test binary.
-func buildTool(t *testing.T) string {
+// buildTool builds cmd/idreader for the test.
+func buildTool(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "idreader")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/idreader/idreader/cmd/idreader")
