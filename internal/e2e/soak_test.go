@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -364,6 +366,7 @@ type daemonSample struct {
 	// go_memstats_{heap_inuse,stack_inuse,sys}_bytes of /metrics.
 	goroutines                   int
 	heapInuse, stackInuse, goSys float64
+	metrics                      map[string]float64 // every unlabelled sample of /metrics
 	maps                         []smapsEntry
 	byClass                      map[string]float64 // Rss in kB
 	// gc is the last GC's line of GODEBUG=gctrace=1 on the daemon's
@@ -413,6 +416,7 @@ func sampleDaemon(t *testing.T, d *idreaderd) daemonSample {
 			}
 		}
 	}
+	s.metrics = m
 	s.goroutines = int(m["go_goroutines"])
 	s.heapInuse, s.stackInuse, s.goSys = m["go_memstats_heap_inuse_bytes"], m["go_memstats_stack_inuse_bytes"], m["go_memstats_sys_bytes"]
 	log := d.stderr.String()
@@ -431,6 +435,14 @@ func (s daemonSample) String() string {
 		fmt.Fprintf(&b, " %s %.2f,", c, s.byClass[c]/1024)
 	}
 	return strings.TrimSuffix(b.String(), ",")
+}
+
+// selfRSS is the test process's VmRSS in MB after a GC that returned what
+// it could to the OS.
+func selfRSS() float64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return procStatus("VmRSS") / 1024
 }
 
 // mapGrowth lists the mappings whose Rss grew most from base to s (a
@@ -629,7 +641,7 @@ func TestSoak(t *testing.T) {
 	warm := min(soakWarmup, n/5)
 	runTo(warm)
 	s0 := measure()
-	self0 := procStatus("VmRSS") / 1024
+	self0 := selfRSS()
 	t.Logf("soak: baseline after %d taps: %s; %s", warm, s0, s0.gc)
 	t0 := time.Now()
 	type point struct {
@@ -648,7 +660,7 @@ func TestSoak(t *testing.T) {
 	}
 	elapsed := time.Since(t0)
 	s1 := series[len(series)-1].s
-	self1 := procStatus("VmRSS") / 1024
+	self1 := selfRSS()
 	t.Logf("soak: %d taps (%d warm-up) on %d readers %v in %v, %.0f ms per tap after warm-up; POS stream %d events (%d missing), kiosk stream %d states; %d arming probes, %d checks posted again",
 		n, warm, len(srs), perReader, time.Since(start).Round(time.Second), float64(elapsed.Milliseconds())/float64(max(1, n-warm)),
 		pos.lines.Load(), pos.missing(), kioskLines.Load(), probes.Load(), reposts.Load())
@@ -688,7 +700,13 @@ func TestSoak(t *testing.T) {
 	if g := (s1.rss - s0.rss) / 1024; g > 2 {
 		t.Errorf("daemon VmRSS grew %.2f MB after warm-up", g)
 	}
-	t.Logf("soak: the test process (wallets, vpcd cards, HTTP clients, bookkeeping; not measured before a GC): VmRSS %.2f → %.2f MB (%+.2f)",
+	var goMem []string
+	for _, k := range []string{"heap_sys", "heap_inuse", "heap_idle", "heap_released", "stack_sys", "mspan_sys", "mcache_sys", "gc_sys", "other_sys", "buck_hash_sys", "sys"} {
+		k = "go_memstats_" + k + "_bytes"
+		goMem = append(goMem, fmt.Sprintf("%s %.2f → %.2f", strings.TrimSuffix(strings.TrimPrefix(k, "go_memstats_"), "_bytes"), s0.metrics[k]/(1<<20), s1.metrics[k]/(1<<20)))
+	}
+	t.Logf("soak: the daemon's Go memory (MB, /metrics): %s", strings.Join(goMem, ", "))
+	t.Logf("soak: the test process (wallets, vpcd cards, HTTP clients, bookkeeping; after a GC): VmRSS %.2f → %.2f MB (%+.2f)",
 		self0, self1, self1-self0)
 	if s1.goroutines > s0.goroutines+3 || s1.threads > s0.threads+3 || s1.fds > s0.fds+2 {
 		t.Errorf("leak: goroutines %d → %d, threads %d → %d, fds %d → %d", s0.goroutines, s1.goroutines, s0.threads, s1.threads, s0.fds, s1.fds)
