@@ -91,13 +91,17 @@ fuzz-short:
 bench:
 	./.ci/with-rig $(GO) test -run '^$$' -bench . -benchmem ./...
 
-# soak runs SOAK_TAPS taps (default 10,000) through pcscd + vpcd in the
-# daemon, with its POS event stream and kiosk display stream attached and a
-# check armed before every tenth tap, and reports RSS growth after warm-up,
-# goroutines and open fds (internal/e2e TestSoak). Not part of make test.
-# It taps on every rig reader at once: the rig's default 4 readers take
-# about 200 ms per tap (10,000 taps in about 35 minutes);
-# IDREADER_RIG_ENTRIES=3 (6 readers) about 135 ms.
+# soak runs SOAK_TAPS taps (default 10,000) through pcscd + vpcd into a
+# built idreaderd (the cgo binary, one reader per rig reader), with its POS
+# event stream and kiosk display stream attached and a check armed before
+# every tenth tap, and reports the daemon's RSS (anonymous and file pages,
+# by mapping from /proc/PID/smaps) every 1,000 taps, its threads, fds and
+# goroutines (internal/e2e TestSoak); it fails when the daemon's RSS grew
+# over 2 MB after warm-up or threads, fds or goroutines grew. Not part of
+# make test. It taps on every rig reader at once: the rig's default 4
+# readers take about 210 ms per tap (10,000 taps in about 35 minutes);
+# IDREADER_RIG_ENTRIES=3 (6 readers) took about 135 ms with the daemon in
+# the test process.
 SOAK_TAPS ?= 10000
 soak:
 	./.ci/with-rig $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./internal/e2e -soak.taps $(SOAK_TAPS)

@@ -2,13 +2,18 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,12 +24,53 @@ import (
 // idreaderd is a built idreaderd running on the rig.
 type idreaderd struct {
 	cmd    *exec.Cmd
-	addr   string        // its HTTP listener on loopback
-	stderr *bytes.Buffer // its log
+	bin    string      // the binary it runs
+	addr   string      // its HTTP listener on loopback
+	stderr *syncBuffer // its log
+	// names[k] is its name for the rig reader at vpcd address addrs[k].
+	names, addrs []string
 	// stop sends SIGTERM and waits for the exit; idempotent.
 	stop func() error
 	// ready is the time from exec to READY=1 on $NOTIFY_SOCKET.
 	ready time.Duration
+}
+
+// syncBuffer is a bytes.Buffer the process's output goroutine writes while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// idreaderdOptions vary the idreaderd startIdreaderdWith runs; the zero
+// value is startIdreaderd's.
+type idreaderdOptions struct {
+	// readers is as rigOptions.readers: 0 is one reader "counter" on the
+	// rig's first reader, n > 0 (or allReaders) readers counter-0 …
+	// counter-(n-1) on the rig's first n.
+	readers int
+	// profile is every reader's profile (age-20 when empty).
+	profile string
+	// hold is every reader's timeouts.hold (the default when empty).
+	hold string
+	// logLevel is logging.level (info when empty).
+	logLevel string
+	// env is added to the daemon's environment (GODEBUG=gctrace=1).
+	env []string
+	// stdout receives the console output (kept in a buffer when nil).
+	stdout io.Writer
 }
 
 // startIdreaderd builds and runs idreaderd, configured as an operator
@@ -32,6 +78,14 @@ type idreaderd struct {
 // rig, console output, HTTP on loopback, an audit file), and returns once
 // /healthz reports the reader up.
 func startIdreaderd(t *testing.T, info rig.Info) *idreaderd {
+	t.Helper()
+	return startIdreaderdWith(t, info, idreaderdOptions{})
+}
+
+// startIdreaderdWith is startIdreaderd with o's readers, profile, hold,
+// log level and environment; it returns once /healthz reports every
+// reader up.
+func startIdreaderdWith(t *testing.T, info rig.Info, o idreaderdOptions) *idreaderd {
 	t.Helper()
 	f := getFixture(t)
 	dir := t.TempDir()
@@ -44,15 +98,36 @@ func startIdreaderd(t *testing.T, info rig.Info) *idreaderd {
 	}
 	addr := freeLoopbackAddr(t)
 	conf := filepath.Join(dir, "idreaderd.yaml")
-	// strconv.Quote gives a YAML double-quoted scalar for a reader name.
-	text := `readers:
-  - name: counter
+	names, devices, addrs := []string{"counter"}, info.Readers[:1], info.VPCD[:1]
+	if n := o.readers; n != 0 {
+		if n == allReaders {
+			n = len(info.Readers)
+		}
+		if n > len(info.Readers) {
+			t.Fatalf("rig: %d readers wanted, the rig has %d (IDREADER_RIG_ENTRIES)", n, len(info.Readers))
+		}
+		names, devices, addrs = nil, info.Readers[:n], info.VPCD[:n]
+		for k := range n {
+			names = append(names, "counter-"+strconv.Itoa(k))
+		}
+	}
+	profile := cmp.Or(o.profile, "age-20")
+	var readers strings.Builder
+	for k, name := range names {
+		// strconv.Quote gives a YAML double-quoted scalar for a reader name.
+		readers.WriteString(`  - name: ` + name + `
     driver: pcsc
-    device: ` + strconv.Quote(info.Readers[0]) + `
-    profile: age-20
+    device: ` + strconv.Quote(devices[k]) + `
+    profile: ` + profile + `
     identity: counter
     outputs: [console]
-trust:
+`)
+		if o.hold != "" {
+			readers.WriteString("    timeouts: {hold: " + o.hold + "}\n")
+		}
+	}
+	text := `readers:
+` + readers.String() + `trust:
   - pki/iaca.pem
 identities:
   counter:
@@ -64,7 +139,7 @@ outputs:
 http:
   listen: ` + addr + `
 logging:
-  level: info
+  level: ` + cmp.Or(o.logLevel, "info") + `
   audit: audit.jsonl
 `
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
@@ -79,10 +154,13 @@ logging:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { notify.Close() })
-	d := &idreaderd{addr: addr, stderr: &bytes.Buffer{}}
+	d := &idreaderd{bin: bin, addr: addr, stderr: &syncBuffer{}, names: names, addrs: addrs}
 	d.cmd = exec.Command(bin, "--config", conf)
-	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
-	d.cmd.Stdout, d.cmd.Stderr = &bytes.Buffer{}, d.stderr
+	d.cmd.Env = append(append(os.Environ(), "NOTIFY_SOCKET="+sock), o.env...)
+	d.cmd.Stdout, d.cmd.Stderr = o.stdout, d.stderr
+	if o.stdout == nil {
+		d.cmd.Stdout = &syncBuffer{}
+	}
 	started := time.Now()
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -133,8 +211,20 @@ logging:
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
+			var h struct {
+				Readers []struct {
+					Up bool `json:"up"`
+				} `json:"readers"`
+			}
+			derr := json.NewDecoder(resp.Body).Decode(&h)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			up := 0
+			for _, r := range h.Readers {
+				if r.Up {
+					up++
+				}
+			}
+			if resp.StatusCode == http.StatusOK && derr == nil && up == len(names) {
 				select {
 				case d.ready = <-ready:
 				case <-time.After(5 * time.Second):
