@@ -409,48 +409,27 @@ func newServiceUUID(r io.Reader) (ble.UUID, error) {
 
 // startSession makes the ephemeral reader key on the wallet's curve and the
 // SessionTranscript over the handover bytes as they crossed the air, signs
-// and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5). The reader
-// authentication is signed over the transcript while the key agreement
-// runs: the two are the bulk of the tap's own work before the request can
-// go out.
+// and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5).
 func (tp *tap) startSession(ctx context.Context) error {
 	start := time.Now()
 	pending, err := tp.prepareSession()
-	if err != nil {
-		tp.out.Timing.Session = time.Since(start)
-		return fmt.Errorf("starting session: %w", err)
+	var sess *session.Reader
+	if err == nil {
+		sess, err = pending.Keys()
 	}
-	type built struct {
-		raw []byte
-		d   time.Duration
-		err error
-	}
-	var req chan built
-	raw := tp.cfg.DeviceRequest
-	if raw == nil {
-		req = make(chan built, 1)
-		go func() {
-			start := time.Now()
-			raw, err := tp.buildRequest(pending.Transcript())
-			req <- built{raw, time.Since(start), err}
-		}()
-	}
-	sess, err := pending.Keys()
 	tp.out.Timing.Session = time.Since(start)
-	var signing time.Duration
-	if req != nil {
-		b := <-req
-		raw, signing = b.raw, b.d
-		if err == nil {
-			err = b.err
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)
 	}
 	tp.sess = sess
 	start = time.Now()
-	defer func() { tp.out.Timing.Request = signing + time.Since(start) }()
+	defer func() { tp.out.Timing.Request = time.Since(start) }()
+	raw := tp.cfg.DeviceRequest
+	if raw == nil {
+		if raw, err = tp.buildRequest(sess.Transcript()); err != nil {
+			return err
+		}
+	}
 	tp.request, err = sess.Establish(raw)
 	if err != nil {
 		return fmt.Errorf("encrypting device request: %w", err)
