@@ -314,10 +314,12 @@ func (d *Daemon) Settings() *Settings { return d.settings.Load() }
 // emit stamps and fans out an event; a subscriber whose buffer is full
 // misses it.
 func (d *Daemon) emit(e Event) {
-	e.Seq = d.seq.Add(1)
-	e.Time = d.cfg.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Numbered under the lock that orders the sends, so that subscribers
+	// see seq strictly increasing.
+	e.Seq = d.seq.Add(1)
+	e.Time = d.cfg.Now()
 	for _, ch := range d.subs {
 		select {
 		case ch <- e:
