@@ -47,28 +47,6 @@ func NewReader(rand io.Reader, de *mdoc.DeviceEngagement, handover Handover) (*R
 // NewReaderWithKey is [NewReader] with a given EReaderKey, which must be on
 // the curve of de.EDeviceKey (tests replay ISO/IEC 18013-5 Annex D with it).
 func NewReaderWithKey(priv *ecdh.PrivateKey, de *mdoc.DeviceEngagement, handover Handover) (*Reader, error) {
-	p, err := Prepare(priv, de, handover)
-	if err != nil {
-		return nil, err
-	}
-	return p.Keys()
-}
-
-// Pending is a reader session whose SessionTranscript is fixed but whose
-// session keys are not derived yet: the reader authentication, which signs
-// over the transcript (clause 9.1.4), can be computed while [Pending.Keys]
-// runs the key agreement.
-type Pending struct {
-	priv       *ecdh.PrivateKey
-	peer       *ecdh.PublicKey
-	erk        mdoc.TaggedCBOR
-	transcript *SessionTranscript
-}
-
-// Prepare checks the wallet's EDeviceKey against priv's curve and builds the
-// SessionTranscript from the exact DeviceEngagementBytes, priv's
-// EReaderKeyBytes and handover (clause 9.1.5.1).
-func Prepare(priv *ecdh.PrivateKey, de *mdoc.DeviceEngagement, handover Handover) (*Pending, error) {
 	if de == nil || priv == nil {
 		return nil, fmt.Errorf("session: no DeviceEngagement or EReaderKey")
 	}
@@ -88,17 +66,7 @@ func Prepare(priv *ecdh.PrivateKey, de *mdoc.DeviceEngagement, handover Handover
 	if err != nil {
 		return nil, err
 	}
-	return &Pending{priv: priv, peer: peer, erk: erk, transcript: st}, nil
-}
-
-// Transcript returns the SessionTranscript the session will use.
-func (p *Pending) Transcript() *SessionTranscript { return p.transcript }
-
-// Keys runs the ECDH key agreement and derives SKReader and SKDevice
-// (clause 9.1.1.5), giving the session ready to send its
-// SessionEstablishment. It may run concurrently with uses of Transcript.
-func (p *Pending) Keys() (*Reader, error) {
-	skR, skD, err := sessionKeys(p.priv, p.peer, p.transcript)
+	skR, skD, err := sessionKeys(priv, peer, st)
 	if err != nil {
 		return nil, fmt.Errorf("deriving session keys: %w", err)
 	}
@@ -110,7 +78,7 @@ func (p *Pending) Keys() (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{priv: p.priv, eReaderKeyBytes: p.erk, transcript: p.transcript, skReader: skR, skDevice: skD, out: out, in: in}, nil
+	return &Reader{priv: priv, eReaderKeyBytes: erk, transcript: st, skReader: skR, skDevice: skD, out: out, in: in}, nil
 }
 
 // Transcript returns the SessionTranscript of the session.

@@ -297,8 +297,8 @@ func (tp *tap) run(ctx context.Context, steps []step) (*Outcome, error) {
 func startFirst() { runtime.Gosched() }
 
 // runPair runs a and b at the same time (b is the step that talks to the
-// wallet and starts first); when a fails, b is cancelled. The
-// first step's error wins.
+// wallet and starts first); when a fails, b is cancelled. The first step's
+// error wins.
 func (tp *tap) runPair(ctx context.Context, a, b step) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -412,11 +412,7 @@ func newServiceUUID(r io.Reader) (ble.UUID, error) {
 // and encrypts the DeviceRequest (clauses 9.1.1, 9.1.4, 9.1.5).
 func (tp *tap) startSession(ctx context.Context) error {
 	start := time.Now()
-	pending, err := tp.prepareSession()
-	var sess *session.Reader
-	if err == nil {
-		sess, err = pending.Keys()
-	}
+	sess, err := tp.newSession()
 	tp.out.Timing.Session = time.Since(start)
 	if err != nil {
 		return fmt.Errorf("starting session: %w", err)
@@ -426,7 +422,7 @@ func (tp *tap) startSession(ctx context.Context) error {
 	defer func() { tp.out.Timing.Request = time.Since(start) }()
 	raw := tp.cfg.DeviceRequest
 	if raw == nil {
-		if raw, err = tp.buildRequest(sess.Transcript()); err != nil {
+		if raw, err = tp.buildRequest(sess); err != nil {
 			return err
 		}
 	}
@@ -442,7 +438,7 @@ func (tp *tap) startSession(ctx context.Context) error {
 
 // buildRequest builds the DeviceRequest of the request profile, each DocRequest
 // signed with the reader's identity when it has one (clause 9.1.4).
-func (tp *tap) buildRequest(st *session.SessionTranscript) ([]byte, error) {
+func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 	var docs []mdoc.DocRequest
 	for _, ir := range tp.cfg.Request.Requests {
 		dr, err := mdoc.NewDocRequest(ir)
@@ -450,7 +446,7 @@ func (tp *tap) buildRequest(st *session.SessionTranscript) ([]byte, error) {
 			return nil, fmt.Errorf("building request for %s: %w", ir.DocType, err)
 		}
 		if id := tp.cfg.ReaderAuth; id != nil {
-			sig, err := session.SignReaderAuth(tp.cfg.Rand, id.Key, id.Chain, st, dr.ItemsRequestBytes)
+			sig, err := session.SignReaderAuth(tp.cfg.Rand, id.Key, id.Chain, sess.Transcript(), dr.ItemsRequestBytes)
 			if err != nil {
 				return nil, fmt.Errorf("signing reader authentication: %w", err)
 			}
@@ -465,24 +461,17 @@ func (tp *tap) buildRequest(st *session.SessionTranscript) ([]byte, error) {
 	return req.Raw, nil
 }
 
-// prepareSession fixes the session's SessionTranscript with a fresh
-// EReaderKey on the wallet's curve, or with the one Config.EphemeralKey
-// gives.
-func (tp *tap) prepareSession() (*session.Pending, error) {
-	if tp.de == nil {
-		return nil, errors.New("session: no DeviceEngagement")
-	}
-	var priv *ecdh.PrivateKey
-	var err error
+// newSession makes the session with a fresh EReaderKey on the wallet's
+// curve, or with the one Config.EphemeralKey gives.
+func (tp *tap) newSession() (*session.Reader, error) {
 	if tp.cfg.EphemeralKey == nil {
-		priv, err = session.GenerateEphemeralKey(tp.cfg.Rand, tp.de.EDeviceKey)
-	} else {
-		priv, err = tp.cfg.EphemeralKey(tp.de)
+		return session.NewReader(tp.cfg.Rand, tp.de, tp.sessHandover)
 	}
+	priv, err := tp.cfg.EphemeralKey(tp.de)
 	if err != nil {
 		return nil, fmt.Errorf("making EReaderKey: %w", err)
 	}
-	return session.Prepare(priv, tp.de, tp.sessHandover)
+	return session.NewReaderWithKey(priv, tp.de, tp.sessHandover)
 }
 
 // connect opens the chosen transport: SELECT of the NFC data transfer
