@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -303,20 +302,9 @@ func TestDaemonRig(t *testing.T) {
 // go test -run '^$' -bench Soak -soak.taps 1000 ./internal/e2e (under .ci/with-rig).
 var soakTaps = flag.Int("soak.taps", 0, "taps of BenchmarkSoak (0: b.N)")
 
-// procStatus returns a field of /proc/self/status in kB (VmRSS).
-func procStatus(field string) float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			v, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-			return v
-		}
-	}
-	return -1
-}
+// procStatus returns a field of the test process's /proc status in kB
+// (VmRSS), or -1 if it cannot be read.
+func procStatus(field string) float64 { return procStatusOf(os.Getpid(), field) }
 
 func openFDs() int {
 	ents, err := os.ReadDir("/proc/self/fd")

@@ -13,45 +13,26 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/idreader/idreader/internal/rig"
+	"github.com/idreader/idreader/internal/syncbuf"
 )
 
 // idreaderd is a built idreaderd running on the rig.
 type idreaderd struct {
 	cmd    *exec.Cmd
-	bin    string      // the binary it runs
-	addr   string      // its HTTP listener on loopback
-	stderr *syncBuffer // its log
+	bin    string          // the binary it runs
+	addr   string          // its HTTP listener on loopback
+	stderr *syncbuf.Buffer // its log
 	// names[k] is its name for the rig reader at vpcd address addrs[k].
 	names, addrs []string
 	// stop sends SIGTERM and waits for the exit; idempotent.
 	stop func() error
 	// ready is the time from exec to READY=1 on $NOTIFY_SOCKET.
 	ready time.Duration
-}
-
-// syncBuffer is a bytes.Buffer the process's output goroutine writes while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // idreaderdOptions vary the idreaderd startIdreaderdWith runs; the zero
@@ -154,12 +135,12 @@ logging:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { notify.Close() })
-	d := &idreaderd{bin: bin, addr: addr, stderr: &syncBuffer{}, names: names, addrs: addrs}
+	d := &idreaderd{bin: bin, addr: addr, stderr: &syncbuf.Buffer{}, names: names, addrs: addrs}
 	d.cmd = exec.Command(bin, "--config", conf)
 	d.cmd.Env = append(append(os.Environ(), "NOTIFY_SOCKET="+sock), o.env...)
 	d.cmd.Stdout, d.cmd.Stderr = o.stdout, d.stderr
 	if o.stdout == nil {
-		d.cmd.Stdout = &syncBuffer{}
+		d.cmd.Stdout = &syncbuf.Buffer{}
 	}
 	started := time.Now()
 	if err := d.cmd.Start(); err != nil {
