@@ -3,6 +3,7 @@ module github.com/idreader/idreader
 go 1.26.0
 
 require (
+	filippo.io/nistec v0.0.4
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/godbus/dbus/v5 v5.1.0

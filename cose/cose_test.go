@@ -13,6 +13,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/idreader/idreader/internal/p256"
 	"github.com/idreader/idreader/internal/testvectors"
 	"github.com/idreader/idreader/mdoc"
 )
@@ -314,5 +315,53 @@ func TestParseStrictCDDL(t *testing.T) {
 	}
 	if _, err := ParseSign1(enc(t, []any{prot, map[int]any{}, []byte("p"), sig})); err != nil {
 		t.Errorf("well-formed message refused: %v", err)
+	}
+}
+
+// A prepared P-256 key (internal/p256) gives VerifySignature the answers of
+// the plain key: on Annex D's issuerAuth, on other payloads, other keys,
+// flipped bits, a signature of the wrong length and an algorithm other than
+// ES256.
+func TestVerifySignaturePreparedKey(t *testing.T) {
+	ds := cert(t, "ds_cert")
+	prepared, err := p256.Prepare(ds.PublicKey.(*ecdsa.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseSign1(vec(t, "issuer_auth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(name string, m *Message, payload []byte) {
+		t.Helper()
+		want := m.VerifySignature(ds.PublicKey, payload)
+		got := m.VerifySignature(prepared, payload)
+		if (want == nil) != (got == nil) || (want != nil && !errors.Is(got, errors.Unwrap(want))) {
+			t.Errorf("%s: prepared key %v, plain key %v", name, got, want)
+		}
+	}
+	if err := m.VerifySignature(prepared, m.Payload); err != nil {
+		t.Fatalf("Annex D issuerAuth: %v", err)
+	}
+	same("Annex D", m, m.Payload)
+	same("other payload", m, vec(t, "mobile_security_object"))
+	for bit := 0; bit < 8*len(m.Signature); bit += 37 {
+		m.Signature[bit/8] ^= 1 << (bit % 8)
+		same("flipped bit", m, m.Payload)
+		m.Signature[bit/8] ^= 1 << (bit % 8)
+	}
+	sig := m.Signature
+	m.Signature = sig[:63]
+	same("short signature", m, m.Payload)
+	m.Signature = sig
+	m.Alg = AlgES384
+	if err := m.VerifySignature(prepared, m.Payload); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("ES384 with a prepared P-256 key: %v", err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	b, _ := Sign1(rand.Reader, other, []byte("payload"), SignOptions{})
+	om, _ := ParseSign1(b)
+	if err := om.VerifySignature(prepared, om.Payload); !errors.Is(err, ErrVerify) {
+		t.Errorf("another key's signature: %v", err)
 	}
 }

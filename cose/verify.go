@@ -9,6 +9,8 @@ import (
 	"crypto/sha512"
 	"hash"
 	"math/big"
+
+	"github.com/idreader/idreader/internal/p256"
 )
 
 // VerifySignature checks the signature of a COSE_Sign1 with pub over payload:
@@ -17,7 +19,9 @@ import (
 // substitutes one for the other.
 //
 // ECDSA signatures are the raw r‖s of RFC 9053 section 2.1, and the
-// algorithm must match the key's curve. A signature that does not verify is
+// algorithm must match the key's curve. pub is an *ecdsa.PublicKey, an
+// ed25519.PublicKey, or a P-256 key prepared for many verifications
+// (*p256.PreparedKey, which gives the same answers as crypto/ecdsa). A signature that does not verify is
 // [ErrVerify]; a key or algorithm outside the table is [ErrUnsupported].
 func (m *Message) VerifySignature(pub crypto.PublicKey, payload []byte) error {
 	var h hash.Hash
@@ -39,6 +43,20 @@ func (m *Message) VerifySignature(pub crypto.PublicKey, payload []byte) error {
 		return nil
 	default:
 		return errorf(ErrUnsupported, "COSE signature algorithm %d", int64(m.Alg))
+	}
+	if pk, ok := pub.(*p256.PreparedKey); ok {
+		if m.Alg != AlgES256 {
+			return errorf(ErrUnsupported, "%s with a key on P-256", m.Alg)
+		}
+		if len(m.Signature) != 64 {
+			return errorf(ErrVerify, "signature of %d bytes, want 64 (raw r‖s)", len(m.Signature))
+		}
+		writeToBeSigned(h, ContextSignature1, m.Protected, payload)
+		var sum [32]byte
+		if !pk.Verify(h.Sum(sum[:0]), m.Signature[:32], m.Signature[32:]) {
+			return errorf(ErrVerify, "signature does not verify")
+		}
+		return nil
 	}
 	pk, ok := pub.(*ecdsa.PublicKey)
 	if !ok {

@@ -3,15 +3,31 @@ package verify
 import (
 	"bytes"
 	"container/list"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/x509"
 	"sync"
+
+	"github.com/idreader/idreader/internal/p256"
 )
 
 // DefaultChainCacheSize is how many DS certificates a trust store
 // remembers as signed by one of its anchors: far more document signers than
 // a reader meets in a day.
 const DefaultChainCacheSize = 1024
+
+// maxPreparedKeys bounds how many cached DS keys also keep a prepared
+// P-256 key (p256.TableBytes, 90 KiB each): the most recently prepared
+// ones, 1.4 MiB at most.
+const maxPreparedKeys = 16
+
+// prepareAfterUses is how many verifications find a DS certificate in the
+// cache before its key is prepared: preparing costs about eight ECDSA
+// verifications and saves a third of one every time after, so a DS seen once
+// is not worth it.
+const prepareAfterUses = 2
 
 // chainCache remembers which DS certificates an IACA of the store has been
 // seen to sign, with the DS certificate parsed. The signature of a DS
@@ -29,6 +45,8 @@ type chainCache struct {
 	set   bool
 	byKey map[[sha256.Size]byte]*list.Element
 	order *list.List // front: most recently used; values are *chainEntry
+	// nPrepared counts the entries holding a prepared key.
+	nPrepared int
 }
 
 // chainEntry is one DS certificate (parsed, with its subject as a string)
@@ -37,6 +55,11 @@ type chainEntry struct {
 	key      [sha256.Size]byte
 	ds, iaca *x509.Certificate
 	subject  string
+	// uses counts the lookups that found the entry; preparing is set once
+	// the key is handed out to be prepared, and dsKey holds it when done.
+	uses      int
+	preparing bool
+	dsKey     *p256.PreparedKey
 }
 
 func (c *chainCache) limit() int {
@@ -60,16 +83,64 @@ func (c *chainCache) get(der []byte) *chainEntry {
 	return e.Value.(*chainEntry)
 }
 
-// certificate returns the parsed DS certificate of DER der and its
-// subject (ds.Subject.String()) when an anchor was seen to sign it, nil
-// otherwise.
-func (c *chainCache) certificate(der []byte) (*x509.Certificate, string) {
+// cachedDS is what the cache knows of a DS certificate.
+type cachedDS struct {
+	cert    *x509.Certificate
+	subject string // cert.Subject.String()
+	// key verifies the DS's signatures: the prepared key when there is one,
+	// cert.PublicKey otherwise.
+	key crypto.PublicKey
+	// prepare is set when the caller should prepare the key now and hand it
+	// to prepared.
+	prepare *ecdsa.PublicKey
+}
+
+// certificate returns what the cache knows of the DS certificate of DER
+// der when an anchor was seen to sign it, and false otherwise.
+func (c *chainCache) certificate(der []byte) (cachedDS, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.get(der); e != nil {
-		return e.ds, e.subject
+	e := c.get(der)
+	if e == nil {
+		return cachedDS{}, false
 	}
-	return nil, ""
+	d := cachedDS{cert: e.ds, subject: e.subject, key: e.ds.PublicKey}
+	e.uses++
+	switch pub, ok := e.ds.PublicKey.(*ecdsa.PublicKey); {
+	case e.dsKey != nil:
+		d.key = e.dsKey
+	case !e.preparing && e.uses >= prepareAfterUses && ok && pub.Curve == elliptic.P256():
+		e.preparing = true
+		d.prepare = pub
+	}
+	return d, true
+}
+
+// prepared keeps k, prepared from the key of the DS certificate of DER der,
+// if the certificate is still cached; the least recently used prepared key
+// beyond maxPreparedKeys is dropped.
+func (c *chainCache) prepared(der []byte, k *p256.PreparedKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey == nil {
+		return
+	}
+	el, ok := c.byKey[sha256.Sum256(der)]
+	if !ok {
+		return
+	}
+	e := el.Value.(*chainEntry)
+	if e.dsKey != nil || k.PublicKey() != e.ds.PublicKey {
+		return
+	}
+	e.dsKey = k
+	c.nPrepared++
+	for old := c.order.Back(); old != nil && c.nPrepared > maxPreparedKeys; old = old.Prev() {
+		if oe := old.Value.(*chainEntry); oe.dsKey != nil && oe != e {
+			oe.dsKey = nil // preparing stays set: it is not prepared again
+			c.nPrepared--
+		}
+	}
 }
 
 // verified reports whether iaca was seen to sign ds.
@@ -103,7 +174,11 @@ func (c *chainCache) add(ds, iaca *x509.Certificate) {
 	for c.order.Len() > n {
 		old := c.order.Back()
 		c.order.Remove(old)
-		delete(c.byKey, old.Value.(*chainEntry).key)
+		oe := old.Value.(*chainEntry)
+		delete(c.byKey, oe.key)
+		if oe.dsKey != nil {
+			c.nPrepared--
+		}
 	}
 }
 
@@ -111,7 +186,7 @@ func (c *chainCache) add(ds, iaca *x509.Certificate) {
 func (c *chainCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.byKey, c.order = nil, nil
+	c.byKey, c.order, c.nPrepared = nil, nil, 0
 }
 
 // len is the number of cached DS certificates.
@@ -127,6 +202,6 @@ func (c *chainCache) len() int {
 func (s *TrustStore) SetChainCacheSize(n int) {
 	s.cache.mu.Lock()
 	s.cache.size, s.cache.set = max(n, 0), true
-	s.cache.byKey, s.cache.order = nil, nil
+	s.cache.byKey, s.cache.order, s.cache.nPrepared = nil, nil, 0
 	s.cache.mu.Unlock()
 }

@@ -154,13 +154,13 @@ func (v *docVerifier) issuerCertificate() outcome {
 	if err != nil {
 		return failed(err)
 	}
-	ds, subject, err := dsCertificate(sign1, v.opts.Trust)
+	ds, err := dsCertificate(sign1, v.opts.Trust)
 	if err != nil {
 		return failed(err)
 	}
-	v.sign1, v.ds = sign1, ds
-	v.out.Issuer = Issuer{Subject: subject, Country: country(ds), Certificate: ds}
-	return passed("DS certificate " + subject)
+	v.sign1, v.ds, v.dsKey = sign1, ds.cert, ds.key
+	v.out.Issuer = Issuer{Subject: ds.subject, Country: country(ds.cert), Certificate: ds.cert}
+	return passed("DS certificate " + ds.subject)
 }
 
 func (v *docVerifier) issuerChain() outcome {
@@ -232,7 +232,7 @@ func (v *docVerifier) issuerSignature() outcome {
 	if v.sign1.Detached {
 		return failed(fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed))
 	}
-	if err := coseErr(v.sign1.VerifySignature(v.ds.PublicKey, v.sign1.Payload)); err != nil {
+	if err := coseErr(v.sign1.VerifySignature(v.dsKey, v.sign1.Payload)); err != nil {
 		if CodeOf(err) == "" {
 			err = fmt.Errorf("%w: %w", ErrIssuerSignature, err)
 		}

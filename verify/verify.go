@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdh"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,6 +15,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/idreader/idreader/cose"
+	"github.com/idreader/idreader/internal/p256"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
@@ -325,6 +327,7 @@ type docVerifier struct {
 
 	sign1   *cose.Message // issuerAuth
 	ds      *x509.Certificate
+	dsKey   crypto.PublicKey  // verifies the MSO signature: ds's key, maybe prepared
 	iaca    *x509.Certificate // nil when untrusted
 	mso     *mdoc.MSO
 	msoHash func() hash.Hash
@@ -348,24 +351,32 @@ func (v *docVerifier) skip(name, why string) {
 	v.out.Checks = append(v.out.Checks, Check{Name: name, Detail: "not checked: " + why})
 }
 
-// dsCertificate returns the first x5chain certificate and its subject:
-// Annex B NOTE 1, only the DS certificate is used; the IACA comes from the
-// trust store.
-func dsCertificate(m *cose.Message, store *TrustStore) (*x509.Certificate, string, error) {
+// dsCertificate returns the first x5chain certificate, its subject and the
+// key that verifies its signatures: Annex B NOTE 1, only the DS certificate
+// is used; the IACA comes from the trust store. A certificate the store's
+// cache knows may come with its key prepared (internal/p256); the cache asks
+// for that once the DS has come back often enough, and it is done here.
+func dsCertificate(m *cose.Message, store *TrustStore) (cachedDS, error) {
 	chain, err := m.X5Chain()
 	if err != nil {
-		return nil, "", coseErr(err)
+		return cachedDS{}, coseErr(err)
 	}
 	if store != nil {
-		if c, subject := store.cache.certificate(chain[0]); c != nil {
-			return c, subject, nil
+		if d, ok := store.cache.certificate(chain[0]); ok {
+			if d.prepare != nil {
+				if k, err := p256.Prepare(d.prepare); err == nil {
+					store.cache.prepared(chain[0], k)
+					d.key = k
+				}
+			}
+			return d, nil
 		}
 	}
 	c, err := x509.ParseCertificate(chain[0])
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: DS certificate: %v", ErrMalformed, err)
+		return cachedDS{}, fmt.Errorf("%w: DS certificate: %v", ErrMalformed, err)
 	}
-	return c, c.Subject.String(), nil
+	return cachedDS{cert: c, subject: c.Subject.String(), key: c.PublicKey}, nil
 }
 
 // parseMSO decodes the issuerAuth payload and checks version and digest

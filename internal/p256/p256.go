@@ -1,0 +1,151 @@
+// Package p256 verifies ECDSA signatures on NIST P-256 (FIPS 186-5 section
+// 6.4.2) with a public key that is prepared once and then used for many
+// verifications: a document signer's key signs the MSO of every mdoc that
+// the DS issues, so a reader meets the same key again and again.
+//
+// Preparing a key computes a table of its multiples (a fixed-base comb of
+// 64 windows of 4 bits), so that the variable-base half of a verification,
+// u2·Q, becomes 64 point additions instead of 256 doublings and the
+// additions of a window method. A verification then costs about half of
+// crypto/ecdsa's (see BenchmarkVerify).
+//
+// Everything a verification handles is public (the key, the digest and the
+// signature), so its running time may depend on them; nothing secret ever
+// goes through this package. The point arithmetic is filippo.io/nistec, the
+// module that Go's own crypto/internal/fips140/nistec is kept in step with.
+package p256
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"errors"
+	"math/big"
+
+	"filippo.io/nistec"
+)
+
+const (
+	windows    = 64 // 256 bits in windows of 4
+	windowBits = 4
+	perWindow  = 1<<windowBits - 1 // the multiples 1..15 of each window
+)
+
+// TableBytes is the memory a prepared key holds for its table.
+const TableBytes = windows * perWindow * 96
+
+// PreparedKey is a P-256 public key with its comb table. It is immutable
+// and safe for concurrent use.
+type PreparedKey struct {
+	pub *ecdsa.PublicKey
+	// table[i][j-1] = j · 16^i · Q for j in 1..15.
+	table [windows][perWindow]nistec.P256Point
+}
+
+var order = elliptic.P256().Params().N
+
+// Prepare builds the table of pub, which must be a valid P-256 key. It takes
+// about as long as eight verifications with crypto/ecdsa.
+func Prepare(pub *ecdsa.PublicKey) (*PreparedKey, error) {
+	if pub == nil || pub.Curve != elliptic.P256() {
+		return nil, errors.New("p256: not a P-256 public key")
+	}
+	raw, err := encodePoint(pub)
+	if err != nil {
+		return nil, err
+	}
+	base, err := nistec.NewP256Point().SetBytes(raw)
+	if err != nil {
+		return nil, errors.New("p256: invalid public key")
+	}
+	k := &PreparedKey{pub: pub}
+	for i := range windows {
+		row := &k.table[i]
+		row[0].Set(base)
+		for j := 1; j < perWindow; j++ {
+			row[j].Add(&row[j-1], base)
+		}
+		for range windowBits {
+			base.Double(base)
+		}
+	}
+	return k, nil
+}
+
+// encodePoint is the uncompressed point of pub. crypto/ecdsa panics on a
+// key without coordinates (a zero PublicKey); that is an error here.
+func encodePoint(pub *ecdsa.PublicKey) (raw []byte, err error) {
+	defer func() {
+		if recover() != nil {
+			raw, err = nil, errors.New("p256: invalid public key")
+		}
+	}()
+	if raw, err = pub.Bytes(); err != nil {
+		return nil, errors.New("p256: invalid public key")
+	}
+	return raw, nil
+}
+
+// PublicKey is the key the table was built from.
+func (k *PreparedKey) PublicKey() *ecdsa.PublicKey { return k.pub }
+
+// Verify reports whether (r, s), each a big-endian integer, is a valid
+// ECDSA signature of digest by the key (FIPS 186-5 section 6.4.2). The
+// digest is the hash of the message; one longer than 32 bytes is truncated
+// to its leftmost 256 bits, as crypto/ecdsa does.
+func (k *PreparedKey) Verify(digest, r, s []byte) bool {
+	ri := new(big.Int).SetBytes(r)
+	si := new(big.Int).SetBytes(s)
+	// Step 1: 0 < r, s < n.
+	if ri.Sign() <= 0 || si.Sign() <= 0 || ri.Cmp(order) >= 0 || si.Cmp(order) >= 0 {
+		return false
+	}
+	// Steps 2-3: e is the leftmost 256 bits of the digest.
+	if len(digest) > 32 {
+		digest = digest[:32]
+	}
+	e := new(big.Int).SetBytes(digest)
+	// Steps 4-5: w = s⁻¹, u1 = e·w, u2 = r·w (mod n).
+	w := new(big.Int).ModInverse(si, order)
+	if w == nil {
+		return false
+	}
+	u1 := e.Mul(e, w)
+	u1.Mod(u1, order)
+	u2 := w.Mul(ri, w)
+	u2.Mod(u2, order)
+	var b1, b2 [32]byte
+	u1.FillBytes(b1[:])
+	u2.FillBytes(b2[:])
+	// Step 6: R = u1·G + u2·Q; the point at infinity fails.
+	p, err := nistec.NewP256Point().ScalarBaseMult(b1[:])
+	if err != nil {
+		return false
+	}
+	p.Add(p, k.mult(&b2))
+	x, err := p.BytesX()
+	if err != nil {
+		return false
+	}
+	// Steps 7-8: v = x mod n must equal r.
+	v := new(big.Int).SetBytes(x)
+	if v.Cmp(order) >= 0 {
+		v.Sub(v, order)
+	}
+	return v.Cmp(ri) == 0
+}
+
+// mult returns u·Q for the big-endian scalar u: the sum over the windows
+// of the table entry that the window's 4 bits select.
+func (k *PreparedKey) mult(u *[32]byte) *nistec.P256Point {
+	acc := nistec.NewP256Point()
+	for i := range windows {
+		b := u[31-i/2]
+		if i%2 == 1 {
+			b >>= 4
+		}
+		if d := b & perWindow; d != 0 {
+			acc.Add(acc, &k.table[i][d-1])
+		}
+	}
+	return acc
+}

@@ -1,0 +1,187 @@
+package p256
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"math/big"
+	"testing"
+)
+
+// newKey returns a fresh P-256 key and its prepared public key.
+func newKey(t testing.TB) (*ecdsa.PrivateKey, *PreparedKey) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := Prepare(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, k
+}
+
+func sign(t testing.TB, priv *ecdsa.PrivateKey, digest []byte) (r, s []byte) {
+	t.Helper()
+	ri, si, err := ecdsa.Sign(rand.Reader, priv, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ri.FillBytes(make([]byte, 32)), si.FillBytes(make([]byte, 32))
+}
+
+// agree fails t unless k.Verify and crypto/ecdsa give the same answer, and
+// returns it.
+func agree(t testing.TB, k *PreparedKey, digest, r, s []byte) bool {
+	t.Helper()
+	got := k.Verify(digest, r, s)
+	want := ecdsa.Verify(k.PublicKey(), digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s))
+	if got != want {
+		t.Fatalf("Verify(%x, %x, %x) = %v, crypto/ecdsa says %v", digest, r, s, got, want)
+	}
+	return got
+}
+
+func TestVerifyMatchesECDSA(t *testing.T) {
+	for key := range 8 {
+		priv, k := newKey(t)
+		for msg := range 16 {
+			d := sha256.Sum256([]byte{byte(key), byte(msg)})
+			r, s := sign(t, priv, d[:])
+			if !agree(t, k, d[:], r, s) {
+				t.Fatal("a valid signature was refused")
+			}
+			// Any changed bit of digest, r or s is refused.
+			for _, buf := range [][]byte{d[:], r, s} {
+				bit := msg * 13 % (8 * len(buf))
+				buf[bit/8] ^= 1 << (bit % 8)
+				if agree(t, k, d[:], r, s) {
+					t.Fatalf("accepted with bit %d changed", bit)
+				}
+				buf[bit/8] ^= 1 << (bit % 8)
+			}
+			// Another key's signature is refused.
+			other, _ := newKey(t)
+			r2, s2 := sign(t, other, d[:])
+			if agree(t, k, d[:], r2, s2) {
+				t.Fatal("accepted another key's signature")
+			}
+		}
+	}
+}
+
+func TestVerifyEdges(t *testing.T) {
+	priv, k := newKey(t)
+	n := order.Bytes()
+	nPlus := new(big.Int).Add(order, big.NewInt(1)).Bytes()
+	nMinus := new(big.Int).Sub(order, big.NewInt(1)).Bytes()
+	one := []byte{1}
+	long := sha512.Sum384([]byte("a digest longer than the order"))
+	zero := make([]byte, 32)
+	d := sha256.Sum256([]byte("edges"))
+	r, s := sign(t, priv, d[:])
+
+	for _, tc := range []struct {
+		name         string
+		digest, r, s []byte
+		want         bool
+	}{
+		{"valid", d[:], r, s, true},
+		{"r zero", d[:], zero, s, false},
+		{"s zero", d[:], r, zero, false},
+		{"r empty", d[:], nil, s, false},
+		{"r = n", d[:], n, s, false},
+		{"s = n", d[:], r, n, false},
+		{"r = n+1", d[:], nPlus, s, false},
+		{"s = n-1", d[:], r, nMinus, false},
+		{"r, s = 1", d[:], one, one, false},
+		{"r + n", d[:], new(big.Int).Add(new(big.Int).SetBytes(r), order).Bytes(), s, false},
+		{"s + n", d[:], r, new(big.Int).Add(new(big.Int).SetBytes(s), order).Bytes(), false},
+		{"s negated", d[:], r, new(big.Int).Sub(order, new(big.Int).SetBytes(s)).Bytes(), true},
+		{"r with leading zeros", d[:], append(make([]byte, 8), r...), s, true},
+		{"empty digest", nil, r, s, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := agree(t, k, tc.digest, tc.r, tc.s); got != tc.want {
+				t.Errorf("Verify = %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	// Digests the signer truncated or that reduce to zero verify as crypto/ecdsa has them.
+	for name, digest := range map[string][]byte{"SHA-384 digest": long[:], "zero digest": zero, "short digest": []byte{7}} {
+		r, s := sign(t, priv, digest)
+		if !agree(t, k, digest, r, s) {
+			t.Errorf("%s: a valid signature was refused", name)
+		}
+	}
+}
+
+func TestPrepareRefuses(t *testing.T) {
+	if _, err := Prepare(nil); err == nil {
+		t.Error("Prepare(nil) succeeded")
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(&other.PublicKey); err == nil {
+		t.Error("Prepare of a P-384 key succeeded")
+	}
+	if _, err := Prepare(&ecdsa.PublicKey{Curve: elliptic.P256()}); err == nil {
+		t.Error("Prepare of a key without a point succeeded")
+	}
+}
+
+// FuzzVerify holds Verify to crypto/ecdsa for any digest and signature
+// under one key.
+func FuzzVerify(f *testing.F) {
+	priv, k := newKey(f)
+	d := sha256.Sum256([]byte("fuzz"))
+	r, s := sign(f, priv, d[:])
+	f.Add(d[:], r, s)
+	f.Add(d[:], order.Bytes(), s)
+	f.Add([]byte{}, []byte{1}, []byte{1})
+	f.Fuzz(func(t *testing.T, digest, r, s []byte) {
+		if len(r) > 64 || len(s) > 64 {
+			return
+		}
+		agree(t, k, digest, r, s)
+	})
+}
+
+func BenchmarkVerify(b *testing.B) {
+	priv, k := newKey(b)
+	d := sha256.Sum256([]byte("bench"))
+	r, s := sign(b, priv, d[:])
+	ri, si := new(big.Int).SetBytes(r), new(big.Int).SetBytes(s)
+	b.Run("prepared", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !k.Verify(d[:], r, s) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("crypto-ecdsa", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !ecdsa.Verify(&priv.PublicKey, d[:], ri, si) {
+				b.Fatal("refused")
+			}
+		}
+	})
+}
+
+func BenchmarkPrepare(b *testing.B) {
+	priv, _ := newKey(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Prepare(&priv.PublicKey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
