@@ -159,12 +159,28 @@ func NewDocRequest(ir ItemsRequest) (DocRequest, error) {
 }
 
 // BuildDeviceRequest encodes a version "1.0" DeviceRequest with one or more
-// DocRequests. Each ItemsRequestBytes and ReaderAuth is written exactly as
-// held, so signatures stay valid.
+// DocRequests (EncodeDeviceRequest) and reads it back with
+// ParseDeviceRequest. Each ItemsRequestBytes and ReaderAuth is written
+// exactly as held, so signatures stay valid.
 func BuildDeviceRequest(first DocRequest, more ...DocRequest) (*DeviceRequest, error) {
-	docs := append([]DocRequest{first}, more...)
-	w := deviceRequestWire{Version: DeviceRequestVersion}
-	for i, d := range docs {
+	raw, err := EncodeDeviceRequest(first, more...)
+	if err != nil {
+		return nil, err
+	}
+	req, err := ParseDeviceRequest(raw)
+	if err != nil {
+		return nil, fmt.Errorf("checking built DeviceRequest: %w", err)
+	}
+	return req, nil
+}
+
+// EncodeDeviceRequest is BuildDeviceRequest without reading the message
+// back: the encoding a reader sends in its SessionEstablishment (clause
+// 8.3.2.1.2.1), built on the critical path of every tap.
+// TestEncodeDeviceRequest holds it to ParseDeviceRequest.
+func EncodeDeviceRequest(first DocRequest, more ...DocRequest) ([]byte, error) {
+	w := deviceRequestWire{Version: DeviceRequestVersion, DocRequests: make([]docRequestWire, 0, 1+len(more))}
+	for i, d := range append([]DocRequest{first}, more...) {
 		if len(d.ItemsRequestBytes.Raw) == 0 {
 			return nil, fmt.Errorf("mdoc: DocRequest %d without ItemsRequestBytes", i)
 		}
@@ -174,9 +190,5 @@ func BuildDeviceRequest(first DocRequest, more ...DocRequest) (*DeviceRequest, e
 	if err != nil {
 		return nil, fmt.Errorf("encoding DeviceRequest: %w", err)
 	}
-	req, err := ParseDeviceRequest(raw)
-	if err != nil {
-		return nil, fmt.Errorf("checking built DeviceRequest: %w", err)
-	}
-	return req, nil
+	return raw, nil
 }

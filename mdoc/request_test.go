@@ -105,6 +105,51 @@ func TestBuildDeviceRequestSeveral(t *testing.T) {
 	}
 }
 
+// EncodeDeviceRequest, which the terminal sends without reading back, writes
+// what BuildDeviceRequest checks: the same bytes, which ParseDeviceRequest
+// reads into the same DocRequests, with and without readerAuth; the Annex D
+// DocRequest (its ItemsRequestBytes and readerAuth) is carried over as
+// received.
+func TestEncodeDeviceRequest(t *testing.T) {
+	annexD, err := mdoc.ParseDeviceRequest(deVector(t, "annexd", "device_request"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := mdoc.EncodeDeviceRequest(annexD.DocRequests[0], annexD.DocRequests[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := mdoc.ParseDeviceRequest(raw)
+	if err != nil || !bytes.Equal(again.DocRequests[0].ItemsRequestBytes.Raw, annexD.DocRequests[0].ItemsRequestBytes.Raw) ||
+		!bytes.Equal(again.DocRequests[0].ReaderAuth, annexD.DocRequests[0].ReaderAuth) {
+		t.Fatalf("Annex D DocRequest not carried over as received: %v", err)
+	}
+	a, err := mdoc.NewDocRequest(mdoc.ItemsRequest{DocType: mdoc.DocTypeMDL, NameSpaces: map[string]map[string]bool{mdoc.NameSpaceMDL: {"age_over_21": false, "portrait": true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a
+	b.ReaderAuth = deVector(t, "annexd", "reader_auth")
+	for _, docs := range [][]mdoc.DocRequest{{a}, {b}, {a, b}, {b, a, b}} {
+		raw, err := mdoc.EncodeDeviceRequest(docs[0], docs[1:]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		built, err := mdoc.BuildDeviceRequest(docs[0], docs[1:]...)
+		if err != nil || !bytes.Equal(raw, built.Raw) || len(built.DocRequests) != len(docs) {
+			t.Fatalf("%d DocRequests: encoded and built differ (%v)", len(docs), err)
+		}
+		for i, d := range built.DocRequests {
+			if !bytes.Equal(d.ItemsRequestBytes.Raw, docs[i].ItemsRequestBytes.Raw) || !bytes.Equal(d.ReaderAuth, docs[i].ReaderAuth) {
+				t.Errorf("DocRequest %d of %d not read back as written", i, len(docs))
+			}
+		}
+	}
+	if _, err := mdoc.EncodeDeviceRequest(mdoc.DocRequest{}); err == nil {
+		t.Error("a DocRequest without ItemsRequestBytes was encoded")
+	}
+}
+
 func TestDeviceRequestRejects(t *testing.T) {
 	good := deVector(t, "annexd", "device_request")
 	irb := deVector(t, "annexd", "items_request_bytes")

@@ -154,6 +154,9 @@ type tap struct {
 	tr           MessageTransport
 	request      []byte
 	response     []byte
+	// spareKey is an EReaderKey on P-256 made during a TNEP wait (see
+	// sleepWorking), taken when the wallet's EDeviceKey is on P-256.
+	spareKey *ecdh.PrivateKey
 }
 
 // step is one named step of a tap with its time limit (0: none).
@@ -370,7 +373,7 @@ func (tp *tap) engage(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encoding handover request: %w", err)
 	}
-	hand := &nfc.HandoverReader{Limits: tp.cfg.Limits, Request: hrBytes, Sleep: tp.cfg.Sleep}
+	hand := &nfc.HandoverReader{Limits: tp.cfg.Limits, Request: hrBytes, Sleep: tp.sleepWorking}
 	res, err := hand.Read(ctx, tp.t)
 	if err != nil {
 		return fmt.Errorf("reading handover: %w", err)
@@ -454,17 +457,41 @@ func (tp *tap) buildRequest(sess *session.Reader) ([]byte, error) {
 		}
 		docs = append(docs, dr)
 	}
-	req, err := mdoc.BuildDeviceRequest(docs[0], docs[1:]...)
+	req, err := mdoc.EncodeDeviceRequest(docs[0], docs[1:]...)
 	if err != nil {
 		return nil, fmt.Errorf("building device request: %w", err)
 	}
-	return req.Raw, nil
+	return req, nil
+}
+
+// sleepWorking is the T_wait of negotiated handover (TNEP 1.0 clause 4.1.6)
+// put to use: the reader makes a spare EReaderKey on P-256 while the wallet
+// prepares its answer, and the wait still lasts at least d. The key is this
+// tap's own, made fresh like any other; it is used only if the wallet's
+// EDeviceKey turns out to be on P-256 (newSession).
+func (tp *tap) sleepWorking(ctx context.Context, d time.Duration) error {
+	start := time.Now()
+	if tp.spareKey == nil && tp.cfg.EphemeralKey == nil {
+		if k, err := ecdh.P256().GenerateKey(tp.cfg.Rand); err == nil {
+			tp.spareKey = k
+		}
+	}
+	sleep := tp.cfg.Sleep
+	if sleep == nil {
+		sleep = nfc.Sleep
+	}
+	return sleep(ctx, max(d-time.Since(start), 0))
 }
 
 // newSession makes the session with a fresh EReaderKey on the wallet's
-// curve, or with the one Config.EphemeralKey gives.
+// curve (the spare one of sleepWorking when it fits), or with the one
+// Config.EphemeralKey gives.
 func (tp *tap) newSession() (*session.Reader, error) {
 	if tp.cfg.EphemeralKey == nil {
+		if k := tp.spareKey; k != nil && tp.de != nil && tp.de.EDeviceKey != nil && tp.de.EDeviceKey.Crv == mdoc.CrvP256 {
+			tp.spareKey = nil
+			return session.NewReaderWithKey(k, tp.de, tp.sessHandover)
+		}
 		return session.NewReader(tp.cfg.Rand, tp.de, tp.sessHandover)
 	}
 	priv, err := tp.cfg.EphemeralKey(tp.de)

@@ -2,6 +2,7 @@ package terminal_test
 
 import (
 	"context"
+	"crypto/ecdh"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -175,5 +176,52 @@ func TestTimingSubMicrosecondPhase(t *testing.T) {
 	}
 	if back.Get(terminal.PhaseOutput) <= 0 {
 		t.Fatalf("output phase lost in %s", b)
+	}
+}
+
+// The EReaderKey made during a TNEP wait is fresh for every tap and is
+// used only when the wallet's EDeviceKey is on its curve, P-256; for a
+// wallet on another curve the reader makes a key on that curve and the
+// session still works (ISO/IEC 18013-5 clause 9.1.1.4).
+func TestEphemeralKeyMadeDuringWait(t *testing.T) {
+	f := roundTripFixture(t)
+	seen := map[string]bool{}
+	for _, tc := range []struct {
+		curve ecdh.Curve
+		mode  wallet.HandoverMode
+	}{
+		{ecdh.P256(), wallet.HandoverNegotiated}, {ecdh.P256(), wallet.HandoverNegotiated},
+		{ecdh.P384(), wallet.HandoverNegotiated}, {ecdh.P521(), wallet.HandoverNegotiated},
+		{ecdh.P256(), wallet.HandoverStatic},
+	} {
+		w, err := wallet.New(wallet.Config{Credentials: []*credential.Credential{f.mdl}, Handover: tc.mode, Curve: tc.curve})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits := 0
+		cfg := terminal.Config{
+			Trust: f.trust, Request: terminal.DefaultRequestProfile(), ReaderAuth: f.reader,
+			Limits: nfc.Limits{ExtendedAPDU: true}, Record: true,
+			Sleep: func(ctx context.Context, d time.Duration) error {
+				waits++
+				return ctx.Err()
+			},
+		}
+		out, err := terminal.Tap(context.Background(), w.Transceiver(), cfg)
+		w.Close()
+		if err != nil || !out.Result.Accepted() {
+			t.Fatalf("%v %s: %v", tc.curve, tc.mode, err)
+		}
+		key := out.Evidence.ReaderKey
+		if key.Curve() != tc.curve {
+			t.Errorf("%v %s: EReaderKey on %v", tc.curve, tc.mode, key.Curve())
+		}
+		if seen[string(key.Bytes())] {
+			t.Errorf("%v %s: an EReaderKey of an earlier tap again", tc.curve, tc.mode)
+		}
+		seen[string(key.Bytes())] = true
+		if (tc.mode == wallet.HandoverNegotiated) != (waits > 0) {
+			t.Errorf("%v %s: %d waits", tc.curve, tc.mode, waits)
+		}
 	}
 }
