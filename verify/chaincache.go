@@ -19,8 +19,8 @@ import (
 const DefaultChainCacheSize = 1024
 
 // maxPreparedKeys bounds how many cached DS keys also keep a prepared
-// P-256 key (p256.TableBytes, 90 KiB each): the most recently prepared
-// ones, 1.4 MiB at most.
+// P-256 key (about 96 KiB each, p256.TableBytes of it the table): the most
+// recently prepared ones, 1.5 MiB at most.
 const maxPreparedKeys = 16
 
 // prepareAfterUses is how many verifications find a DS certificate in the
