@@ -153,6 +153,28 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// FuzzVerifySigned holds Verify to crypto/ecdsa on real signatures: msg is
+// signed under one key, then, when flip is below 768, one bit of r, s or
+// the digest is flipped. Unflipped signatures must verify.
+func FuzzVerifySigned(f *testing.F) {
+	priv, k := newKey(f)
+	f.Add([]byte("fuzz"), uint16(1000))
+	f.Add([]byte("fuzz"), uint16(0))
+	f.Add([]byte{}, uint16(300))
+	f.Add([]byte{0xff}, uint16(767))
+	f.Fuzz(func(t *testing.T, msg []byte, flip uint16) {
+		d := sha256.Sum256(msg)
+		r, s := sign(t, priv, d[:])
+		if flip < 768 {
+			buf := [][]byte{r, s, d[:]}[flip/256]
+			buf[flip%256/8] ^= 1 << (flip % 8)
+		}
+		if ok := agree(t, k, d[:], r, s); flip >= 768 && !ok {
+			t.Fatal("a valid signature was refused")
+		}
+	})
+}
+
 func BenchmarkVerify(b *testing.B) {
 	priv, k := newKey(b)
 	d := sha256.Sum256([]byte("bench"))
