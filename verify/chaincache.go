@@ -19,9 +19,14 @@ import (
 const DefaultChainCacheSize = 1024
 
 // maxPreparedKeys bounds how many cached DS keys also keep a prepared
-// P-256 key (about 96 KiB each, p256.TableBytes of it the table): the most
-// recently prepared ones, 1.5 MiB at most.
+// P-256 key (about 96 KiB each, p256.TableBytes of it the table): those of
+// the most recently used certificates, 1.5 MiB at most.
 const maxPreparedKeys = 16
+
+// prepareAgainAfterUses is prepareAfterUses for a certificate whose prepared
+// key was dropped to keep the bound: preparing it again pays off only if it
+// is then used about as many times, so it must have come back that often.
+const prepareAgainAfterUses = 16
 
 // prepareAfterUses is how many verifications find a DS certificate in the
 // cache before its key is prepared: preparing costs about eight ECDSA
@@ -55,10 +60,12 @@ type chainEntry struct {
 	key      [sha256.Size]byte
 	ds, iaca *x509.Certificate
 	subject  string
-	// uses counts the lookups that found the entry; preparing is set once
-	// the key is handed out to be prepared, and dsKey holds it when done.
+	// uses counts the lookups that found the entry since it was added or
+	// its prepared key dropped (dropped); preparing is set once the key is
+	// handed out to be prepared, and dsKey holds it when done.
 	uses      int
 	preparing bool
+	dropped   bool
 	dsKey     *p256.PreparedKey
 }
 
@@ -109,16 +116,23 @@ func (c *chainCache) certificate(der []byte) (cachedDS, bool) {
 	switch pub, ok := e.ds.PublicKey.(*ecdsa.PublicKey); {
 	case e.dsKey != nil:
 		d.key = e.dsKey
-	case !e.preparing && e.uses >= prepareAfterUses && ok && pub.Curve == elliptic.P256():
+	case !e.preparing && e.uses >= e.prepareAfter() && ok && pub.Curve == elliptic.P256():
 		e.preparing = true
 		d.prepare = pub
 	}
 	return d, true
 }
 
+func (e *chainEntry) prepareAfter() int {
+	if e.dropped {
+		return prepareAgainAfterUses
+	}
+	return prepareAfterUses
+}
+
 // prepared keeps k, prepared from the key of the DS certificate of DER der,
-// if the certificate is still cached; the least recently used prepared key
-// beyond maxPreparedKeys is dropped.
+// if the certificate is still cached; beyond maxPreparedKeys the prepared
+// key of the least recently used certificate is dropped.
 func (c *chainCache) prepared(der []byte, k *p256.PreparedKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -137,7 +151,8 @@ func (c *chainCache) prepared(der []byte, k *p256.PreparedKey) {
 	c.nPrepared++
 	for old := c.order.Back(); old != nil && c.nPrepared > maxPreparedKeys; old = old.Prev() {
 		if oe := old.Value.(*chainEntry); oe.dsKey != nil && oe != e {
-			oe.dsKey = nil // preparing stays set: it is not prepared again
+			// It may be prepared again once it has come back often.
+			oe.dsKey, oe.preparing, oe.dropped, oe.uses = nil, false, true, 0
 			c.nPrepared--
 		}
 	}

@@ -341,8 +341,9 @@ func TestChainCachePreparesReturningDS(t *testing.T) {
 	}
 }
 
-// At most maxPreparedKeys cached DS certificates hold a prepared key, the
-// most recently prepared ones; the others still verify with the plain key.
+// At most maxPreparedKeys cached DS certificates hold a prepared key, those
+// used most recently; the others verify with the plain key until they have
+// come back prepareAgainAfterUses times, and are then prepared again.
 func TestChainCachePreparedBound(t *testing.T) {
 	var c chainCache
 	iaca := &x509.Certificate{Raw: []byte("iaca")}
@@ -369,7 +370,7 @@ func TestChainCachePreparedBound(t *testing.T) {
 	held := 0
 	for i, der := range ders {
 		d, ok := c.certificate(der)
-		_, is := d.key.(*p256.PreparedKey)
+		is := isPrepared(d)
 		if !ok || d.prepare != nil {
 			t.Fatalf("ds%d: cached %v, asked to prepare again %v", i, ok, d.prepare != nil)
 		}
@@ -383,8 +384,31 @@ func TestChainCachePreparedBound(t *testing.T) {
 	if held != maxPreparedKeys || c.nPrepared != maxPreparedKeys {
 		t.Errorf("%d prepared keys held (counted %d), want %d", held, c.nPrepared, maxPreparedKeys)
 	}
+	// ds0 lost its table; it has been looked up once above. It is prepared
+	// again at its prepareAgainAfterUses-th lookup since, not before.
+	for n := 2; n <= prepareAgainAfterUses; n++ {
+		d, _ := c.certificate(ders[0])
+		if (d.prepare != nil) != (n == prepareAgainAfterUses) {
+			t.Fatalf("lookup %d since the drop: asked to prepare %v", n, d.prepare != nil)
+		}
+		if d.prepare != nil {
+			k, err := p256.Prepare(d.prepare)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.prepared(ders[0], k)
+		}
+	}
+	if d, _ := c.certificate(ders[0]); !isPrepared(d) || c.nPrepared != maxPreparedKeys {
+		t.Errorf("ds0 not prepared again, or %d prepared keys counted", c.nPrepared)
+	}
 	c.clear()
 	if c.nPrepared != 0 {
 		t.Errorf("%d prepared keys counted after clear", c.nPrepared)
 	}
+}
+
+func isPrepared(d cachedDS) bool {
+	_, ok := d.key.(*p256.PreparedKey)
+	return ok
 }
