@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -18,11 +19,12 @@ import (
 // rebuilt (DeviceAuthenticationBytes, ReaderAuthenticationBytes). It never
 // substitutes one for the other.
 //
-// ECDSA signatures are the raw r‖s of RFC 9053 section 2.1, and the
-// algorithm must match the key's curve. pub is an *ecdsa.PublicKey, an
-// ed25519.PublicKey, or a P-256 key prepared for many verifications
-// (*p256.PreparedKey, which gives the same answers as crypto/ecdsa). A signature that does not verify is
-// [ErrVerify]; a key or algorithm outside the table is [ErrUnsupported].
+// pub is an *ecdsa.PublicKey, an ed25519.PublicKey, or a P-256 key prepared
+// for many verifications (*p256.PreparedKey, which gives the answers of
+// crypto/ecdsa). ECDSA signatures are the raw r‖s of RFC 9053 section 2.1,
+// and the algorithm must match the key's curve. A signature that does not
+// verify is [ErrVerify]; a key or algorithm outside the table is
+// [ErrUnsupported].
 func (m *Message) VerifySignature(pub crypto.PublicKey, payload []byte) error {
 	var h hash.Hash
 	switch m.Alg {
@@ -44,36 +46,29 @@ func (m *Message) VerifySignature(pub crypto.PublicKey, payload []byte) error {
 	default:
 		return errorf(ErrUnsupported, "COSE signature algorithm %d", int64(m.Alg))
 	}
-	if pk, ok := pub.(*p256.PreparedKey); ok {
-		if m.Alg != AlgES256 {
-			return errorf(ErrUnsupported, "%s with a key on P-256", m.Alg)
+	var curve elliptic.Curve
+	var verifyDigest func(digest, r, s []byte) bool
+	switch pk := pub.(type) {
+	case *p256.PreparedKey:
+		curve, verifyDigest = elliptic.P256(), pk.Verify
+	case *ecdsa.PublicKey:
+		curve = pk.Curve
+		verifyDigest = func(digest, r, s []byte) bool {
+			return ecdsa.Verify(pk, digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s))
 		}
-		if len(m.Signature) != 64 {
-			return errorf(ErrVerify, "signature of %d bytes, want 64 (raw r‖s)", len(m.Signature))
-		}
-		writeToBeSigned(h, ContextSignature1, m.Protected, payload)
-		var sum [32]byte
-		if !pk.Verify(h.Sum(sum[:0]), m.Signature[:32], m.Signature[32:]) {
-			return errorf(ErrVerify, "signature does not verify")
-		}
-		return nil
-	}
-	pk, ok := pub.(*ecdsa.PublicKey)
-	if !ok {
+	default:
 		return errorf(ErrUnsupported, "ECDSA algorithm %d with a %T key", int64(m.Alg), pub)
 	}
-	if pk.Curve != m.Alg.Curve() {
-		return errorf(ErrUnsupported, "%s with a key on %s", m.Alg, pk.Curve.Params().Name)
+	if curve != m.Alg.Curve() {
+		return errorf(ErrUnsupported, "%s with a key on %s", m.Alg, curve.Params().Name)
 	}
-	n := (pk.Curve.Params().BitSize + 7) / 8
+	n := (curve.Params().BitSize + 7) / 8
 	if len(m.Signature) != 2*n {
 		return errorf(ErrVerify, "signature of %d bytes, want %d (raw r‖s)", len(m.Signature), 2*n)
 	}
 	writeToBeSigned(h, ContextSignature1, m.Protected, payload)
 	var sum [64]byte
-	r := new(big.Int).SetBytes(m.Signature[:n])
-	s := new(big.Int).SetBytes(m.Signature[n:])
-	if !ecdsa.Verify(pk, h.Sum(sum[:0]), r, s) {
+	if !verifyDigest(h.Sum(sum[:0]), m.Signature[:n], m.Signature[n:]) {
 		return errorf(ErrVerify, "signature does not verify")
 	}
 	return nil
