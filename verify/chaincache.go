@@ -19,7 +19,7 @@ import (
 const DefaultChainCacheSize = 1024
 
 // maxPreparedKeys bounds how many cached DS keys also keep a prepared
-// P-256 key (about 96 KiB each, p256.TableBytes of it the table): those of
+// P-256 key (about 96 KiB each, its table of 960 points): those of
 // the most recently used certificates, 1.5 MiB at most.
 const maxPreparedKeys = 16
 

@@ -30,9 +30,6 @@ const (
 	perWindow  = 1<<windowBits - 1 // the multiples 1..15 of each window
 )
 
-// TableBytes is the memory a prepared key holds for its table.
-const TableBytes = windows * perWindow * 96
-
 // PreparedKey is a P-256 public key with its comb table. It is immutable
 // and safe for concurrent use.
 type PreparedKey struct {
