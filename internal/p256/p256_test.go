@@ -1,6 +1,7 @@
 package p256
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,6 +9,8 @@ import (
 	"crypto/sha512"
 	"math/big"
 	"testing"
+
+	"filippo.io/nistec"
 )
 
 // newKey returns a fresh P-256 key and its prepared public key.
@@ -204,6 +207,50 @@ func BenchmarkPrepare(b *testing.B) {
 	for b.Loop() {
 		if _, err := Prepare(&priv.PublicKey); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// The comb's signed digits give u·Q for every scalar, including those whose
+// windows are all at the carrying edge (0x20 and 0x1f patterns), all ones,
+// zero, one and n-1.
+func TestMultMatchesScalarMult(t *testing.T) {
+	_, k := newKey(t)
+	raw, err := k.PublicKey().Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := nistec.NewP256Point().SetBytes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scalars [][32]byte
+	for _, fill := range []byte{0x00, 0xff, 0x20, 0x1f, 0x3f, 0x41, 0x82, 0x08, 0x10, 0x7e} {
+		var u [32]byte
+		for i := range u {
+			u[i] = fill
+		}
+		scalars = append(scalars, u)
+	}
+	var one, nMinus1 [32]byte
+	one[31] = 1
+	new(big.Int).Sub(order, big.NewInt(1)).FillBytes(nMinus1[:])
+	scalars = append(scalars, one, nMinus1)
+	for range 200 {
+		var u [32]byte
+		if _, err := rand.Read(u[:]); err != nil {
+			t.Fatal(err)
+		}
+		scalars = append(scalars, u)
+	}
+	for _, u := range scalars {
+		got := k.mult(&u).Bytes()
+		want, err := nistec.NewP256Point().ScalarMult(q, u[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("mult(%x) differs from ScalarMult", u)
 		}
 	}
 }
