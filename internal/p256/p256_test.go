@@ -36,16 +36,18 @@ func sign(t testing.TB, priv *ecdsa.PrivateKey, digest []byte) (r, s []byte) {
 	return ri.FillBytes(make([]byte, 32)), si.FillBytes(make([]byte, 32))
 }
 
-// agree fails t unless k.Verify and crypto/ecdsa give the same answer, and
-// returns it.
+// agree fails t unless k.Verify, the plain Verify with k's key and
+// crypto/ecdsa give the same answer, and returns it.
 func agree(t testing.TB, k *PreparedKey, digest, r, s []byte) bool {
 	t.Helper()
-	got := k.Verify(digest, r, s)
 	want := ecdsa.Verify(k.PublicKey(), digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s))
-	if got != want {
+	if got := k.Verify(digest, r, s); got != want {
+		t.Fatalf("PreparedKey.Verify(%x, %x, %x) = %v, crypto/ecdsa says %v", digest, r, s, got, want)
+	}
+	if got := Verify(k.PublicKey(), digest, r, s); got != want {
 		t.Fatalf("Verify(%x, %x, %x) = %v, crypto/ecdsa says %v", digest, r, s, got, want)
 	}
-	return got
+	return want
 }
 
 func TestVerifyMatchesECDSA(t *testing.T) {
@@ -139,6 +141,29 @@ func TestPrepareRefuses(t *testing.T) {
 	}
 }
 
+// The plain Verify refuses, without panicking, keys that are not P-256
+// points: nil, another curve, no coordinates, a point off the curve.
+func TestVerifyRefusesKeys(t *testing.T) {
+	priv, _ := newKey(t)
+	d := sha256.Sum256([]byte("keys"))
+	r, s := sign(t, priv, d[:])
+	other, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offCurve := &ecdsa.PublicKey{Curve: elliptic.P256(), X: priv.X, Y: new(big.Int).Add(priv.Y, big.NewInt(1))}
+	for name, pub := range map[string]*ecdsa.PublicKey{
+		"nil": nil, "P-384": &other.PublicKey, "no point": {Curve: elliptic.P256()}, "off the curve": offCurve,
+	} {
+		if Verify(pub, d[:], r, s) {
+			t.Errorf("%s: verified", name)
+		}
+	}
+	if !Verify(&priv.PublicKey, d[:], r, s) {
+		t.Error("the signer's key refused")
+	}
+}
+
 // FuzzVerify holds Verify to crypto/ecdsa for any digest and signature
 // under one key.
 func FuzzVerify(f *testing.F) {
@@ -187,6 +212,14 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if !k.Verify(d[:], r, s) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !Verify(&priv.PublicKey, d[:], r, s) {
 				b.Fatal("refused")
 			}
 		}
