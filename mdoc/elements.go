@@ -221,6 +221,9 @@ var ErrUnsupportedValue = errors.New("mdoc: unsupported element value")
 // other element is decoded by its CBOR shape.
 func DecodeElementValue(identifier string, raw []byte) (any, error) {
 	if identifier == ElementDrivingPrivs {
+		if dp, ok := directDrivingPrivileges(raw); ok {
+			return dp, nil
+		}
 		var dp DrivingPrivileges
 		if err := Unmarshal(raw, &dp); err == nil {
 			return dp, nil
@@ -298,6 +301,148 @@ func directElementValue(raw []byte) (v any, ok bool) {
 		return d, err == nil
 	}
 	return nil, false
+}
+
+// directDrivingPrivileges reads driving_privileges (clause 7.2.4) in its
+// usual form without the generic decoder, to exactly what Unmarshal into
+// DrivingPrivileges gives: a non-empty array of maps whose keys are the
+// CDDL's, each once, vehicle_category_code and code present, text values of
+// valid UTF-8 and dates in the form #6.1004(tstr). ok is false for any
+// other input, errors included: the generic decoder then reads it.
+func directDrivingPrivileges(raw []byte) (DrivingPrivileges, bool) {
+	if len(raw) > MaxMessageSize {
+		return nil, false
+	}
+	c := cursor(raw)
+	n, ok := c.head(majorArray)
+	// Every entry takes at least one byte: a count beyond the bytes left
+	// is refused before anything is allocated for it.
+	if !ok || n == 0 || n > uint64(len(c)) || n > maxArrayElements {
+		return nil, false
+	}
+	out := make(DrivingPrivileges, n)
+	for i := range out {
+		if !out[i].read(&c) {
+			return nil, false
+		}
+	}
+	return out, len(c) == 0
+}
+
+// read reads one DrivingPrivilege for directDrivingPrivileges.
+func (p *DrivingPrivilege) read(c *cursor) bool {
+	n, ok := c.head(majorMap)
+	if !ok || n == 0 || n > 4 {
+		return false
+	}
+	var seen uint8
+	for ; n > 0; n-- {
+		k, ok := c.validText()
+		if !ok {
+			return false
+		}
+		var bit uint8
+		switch string(k) {
+		case "vehicle_category_code":
+			bit = 1
+			var v []byte
+			v, ok = c.validText()
+			p.VehicleCategoryCode = string(v)
+		case "issue_date":
+			bit = 2
+			p.IssueDate, ok = c.fullDate()
+		case "expiry_date":
+			bit = 4
+			p.ExpiryDate, ok = c.fullDate()
+		case "codes":
+			bit = 8
+			p.Codes, ok = c.driveCodes()
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return seen&1 != 0
+}
+
+// driveCodes reads a non-empty array of Code for directDrivingPrivileges.
+func (c *cursor) driveCodes() ([]DriveCode, bool) {
+	n, ok := c.head(majorArray)
+	if !ok || n == 0 || n > uint64(len(*c)) || n > maxArrayElements {
+		return nil, false
+	}
+	out := make([]DriveCode, n)
+	for i := range out {
+		m, ok := c.head(majorMap)
+		if !ok || m == 0 || m > 3 {
+			return nil, false
+		}
+		var seen uint8
+		for ; m > 0; m-- {
+			k, ok := c.validText()
+			if !ok {
+				return nil, false
+			}
+			v, ok := c.validText()
+			if !ok {
+				return nil, false
+			}
+			var bit uint8
+			switch string(k) {
+			case "code":
+				bit, out[i].Code = 1, string(v)
+			case "sign":
+				bit, out[i].Sign = 2, string(v)
+			case "value":
+				bit, out[i].Value = 4, string(v)
+			default:
+				return nil, false
+			}
+			if seen&bit != 0 {
+				return nil, false
+			}
+			seen |= bit
+		}
+		if seen&1 == 0 {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// validText reads an untagged, definite-length text string of valid UTF-8.
+func (c *cursor) validText() ([]byte, bool) {
+	n, ok := c.head(majorText)
+	if !ok {
+		return nil, false
+	}
+	b, ok := c.take(n)
+	return b, ok && utf8.Valid(b)
+}
+
+// fullDate reads a full-date in the form #6.1004(tstr) (RFC 8943) that
+// ParseFullDate accepts.
+func (c *cursor) fullDate() (*FullDate, bool) {
+	start := *c
+	if len(start) < 4 || start[0] != 0xd9 || start[1] != tagFullDate>>8 || start[2] != tagFullDate&0xff {
+		return nil, false
+	}
+	*c = start[3:]
+	if _, ok := c.validText(); !ok {
+		return nil, false
+	}
+	s, ok := fullDateText(start[:len(start)-len(*c)])
+	if !ok {
+		return nil, false
+	}
+	d, err := ParseFullDate(s)
+	if err != nil {
+		return nil, false
+	}
+	return &d, true
 }
 
 // normalizeValue turns the generic decoder's output into this package's types.

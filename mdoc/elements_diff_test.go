@@ -110,3 +110,57 @@ func TestDirectCOSEKeyMatchesReference(t *testing.T) {
 func FuzzDirectCOSEKey(f *testing.F) {
 	difftest.Fuzz(f, coseKeySeeds(f), checkCOSEKeyAgainstReference)
 }
+
+// refDrivingPrivileges is the generic path of driving_privileges in
+// DecodeElementValue: the decode mode into DrivingPrivileges.
+func refDrivingPrivileges(data []byte) (DrivingPrivileges, error) {
+	var dp DrivingPrivileges
+	err := Unmarshal(data, &dp)
+	return dp, err
+}
+
+// checkDrivingPrivilegesAgainstReference: whenever directDrivingPrivileges
+// reads a value, the generic decoder reads the same DrivingPrivileges.
+func checkDrivingPrivilegesAgainstReference(t testing.TB, data []byte) {
+	difftest.Agree(t, "direct driving_privileges reader", data, difftest.Answering(directDrivingPrivileges), refDrivingPrivileges, difftest.DeepEqual[DrivingPrivileges])
+}
+
+func drivingPrivilegesSeeds(tb testing.TB) [][]byte {
+	date := cbor.Tag{Number: 1004, Content: "2021-03-04"}
+	out := [][]byte{annexDHex(tb, "driving_privileges")}
+	for _, v := range []any{
+		[]map[string]any{{"vehicle_category_code": "A"}},
+		[]map[string]any{{"vehicle_category_code": "B", "issue_date": date, "expiry_date": date},
+			{"vehicle_category_code": "C", "codes": []map[string]any{{"code": "78"}, {"code": "S01", "sign": "<=", "value": "3500"}}}},
+		[]map[string]any{{"vehicle_category_code": "Ä", "issue_date": cbor.Tag{Number: 1004, Content: "2021-02-30"}}},
+		[]map[string]any{{"vehicle_category_code": "A", "issue_date": cbor.Tag{Number: 100, Content: 18000}}},
+		[]map[string]any{{"vehicle_category_code": "A", "codes": []map[string]any{}}},
+		[]map[string]any{{"vehicle_category_code": "A", "codes": []map[string]any{{"sign": "="}}}},
+		[]map[string]any{{"vehicle_category_code": "A", "Codes": []map[string]any{{"code": "1"}}}},
+		[]map[string]any{{"vehicle_category_code": "A", "extra": 1}},
+		[]map[string]any{{"vehicle_category_code": nil}},
+		[]map[string]any{{"issue_date": date}},
+		[]map[string]any{{}},
+		[]map[string]any{},
+		map[string]any{"vehicle_category_code": "A"},
+	} {
+		out = append(out, mustMarshal(tb, v))
+	}
+	one := mustMarshal(tb, []map[string]any{{"vehicle_category_code": "A"}})
+	return append(out,
+		append(one, 0x00), // trailing byte
+		[]byte{0x81, 0xa2, 0x75, 'v', 'e', 'h', 'i', 'c', 'l', 'e', '_', 'c', 'a', 't', 'e', 'g', 'o', 'r', 'y', '_', 'c', 'o', 'd', 'e', 0x61, 'A',
+			0x75, 'v', 'e', 'h', 'i', 'c', 'l', 'e', '_', 'c', 'a', 't', 'e', 'g', 'o', 'r', 'y', '_', 'c', 'o', 'd', 'e', 0x61, 'B'}, // key twice
+		[]byte{0x81, 0xa1, 0x75, 'v', 'e', 'h', 'i', 'c', 'l', 'e', '_', 'c', 'a', 't', 'e', 'g', 'o', 'r', 'y', '_', 'c', 'o', 'd', 'e', 0x62, 0xc3, 0x28}, // invalid UTF-8
+		[]byte{0x9f, 0xff}, // indefinite length
+		[]byte{0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, // a count far beyond the bytes
+	)
+}
+
+func TestDirectDrivingPrivilegesMatchesReference(t *testing.T) {
+	difftest.Seeds(t, drivingPrivilegesSeeds(t), 3, difftest.Answering(directDrivingPrivileges), checkDrivingPrivilegesAgainstReference)
+}
+
+func FuzzDirectDrivingPrivileges(f *testing.F) {
+	difftest.Fuzz(f, drivingPrivilegesSeeds(f), checkDrivingPrivilegesAgainstReference)
+}

@@ -1,7 +1,8 @@
 // Package p256 verifies ECDSA signatures on NIST P-256 (FIPS 186-5 section
-// 6.4.2) with a public key that is prepared once and then used for many
-// verifications: a document signer's key signs the MSO of every mdoc that
-// the DS issues, so a reader meets the same key again and again.
+// 6.4.2), above all with a public key that is prepared once and then used
+// for many verifications: a document signer's key signs the MSO of every
+// mdoc that the DS issues, so a reader meets the same key again and again.
+// Verify checks a signature with a key met once (a device key).
 //
 // Preparing a key computes a table of its multiples (a fixed-base comb of
 // 43 windows of 6 bits, with signed digits), so that the variable-base half
