@@ -73,18 +73,19 @@ func FuzzDirectElementValue(f *testing.F) {
 	difftest.Fuzz(f, elementValueSeeds(f), checkElementValueAgainstReference)
 }
 
-// refCOSEKey is the generic path of directCOSEKey: the decode mode into a
-// coseKeyMap.
-func refCOSEKey(data []byte) (coseKeyMap, error) {
-	var m coseKeyMap
-	err := Unmarshal(data, &m)
-	return m, err
+// refDecode is the generic path that a direct reader of a T replaced: the
+// decode mode into a T (a coseKeyMap for directCOSEKey, DrivingPrivileges
+// for directDrivingPrivileges).
+func refDecode[T any](data []byte) (T, error) {
+	var v T
+	err := Unmarshal(data, &v)
+	return v, err
 }
 
 // checkCOSEKeyAgainstReference: whenever directCOSEKey reads a key, the
 // generic decoder reads the same coseKeyMap.
 func checkCOSEKeyAgainstReference(t testing.TB, data []byte) {
-	difftest.Agree(t, "direct COSE_Key reader", data, difftest.Answering(directCOSEKey), refCOSEKey, difftest.DeepEqual[coseKeyMap])
+	difftest.Agree(t, "direct COSE_Key reader", data, difftest.Answering(directCOSEKey), refDecode[coseKeyMap], difftest.DeepEqual[coseKeyMap])
 }
 
 func coseKeySeeds(tb testing.TB) [][]byte {
@@ -111,18 +112,10 @@ func FuzzDirectCOSEKey(f *testing.F) {
 	difftest.Fuzz(f, coseKeySeeds(f), checkCOSEKeyAgainstReference)
 }
 
-// refDrivingPrivileges is the generic path of driving_privileges in
-// DecodeElementValue: the decode mode into DrivingPrivileges.
-func refDrivingPrivileges(data []byte) (DrivingPrivileges, error) {
-	var dp DrivingPrivileges
-	err := Unmarshal(data, &dp)
-	return dp, err
-}
-
 // checkDrivingPrivilegesAgainstReference: whenever directDrivingPrivileges
 // reads a value, the generic decoder reads the same DrivingPrivileges.
 func checkDrivingPrivilegesAgainstReference(t testing.TB, data []byte) {
-	difftest.Agree(t, "direct driving_privileges reader", data, difftest.Answering(directDrivingPrivileges), refDrivingPrivileges, difftest.DeepEqual[DrivingPrivileges])
+	difftest.Agree(t, "direct driving_privileges reader", data, difftest.Answering(directDrivingPrivileges), refDecode[DrivingPrivileges], difftest.DeepEqual[DrivingPrivileges])
 }
 
 func drivingPrivilegesSeeds(tb testing.TB) [][]byte {
