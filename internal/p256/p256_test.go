@@ -142,7 +142,7 @@ func TestPrepareRefuses(t *testing.T) {
 }
 
 // The plain Verify refuses, without panicking, keys that are not P-256
-// // points: nil, another curve, no coordinates. (A key off the curve can be
+// points: nil, another curve, no coordinates. (A key off the curve can be
 // built only through the deprecated X and Y fields; Verify decodes every
 // key with nistec's SetBytes, which refuses such a point.)
 func TestVerifyRefusesKeys(t *testing.T) {
