@@ -22,10 +22,10 @@ import (
 // pub is an *ecdsa.PublicKey, an ed25519.PublicKey, or a P-256 key prepared
 // for many verifications (*p256.PreparedKey). P-256 signatures are checked
 // by internal/p256, which gives the answers of crypto/ecdsa at less cost;
-// P-384 and P-521 by crypto/ecdsa. ECDSA signatures are the raw r‖s of RFC 9053 section 2.1,
-// and the algorithm must match the key's curve. A signature that does not
-// verify is [ErrVerify]; a key or algorithm outside the table is
-// [ErrUnsupported].
+// P-384 and P-521 by crypto/ecdsa. ECDSA signatures are the raw r‖s of
+// RFC 9053 section 2.1, and the algorithm must match the key's curve. A
+// signature that does not verify is [ErrVerify]; a key or algorithm
+// outside the table is [ErrUnsupported].
 func (m *Message) VerifySignature(pub crypto.PublicKey, payload []byte) error {
 	var h hash.Hash
 	switch m.Alg {
@@ -54,11 +54,12 @@ func (m *Message) VerifySignature(pub crypto.PublicKey, payload []byte) error {
 		curve, verifyDigest = elliptic.P256(), pk.Verify
 	case *ecdsa.PublicKey:
 		curve = pk.Curve
-		verifyDigest = func(digest, r, s []byte) bool {
-			return ecdsa.Verify(pk, digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s))
-		}
 		if curve == elliptic.P256() {
 			verifyDigest = func(digest, r, s []byte) bool { return p256.Verify(pk, digest, r, s) }
+		} else {
+			verifyDigest = func(digest, r, s []byte) bool {
+				return ecdsa.Verify(pk, digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s))
+			}
 		}
 	default:
 		return errorf(ErrUnsupported, "ECDSA algorithm %d with a %T key", int64(m.Alg), pub)

@@ -28,7 +28,7 @@ import (
 // The scalar is written in signed digits of windowBits bits: digit i is in
 // [-perWindow+1, perWindow] and weighs 2^(windowBits·i). A negative digit
 // adds the negated table point, so each window needs only the multiples
-// 1..perWindow: 43 windows of 32 points, 132 KiB per key.
+// 1..perWindow: 43 windows of 32 points of 96 bytes, 129 KiB per key.
 const (
 	windowBits = 6
 	perWindow  = 1 << (windowBits - 1)
