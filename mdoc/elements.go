@@ -424,21 +424,18 @@ func (c *cursor) validText() ([]byte, bool) {
 }
 
 // fullDate reads a full-date in the form #6.1004(tstr) (RFC 8943) that
-// ParseFullDate accepts.
+// ParseFullDate accepts, the tag's head in its two-byte form as
+// fullDateText requires.
 func (c *cursor) fullDate() (*FullDate, bool) {
-	start := *c
-	if len(start) < 4 || start[0] != 0xd9 || start[1] != tagFullDate>>8 || start[2] != tagFullDate&0xff {
+	if len(*c) < 3 || (*c)[0] != 0xd9 || (*c)[1] != tagFullDate>>8 || (*c)[2] != tagFullDate&0xff {
 		return nil, false
 	}
-	*c = start[3:]
-	if _, ok := c.validText(); !ok {
-		return nil, false
-	}
-	s, ok := fullDateText(start[:len(start)-len(*c)])
+	*c = (*c)[3:]
+	text, ok := c.validText()
 	if !ok {
 		return nil, false
 	}
-	d, err := ParseFullDate(s)
+	d, err := ParseFullDate(string(text))
 	if err != nil {
 		return nil, false
 	}
