@@ -248,15 +248,23 @@ func DecodeElementValue(identifier string, raw []byte) (any, error) {
 // text string (RFC 8943): what the generic decoder would hand to
 // ParseFullDate. Any other form is left to the generic decoder.
 func fullDateText(data []byte) (string, bool) {
-	if len(data) < 4 || data[0] != 0xd9 || data[1] != tagFullDate>>8 || data[2] != tagFullDate&0xff {
+	c := cursor(data)
+	text, ok := c.fullDateBytes()
+	if !ok || len(c) != 0 {
 		return "", false
 	}
-	c := cursor(data[3:])
-	n, ok := c.head(majorText)
-	if !ok || n != uint64(len(c)) || !utf8.Valid(c) {
-		return "", false
+	return string(text), true
+}
+
+// fullDateBytes reads #6.1004(tstr), the tag's head in its two-byte form
+// and the text string untagged, definite-length and of valid UTF-8, and
+// returns the text.
+func (c *cursor) fullDateBytes() ([]byte, bool) {
+	if len(*c) < 3 || (*c)[0] != 0xd9 || (*c)[1] != tagFullDate>>8 || (*c)[2] != tagFullDate&0xff {
+		return nil, false
 	}
-	return string(c), true
+	*c = (*c)[3:]
+	return c.validText()
 }
 
 // directElementValue decodes the common element values without the generic
@@ -424,14 +432,9 @@ func (c *cursor) validText() ([]byte, bool) {
 }
 
 // fullDate reads a full-date in the form #6.1004(tstr) (RFC 8943) that
-// ParseFullDate accepts, the tag's head in its two-byte form as
-// fullDateText requires.
+// ParseFullDate accepts.
 func (c *cursor) fullDate() (*FullDate, bool) {
-	if len(*c) < 3 || (*c)[0] != 0xd9 || (*c)[1] != tagFullDate>>8 || (*c)[2] != tagFullDate&0xff {
-		return nil, false
-	}
-	*c = (*c)[3:]
-	text, ok := c.validText()
+	text, ok := c.fullDateBytes()
 	if !ok {
 		return nil, false
 	}
