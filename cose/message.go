@@ -32,10 +32,20 @@ type Message struct {
 }
 
 // ParseSign1 decodes a COSE_Sign1, tagged (18) or untagged.
-func ParseSign1(data []byte) (*Message, error) { return parse(data, TagSign1) }
+func ParseSign1(data []byte) (*Message, error) { return parse(bytes.Clone(data), TagSign1) }
 
 // ParseMac0 decodes a COSE_Mac0, tagged (17) or untagged.
-func ParseMac0(data []byte) (*Message, error) { return parse(data, TagMac0) }
+func ParseMac0(data []byte) (*Message, error) { return parse(bytes.Clone(data), TagMac0) }
+
+// ParseSign1NoCopy is [ParseSign1] without the private copy: the result
+// aliases data, which must not change while the result is in use. It is
+// for data that is already a private copy, such as the issuerAuth of a
+// response read by mdoc.ParseDeviceResponse.
+func ParseSign1NoCopy(data []byte) (*Message, error) { return parse(data, TagSign1) }
+
+// ParseMac0NoCopy is [ParseMac0] without the private copy, as
+// [ParseSign1NoCopy] is for a COSE_Sign1.
+func ParseMac0NoCopy(data []byte) (*Message, error) { return parse(data, TagMac0) }
 
 // parse decodes a message with the optional tag. The alg must be in the
 // protected header (ISO/IEC 18013-5 clause 9.1.2.4, 9.1.3); a crit header
@@ -44,28 +54,39 @@ func ParseMac0(data []byte) (*Message, error) { return parse(data, TagMac0) }
 //
 // The message is held to its CDDL (the generic decoder would turn a text
 // string into the protected bstr and drop a tag in front of any member) and
-// read in one pass over a private copy of data (mdoc.ReadCOSEStructure);
-// the result's slices alias that copy.
+// read in one pass over data (mdoc.ReadCOSEStructure), which the result's
+// slices alias: the exported parsers give it a private copy unless the
+// caller holds one.
 func parse(data []byte, tag uint64) (*Message, error) {
 	if n, ok := tagNumber(data); ok && n != tag {
 		return nil, errorf(ErrMalformed, "COSE tag %d, want %d", n, tag)
 	}
-	s, err := mdoc.ReadCOSEStructure(bytes.Clone(data), tag)
+	s, err := mdoc.ReadCOSEStructure(data, tag)
 	if err != nil {
 		return nil, errorf(ErrMalformed, "%v", err)
 	}
 	m := &Message{Protected: s.Protected, Unprotected: s.Unprotected, Payload: s.Payload, Detached: s.Detached, Signature: s.Signature}
-	var prot map[int64]cbor.RawMessage
+	var alg, x5chain []byte
+	var crit bool
 	if len(s.Protected) > 0 {
-		if prot, err = mdoc.ParseCOSEHeaderMap(s.Protected); err != nil {
+		err := mdoc.ScanCOSEHeaderMap(s.Protected, func(label int64, value []byte) {
+			switch label {
+			case HeaderAlg:
+				alg = value
+			case HeaderCrit:
+				crit = true
+			case HeaderX5Chain:
+				x5chain = value
+			}
+		})
+		if err != nil {
 			return nil, errorf(ErrMalformed, "COSE protected header: %v", err)
 		}
 	}
-	if _, ok := prot[HeaderCrit]; ok {
+	if crit {
 		return nil, errorf(ErrUnsupported, "COSE crit header")
 	}
-	alg, ok := prot[HeaderAlg]
-	if !ok {
+	if alg == nil {
 		return nil, errorf(ErrMalformed, "COSE protected header without alg")
 	}
 	a, ok := mdoc.ReadInt(alg)
@@ -77,11 +98,11 @@ func parse(data []byte, tag uint64) (*Message, error) {
 		return nil, errorf(ErrMalformed, "COSE alg in both header buckets")
 	}
 	m.x5chain = m.Unprotected[HeaderX5Chain]
-	if x, ok := prot[HeaderX5Chain]; ok {
+	if x5chain != nil {
 		if m.x5chain != nil {
 			return nil, errorf(ErrMalformed, "x5chain in both header buckets")
 		}
-		m.x5chain = x
+		m.x5chain = x5chain
 	}
 	return m, nil
 }
@@ -108,16 +129,17 @@ func tagNumber(data []byte) (uint64, bool) {
 
 // X5Chain returns the DER certificates of header 33 (RFC 9360 section 2),
 // from the protected or the unprotected bucket: one bstr, or an array of
-// bstr with the leaf first. The certificates are not parsed.
+// bstr with the leaf first. The certificates are not parsed. A single
+// certificate aliases the message's bytes; those of an array are copies.
 func (m *Message) X5Chain() ([][]byte, error) {
 	raw := m.x5chain
 	if raw == nil {
 		return nil, errorf(ErrMalformed, "no x5chain (COSE header 33)")
 	}
 	if len(raw) > 0 && raw[0]>>5 == 2 { // major type 2: bstr
-		var one []byte
-		if err := mdoc.Unmarshal(raw, &one); err != nil {
-			return nil, errorf(ErrMalformed, "x5chain: %v", err)
+		one, ok := mdoc.ReadBytes(raw)
+		if !ok {
+			return nil, errorf(ErrMalformed, "x5chain: not one definite-length bstr")
 		}
 		return [][]byte{one}, nil
 	}

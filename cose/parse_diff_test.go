@@ -181,3 +181,28 @@ func TestParseRefusesWhatTheDecoderRefused(t *testing.T) {
 func FuzzParseMatchesReference(f *testing.F) {
 	difftest.Fuzz(f, coseSeeds(f), checkCOSEAgainstReference)
 }
+
+// TestParseNoCopy: ParseSign1NoCopy and ParseMac0NoCopy read what the
+// copying parsers read, and their result aliases the input.
+func TestParseNoCopy(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		copied, none func([]byte) (*Message, error)
+	}{{"issuer_auth", ParseSign1, ParseSign1NoCopy}, {"device_mac", ParseMac0, ParseMac0NoCopy}} {
+		data := vec(t, tc.name)
+		want, err := tc.copied(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tc.none(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameMessage(got, want) {
+			t.Errorf("%s: NoCopy read another message than the copying parser", tc.name)
+		}
+		if len(got.Signature) == 0 || &got.Signature[0] != &data[len(data)-len(got.Signature)] {
+			t.Errorf("%s: the NoCopy result does not alias its input", tc.name)
+		}
+	}
+}

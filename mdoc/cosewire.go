@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/idreader/idreader/internal/smallset"
 )
 
 // COSEStructure is a COSE_Sign1 or COSE_Mac0 as read by [ReadCOSEStructure]
@@ -72,11 +74,37 @@ func ParseCOSEHeaderMap(data []byte) (map[int64]cbor.RawMessage, error) {
 	return readHeaderMap(&c, "protected")
 }
 
+// ScanCOSEHeaderMap reads a header_map that must span all of data, held to
+// what [ParseCOSEHeaderMap] requires, and calls visit with each label and
+// its value as received (aliasing data), without building a map. On an
+// error, visit may have seen some of the labels.
+func ScanCOSEHeaderMap(data []byte, visit func(label int64, value []byte)) error {
+	if err := checkShape(data, coseHeaderShape, "COSE header map"); err != nil {
+		return err
+	}
+	c := cursor(data)
+	var seen smallset.Set[int64]
+	for n, _ := c.head(majorMap); n > 0; n-- {
+		label, ok := c.int64()
+		if !ok {
+			return fmt.Errorf("%w: COSE protected header label is not an integer of the int64 range", ErrMalformed)
+		}
+		if seen.Add(label) {
+			return fmt.Errorf("%w: COSE protected header label %d twice", ErrMalformed, label)
+		}
+		visit(label, c.item())
+	}
+	return nil
+}
+
 // readHeaderMap reads a header map whose well-formedness was proven: it
 // checks that every label is an untagged integer that fits an int64 and
-// appears once.
+// appears once. An empty header map gives a nil map.
 func readHeaderMap(c *cursor, which string) (map[int64]cbor.RawMessage, error) {
 	n, _ := c.head(majorMap)
+	if n == 0 {
+		return nil, nil // an empty bucket, as in most COSE_Mac0: no map to allocate
+	}
 	m := make(map[int64]cbor.RawMessage, n)
 	for ; n > 0; n-- {
 		label, ok := c.int64()
@@ -114,6 +142,15 @@ func (c *cursor) int64() (int64, bool) {
 		return -1 - int64(arg), true
 	}
 	return int64(arg), true
+}
+
+// ReadBytes returns the content of data, one untagged definite-length CBOR
+// byte string (RFC 8949 major type 2) that spans all of data, without
+// copying: the result aliases data.
+func ReadBytes(data []byte) ([]byte, bool) {
+	c := cursor(data)
+	n, ok := c.head(majorBytes)
+	return c, ok && n == uint64(len(c))
 }
 
 // ReadInt decodes data, one untagged CBOR integer (RFC 8949 major type 0 or

@@ -1,7 +1,6 @@
 package mdoc
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/big"
@@ -211,7 +210,9 @@ var ErrUnsupportedValue = errors.New("mdoc: unsupported element value")
 //
 //   - tstr → string, bool → bool, null/undefined → nil
 //   - uint/nint → int64 (bignum tags 2/3 → *big.Int), float → float64
-//   - bstr → []byte
+//   - bstr → []byte; a byte string that is the whole value (a portrait)
+//     aliases raw instead of being copied, one inside a map or an array is
+//     a copy
 //   - full-date #6.1004 (or #6.100) → FullDate, tdate #6.0 → TDate
 //   - driving_privileges (by identifier, when it has that shape) → DrivingPrivileges
 //   - maps → map[string]any when every key is a text string, otherwise map[any]any
@@ -269,7 +270,7 @@ func (c *cursor) fullDateBytes() ([]byte, bool) {
 
 // directElementValue decodes the common element values without the generic
 // decoder, to exactly what it and normalizeValue give: a text string
-// (string), a byte string ([]byte, a copy), false and true, an integer that
+// (string), a byte string ([]byte, aliasing raw), false and true, an integer that
 // fits an int64 (int64) and a full-date #6.1004(tstr) (FullDate). raw must
 // be that one item and nothing more. ok is false for any other input,
 // errors included: the generic decoder then reads it and says why.
@@ -291,7 +292,7 @@ func directElementValue(raw []byte) (v any, ok bool) {
 			return nil, false
 		}
 		if mt == majorBytes {
-			return bytes.Clone(c), true
+			return []byte(c), true
 		}
 		if !utf8.Valid(c) {
 			return nil, false

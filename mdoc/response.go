@@ -291,6 +291,43 @@ func str(b []byte) string {
 	return string(b)
 }
 
+// mdlIdentifiers are the data element identifiers of the mDL namespace
+// (ISO/IEC 18013-5 clause 7.2.1, table 5), but for age_over_NN.
+var mdlIdentifiers = map[string]string{}
+
+// ageOver holds "age_over_00" to "age_over_99" (clause 7.2.5).
+var ageOver [100]string
+
+func init() {
+	for _, id := range []string{
+		"family_name", "given_name", "birth_date", "issue_date", "expiry_date", "issuing_country",
+		"issuing_authority", "document_number", "portrait", "driving_privileges", "un_distinguishing_sign",
+		"administrative_number", "sex", "height", "weight", "eye_colour", "hair_colour", "birth_place",
+		"resident_address", "portrait_capture_date", "age_in_years", "age_birth_year", "issuing_jurisdiction",
+		"nationality", "resident_city", "resident_state", "resident_postal_code", "resident_country",
+		"family_name_national_character", "given_name_national_character", "signature_usual_mark",
+	} {
+		mdlIdentifiers[id] = id
+	}
+	for n := range ageOver {
+		ageOver[n] = fmt.Sprintf("age_over_%02d", n)
+	}
+}
+
+// identifier returns b as a string, sharing the string of a well-known
+// element identifier instead of allocating one for each item read.
+func identifier(b []byte) string {
+	if len(b) == len("age_over_NN") && string(b[:9]) == "age_over_" && isDigit(b[9]) && isDigit(b[10]) {
+		return ageOver[int(b[9]-'0')*10+int(b[10]-'0')]
+	}
+	if id, ok := mdlIdentifiers[string(b)]; ok {
+		return id
+	}
+	return string(b)
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
 // MarshalCBOR encodes the response deterministically; tag-24 items and COSE
 // structures are written exactly as held.
 func (r *DeviceResponse) MarshalCBOR() ([]byte, error) {
@@ -350,7 +387,7 @@ func (b *IssuerSignedItemBytes) read(raw []byte) error {
 			l, _ := c.head(majorBytes)
 			it.Random, _ = c.take(l)
 		case "elementIdentifier":
-			it.ElementIdentifier = string(c.text())
+			it.ElementIdentifier = identifier(c.text())
 		case "elementValue":
 			it.ElementValue = c.item()
 		default:

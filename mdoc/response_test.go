@@ -323,3 +323,22 @@ func TestDeviceAuthenticationBytesAnnexD(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestIdentifierSharesKnownStrings: identifier gives the text it is given,
+// and for a table 5 identifier or age_over_NN without allocating.
+func TestIdentifierSharesKnownStrings(t *testing.T) {
+	for _, id := range []string{"family_name", "portrait", "driving_privileges", "age_over_18", "age_over_00", "age_over_99", "signature_usual_mark"} {
+		b := []byte(id)
+		if got := identifier(b); got != id {
+			t.Errorf("identifier(%q) = %q", id, got)
+		}
+		if n := testing.AllocsPerRun(10, func() { identifier(b) }); n != 0 {
+			t.Errorf("identifier(%q) allocates %v times", id, n)
+		}
+	}
+	for _, id := range []string{"", "age_over_", "age_over_1", "age_over_1a", "age_over_100", "age_over_-1", "Age_over_21", "family_name ", "x", "given_name\\x00"} {
+		if got := identifier([]byte(id)); got != id {
+			t.Errorf("identifier(%q) = %q", id, got)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package mdoc
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -240,6 +241,82 @@ func TestIssuerSignedItemStrictCDDL(t *testing.T) {
 		}
 		if _, err := ParseIssuerSignedItemBytes(b.Raw); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: accepted (%v)", name, err)
+		}
+	}
+}
+
+// scanHeaders collects what ScanCOSEHeaderMap visits into a map.
+func scanHeaders(data []byte) (map[int64]cbor.RawMessage, error) {
+	out := map[int64]cbor.RawMessage{}
+	err := ScanCOSEHeaderMap(data, func(label int64, value []byte) { out[label] = value })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkScanMatchesParse holds ScanCOSEHeaderMap to ParseCOSEHeaderMap: the
+// same input accepted, the same labels and values.
+func checkScanMatchesParse(t testing.TB, data []byte) {
+	want, errP := ParseCOSEHeaderMap(data)
+	got, errS := scanHeaders(data)
+	if (errP == nil) != (errS == nil) {
+		t.Fatalf("%x: ParseCOSEHeaderMap error %v, ScanCOSEHeaderMap error %v", data, errP, errS)
+	}
+	if errP != nil {
+		return
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%x: scan saw %d labels, parse %d", data, len(got), len(want))
+	}
+	for l, v := range want {
+		if !bytes.Equal(got[l], v) {
+			t.Fatalf("%x: label %d: scan %x, parse %x", data, l, got[l], v)
+		}
+	}
+}
+
+func scanSeeds() [][]byte {
+	return [][]byte{
+		{0xa0}, {0xa1, 0x01, 0x26}, {0xa2, 0x01, 0x26, 0x01, 0x26}, {0xa2, 0x01, 0x05, 0x18, 0x21, 0x43, 1, 2, 3},
+		{0xa1, 0x61, 'x', 0x00}, {0xa1, 0x01}, {0xbf, 0x01, 0x26, 0xff}, {0xa1, 0x01, 0x26, 0x00},
+		append([]byte{0xb1}, bytes.Repeat([]byte{0x00, 0x00}, 17)...),
+	}
+}
+
+func TestScanCOSEHeaderMapMatchesParse(t *testing.T) {
+	for _, s := range scanSeeds() {
+		checkScanMatchesParse(t, s)
+	}
+	// Seventeen distinct labels, then the first again: the duplicate is
+	// found after the set has left its array.
+	m := []byte{0xb2}
+	for l := range byte(17) {
+		m = append(m, l, 0x00)
+	}
+	m = append(m, 0x00, 0x00)
+	if _, err := scanHeaders(m); err == nil {
+		t.Error("a label repeated after sixteen others was not refused")
+	}
+	checkScanMatchesParse(t, m)
+}
+
+func FuzzScanCOSEHeaderMap(f *testing.F) {
+	for _, s := range scanSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { checkScanMatchesParse(t, data) })
+}
+
+func TestReadBytes(t *testing.T) {
+	for in, want := range map[string]string{"\x40": "", "\x43abc": "abc", "\x58\x01z": "z"} {
+		if got, ok := ReadBytes([]byte(in)); !ok || string(got) != want {
+			t.Errorf("ReadBytes(%x) = %q, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "\x43ab", "\x43abcd", "\x5f\x41a\xff", "\x63abc", "\xd8\x18\x41a", "\x58"} {
+		if _, ok := ReadBytes([]byte(in)); ok {
+			t.Errorf("ReadBytes(%x) accepted", in)
 		}
 	}
 }

@@ -34,13 +34,15 @@ func categorize(err error) error {
 }
 
 // parseSign1 and parseMac0 decode a COSE message (tagged or not) with
-// errors in this package's categories.
+// errors in this package's categories. data is part of the document being
+// verified, which the Result holds and which mdoc.ParseDeviceResponse has
+// copied: the message aliases it instead of copying it again.
 func parseSign1(data []byte) (*cose.Message, error) {
-	m, err := cose.ParseSign1(data)
+	m, err := cose.ParseSign1NoCopy(data)
 	return m, coseErr(err)
 }
 
 func parseMac0(data []byte) (*cose.Message, error) {
-	m, err := cose.ParseMac0(data)
+	m, err := cose.ParseMac0NoCopy(data)
 	return m, coseErr(err)
 }

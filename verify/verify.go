@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/idreader/idreader/cose"
 	"github.com/idreader/idreader/internal/p256"
+	"github.com/idreader/idreader/internal/smallset"
 	"github.com/idreader/idreader/mdoc"
 	"github.com/idreader/idreader/session"
 )
@@ -434,22 +436,21 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 	var countryVal *string
 	h := newHash()
 	var sum [64]byte
+	v.out.Elements = slices.Grow(v.out.Elements, v.issuerElementCount())
 	for ns, items := range v.doc.IssuerSigned.NameSpaces {
 		digests := mso.ValueDigests[ns]
-		seenID := make(map[uint64]bool, len(items))
-		seenName := make(map[string]bool, len(items))
+		var seenID smallset.Set[uint64]
+		var seenName smallset.Set[string]
 		for i := range items {
 			it := &items[i].Item
-			if seenID[it.DigestID] {
+			if seenID.Add(it.DigestID) {
 				errs = append(errs, fmt.Errorf("%s: digestID %d used twice", ns, it.DigestID))
 				continue
 			}
-			seenID[it.DigestID] = true
-			if seenName[it.ElementIdentifier] {
+			if seenName.Add(it.ElementIdentifier) {
 				errs = append(errs, fmt.Errorf("%s: element %q disclosed twice", ns, it.ElementIdentifier))
 				continue
 			}
-			seenName[it.ElementIdentifier] = true
 			want, ok := digests[it.DigestID]
 			if !ok {
 				errs = append(errs, fmt.Errorf("%s/%s: digestID %d not in the MSO", ns, it.ElementIdentifier, it.DigestID))
