@@ -2,10 +2,14 @@ package mdoc
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/idreader/idreader/internal/smallset"
 )
 
 // Digest algorithm identifiers of the MSO (ISO/IEC 18013-5 clause 9.1.2.4).
@@ -28,7 +32,7 @@ const MSOVersion = "1.0"
 type MSO struct {
 	Version         string
 	DigestAlgorithm string
-	ValueDigests    map[string]map[uint64][]byte
+	ValueDigests    ValueDigests
 	DeviceKeyInfo   DeviceKeyInfo
 	DocType         string
 	ValidityInfo    ValidityInfo
@@ -37,6 +41,65 @@ type MSO struct {
 	// editions of ISO/IEC 18013-5 add to the MSO. Not interpreted here;
 	// nil when absent.
 	Status cbor.RawMessage
+}
+
+// ValueDigests is the MSO's valueDigests (clause 9.1.2.4): for each
+// namespace, in the order received, its digests sorted by digestID. It is
+// read into slices rather than maps: a verification looks up a handful of
+// digests once, and building maps for them cost more than the lookups.
+type ValueDigests []NameSpaceDigests
+
+// NameSpaceDigests are the digests of one namespace.
+type NameSpaceDigests struct {
+	NameSpace string
+	Digests   DigestList
+}
+
+// DigestList is the DigestID => Digest pairs of one namespace, sorted by
+// ID, each ID once.
+type DigestList []ValueDigest
+
+// ValueDigest is one DigestID => Digest pair.
+type ValueDigest struct {
+	ID     uint64
+	Digest []byte
+}
+
+// Find returns the digest with the given digestID.
+func (l DigestList) Find(id uint64) ([]byte, bool) {
+	i, ok := slices.BinarySearchFunc(l, id, func(d ValueDigest, id uint64) int { return cmp.Compare(d.ID, id) })
+	if !ok {
+		return nil, false
+	}
+	return l[i].Digest, true
+}
+
+// NameSpace returns the digests of namespace ns, nil when it has none.
+func (v ValueDigests) NameSpace(ns string) DigestList {
+	for i := range v {
+		if v[i].NameSpace == ns {
+			return v[i].Digests
+		}
+	}
+	return nil
+}
+
+// Find returns the digest of namespace ns with the given digestID.
+func (v ValueDigests) Find(ns string, id uint64) ([]byte, bool) {
+	return v.NameSpace(ns).Find(id)
+}
+
+// Map returns the digests as nested maps, the form the CDDL describes.
+func (v ValueDigests) Map() map[string]map[uint64][]byte {
+	out := make(map[string]map[uint64][]byte, len(v))
+	for _, ns := range v {
+		m := make(map[uint64][]byte, len(ns.Digests))
+		for _, d := range ns.Digests {
+			m[d.ID] = d.Digest
+		}
+		out[ns.NameSpace] = m
+	}
+	return out
 }
 
 // DeviceKeyInfo is the mdoc authentication key and what it may sign
@@ -286,7 +349,7 @@ func (m *MSO) MarshalCBOR() ([]byte, error) {
 		return nil, fmt.Errorf("mdoc: MSO without an encoded deviceKey")
 	}
 	vi := m.ValidityInfo
-	vd, err := encMode.Marshal(m.ValueDigests)
+	vd, err := encMode.Marshal(m.ValueDigests.Map())
 	if err != nil {
 		return nil, fmt.Errorf("mdoc: encoding valueDigests: %w", err)
 	}
@@ -309,33 +372,40 @@ func (m *MSO) MarshalCBOR() ([]byte, error) {
 // (clause 9.1.2.4) with a direct reader instead of reflection: it is the
 // largest map of the MSO and is read on every verification. Duplicate keys,
 // non-text namespaces and trailing bytes are rejected; digests alias data.
-func parseValueDigests(data []byte) (map[string]map[uint64][]byte, error) {
+// Each namespace's digests are sorted by ID (issuers that encode
+// deterministically send them so), which also brings a repeated ID next to
+// its twin.
+func parseValueDigests(data []byte) (ValueDigests, error) {
 	c := cursor(data)
 	n, ok := c.head(5)
 	if !ok {
 		return nil, fmt.Errorf("%w: valueDigests is not a map", ErrMalformed)
 	}
-	out := make(map[string]map[uint64][]byte, n)
+	out := make(ValueDigests, 0, min(n, uint64(len(c))))
+	var seen smallset.Set[string]
 	for ; n > 0; n-- {
 		nsLen, ok := c.head(3)
 		if !ok {
 			return nil, fmt.Errorf("%w: valueDigests namespace is not a text string", ErrMalformed)
 		}
-		ns, ok := c.take(nsLen)
+		nsBytes, ok := c.take(nsLen)
 		if !ok {
 			return nil, fmt.Errorf("%w: truncated valueDigests", ErrMalformed)
 		}
-		if !utf8.Valid(ns) {
+		if !utf8.Valid(nsBytes) {
 			return nil, fmt.Errorf("%w: valueDigests namespace is not valid UTF-8", ErrMalformed)
 		}
+		ns := str(nsBytes)
 		m, ok := c.head(5)
 		if !ok {
 			return nil, fmt.Errorf("%w: valueDigests[%q] is not a map", ErrMalformed, ns)
 		}
-		if _, dup := out[string(ns)]; dup {
+		if seen.Add(ns) {
 			return nil, fmt.Errorf("%w: valueDigests namespace %q twice", ErrMalformed, ns)
 		}
-		ids := make(map[uint64][]byte, m)
+		// Each pair takes at least two bytes: a count beyond that is a lie
+		// the reads below catch, and must not size the allocation.
+		ds := make(DigestList, 0, min(m, uint64(len(c))/2))
 		for ; m > 0; m-- {
 			id, ok := c.head(0)
 			if !ok {
@@ -349,12 +419,18 @@ func parseValueDigests(data []byte) (map[string]map[uint64][]byte, error) {
 			if !ok {
 				return nil, fmt.Errorf("%w: truncated valueDigests", ErrMalformed)
 			}
-			if _, dup := ids[id]; dup {
-				return nil, fmt.Errorf("%w: valueDigests[%q] digestID %d twice", ErrMalformed, ns, id)
-			}
-			ids[id] = d
+			ds = append(ds, ValueDigest{ID: id, Digest: d})
 		}
-		out[string(ns)] = ids
+		byID := func(a, b ValueDigest) int { return cmp.Compare(a.ID, b.ID) }
+		if !slices.IsSortedFunc(ds, byID) {
+			slices.SortFunc(ds, byID)
+		}
+		for i := 1; i < len(ds); i++ {
+			if ds[i].ID == ds[i-1].ID {
+				return nil, fmt.Errorf("%w: valueDigests[%q] digestID %d twice", ErrMalformed, ns, ds[i].ID)
+			}
+		}
+		out = append(out, NameSpaceDigests{NameSpace: ns, Digests: ds})
 	}
 	if len(c) != 0 {
 		return nil, fmt.Errorf("%w: trailing bytes after valueDigests", ErrMalformed)

@@ -2,6 +2,7 @@ package mdoc
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -152,4 +153,97 @@ func TestParseMSORefusesWhatTheDecoderRefused(t *testing.T) {
 
 func FuzzParseMSO(f *testing.F) {
 	difftest.Fuzz(f, msoVariants(f), checkMSOAgainstReference)
+}
+
+// refValueDigests reads valueDigests with the generic decoder (the project's
+// decode mode, by reflection) into the nested maps the CDDL describes.
+func refValueDigests(data []byte) (map[string]map[uint64][]byte, error) {
+	var m map[string]map[uint64][]byte
+	if err := Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("valueDigests is null")
+	}
+	return m, nil
+}
+
+// readValueDigests is parseValueDigests in the form of the CDDL's maps,
+// after checking that every namespace's digests are sorted by ID.
+func readValueDigests(data []byte) (map[string]map[uint64][]byte, error) {
+	v, err := parseValueDigests(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, ns := range v {
+		if !slices.IsSortedFunc(ns.Digests, func(a, b ValueDigest) int { return cmp.Compare(a.ID, b.ID) }) {
+			return nil, fmt.Errorf("namespace %q: digests not sorted by ID", ns.NameSpace)
+		}
+		for _, d := range ns.Digests {
+			if got, ok := v.Find(ns.NameSpace, d.ID); !ok || !bytes.Equal(got, d.Digest) {
+				return nil, fmt.Errorf("namespace %q: Find(%d) misses", ns.NameSpace, d.ID)
+			}
+		}
+	}
+	return v.Map(), nil
+}
+
+func checkValueDigestsAgainstReference(t testing.TB, data []byte) {
+	difftest.Agree(t, "direct valueDigests reader", data, readValueDigests, refValueDigests, difftest.DeepEqual[map[string]map[uint64][]byte])
+}
+
+// valueDigestsSeeds: the Annex D valueDigests, the same with its digests
+// in descending order, and small maps with repeated IDs or namespaces.
+func valueDigestsSeeds(tb testing.TB) [][]byte {
+	vd := rawMap(tb, annexDHex(tb, "mobile_security_object"))["valueDigests"]
+	var nested map[string]map[uint64][]byte
+	if err := Unmarshal(vd, &nested); err != nil {
+		tb.Fatal(err)
+	}
+	// Descending IDs: a map written by hand, not by the deterministic encoder.
+	desc := AppendHead(nil, 0xa0, uint64(len(nested)))
+	for _, ns := range slices.Sorted(maps.Keys(nested)) {
+		desc = AppendHead(desc, 0x60, uint64(len(ns)))
+		desc = append(desc, ns...)
+		desc = AppendHead(desc, 0xa0, uint64(len(nested[ns])))
+		for _, id := range slices.Backward(slices.Sorted(maps.Keys(nested[ns]))) {
+			desc = AppendHead(desc, 0x00, id)
+			desc = AppendHead(desc, 0x40, uint64(len(nested[ns][id])))
+			desc = append(desc, nested[ns][id]...)
+		}
+	}
+	return [][]byte{
+		vd, desc,
+		{0xa1, 0x61, 'a', 0xa2, 0x01, 0x41, 1, 0x00, 0x41, 0},                // one namespace, IDs 1 then 0
+		{0xa1, 0x61, 'a', 0xa3, 0x01, 0x41, 1, 0x00, 0x41, 0, 0x01, 0x41, 2}, // ID 1 twice, apart
+		{0xa2, 0x61, 'a', 0xa1, 0x00, 0x40, 0x61, 'a', 0xa1, 0x01, 0x40},     // namespace twice
+		{0xa1, 0x61, 'a', 0xa1, 0x00, 0xd8, 0x18, 0x40},                      // a tagged digest
+	}
+}
+
+func TestValueDigestsMatchesReference(t *testing.T) {
+	seeds := valueDigestsSeeds(t)
+	difftest.Seeds(t, seeds, 3, readValueDigests, checkValueDigestsAgainstReference)
+	for i, s := range seeds[3:5] {
+		if _, err := parseValueDigests(s); err == nil {
+			t.Errorf("seed %d: a repeated key was accepted", i+3)
+		}
+	}
+	v, err := parseValueDigests(seeds[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := v.Find(NameSpaceMDL, 0); !ok || !bytes.Equal(d, annexDHex(t, "value_digest_family_name")) {
+		t.Error("digest 0 of the descending map not found")
+	}
+	if _, ok := v.Find(NameSpaceMDL, 1<<40); ok {
+		t.Error("an absent digestID was found")
+	}
+	if _, ok := v.Find("org.example", 0); ok {
+		t.Error("a digest of an absent namespace was found")
+	}
+}
+
+func FuzzParseValueDigests(f *testing.F) {
+	difftest.Fuzz(f, valueDigestsSeeds(f), checkValueDigestsAgainstReference)
 }

@@ -91,10 +91,10 @@ func TestParseMSOAnnexD(t *testing.T) {
 	if m.Version != MSOVersion || m.DigestAlgorithm != DigestSHA256 || m.DocType != DocTypeMDL {
 		t.Errorf("%q %q %q", m.Version, m.DigestAlgorithm, m.DocType)
 	}
-	if len(m.ValueDigests[NameSpaceMDL]) != 13 || len(m.ValueDigests["org.iso.18013.5.1.US"]) != 4 {
-		t.Errorf("digest counts %d %d", len(m.ValueDigests[NameSpaceMDL]), len(m.ValueDigests["org.iso.18013.5.1.US"]))
+	if len(m.ValueDigests.NameSpace(NameSpaceMDL)) != 13 || len(m.ValueDigests.NameSpace("org.iso.18013.5.1.US")) != 4 {
+		t.Errorf("digest counts %d %d", len(m.ValueDigests.NameSpace(NameSpaceMDL)), len(m.ValueDigests.NameSpace("org.iso.18013.5.1.US")))
 	}
-	if !bytes.Equal(m.ValueDigests[NameSpaceMDL][0], annexDHex(t, "value_digest_family_name")) {
+	if !bytes.Equal(m.ValueDigests.NameSpace(NameSpaceMDL)[0].Digest, annexDHex(t, "value_digest_family_name")) {
 		t.Error("valueDigests[0]")
 	}
 	if !bytes.Equal(m.DeviceKeyInfo.DeviceKey.X, annexDHex(t, "s_device_key_x")) ||

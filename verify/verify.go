@@ -438,7 +438,7 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 	var sum [64]byte
 	v.out.Elements = slices.Grow(v.out.Elements, v.issuerElementCount())
 	for ns, items := range v.doc.IssuerSigned.NameSpaces {
-		digests := mso.ValueDigests[ns]
+		digests := mso.ValueDigests.NameSpace(ns)
 		var seenID smallset.Set[uint64]
 		var seenName smallset.Set[string]
 		for i := range items {
@@ -451,7 +451,7 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 				errs = append(errs, fmt.Errorf("%s: element %q disclosed twice", ns, it.ElementIdentifier))
 				continue
 			}
-			want, ok := digests[it.DigestID]
+			want, ok := digests.Find(it.DigestID)
 			if !ok {
 				errs = append(errs, fmt.Errorf("%s/%s: digestID %d not in the MSO", ns, it.ElementIdentifier, it.DigestID))
 				continue

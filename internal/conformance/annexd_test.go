@@ -408,7 +408,7 @@ func TestAnnexD(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			equal(t, "MSO digest 0", mso.ValueDigests["org.iso.18013.5.1"][0], ad(t, "value_digest_family_name"))
+			equal(t, "MSO digest 0", mso.ValueDigests.Map()["org.iso.18013.5.1"][0], ad(t, "value_digest_family_name"))
 		}},
 		{"portrait", "D.4.1.2", "the portrait element of the verified response", func(t *testing.T) {
 			equal(t, "portrait", element(t, "portrait"), ad(t, "portrait"))
