@@ -175,6 +175,30 @@ func TestParseDeviceResponseMatchesReference(t *testing.T) {
 	}
 }
 
+// TestParseDeviceResponseNoCopy: the NoCopy reader reads what the copying
+// one reads, over the input itself.
+func TestParseDeviceResponseNoCopy(t *testing.T) {
+	data := annexDHex(t, "device_response")
+	want, err := ParseDeviceResponse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseDeviceResponseNoCopy(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameResponse(got, want) {
+		t.Fatal("the NoCopy reader read another response")
+	}
+	auth := got.Documents[0].IssuerSigned.IssuerAuth
+	if i := bytes.Index(data, auth); i < 0 || &data[i] != &auth[0] {
+		t.Fatal("the NoCopy result does not alias its input")
+	}
+	if _, err := ParseDeviceResponseNoCopy(data[:len(data)-1]); err == nil {
+		t.Fatal("a truncated response was read")
+	}
+}
+
 // TestParseDeviceResponseRefusesWhatTheDecoderRefused: what the decode mode
 // refused while decoding (not merely well-formedness) the direct reader
 // refuses too.

@@ -131,10 +131,25 @@ type deviceAuthWire struct {
 // (checkShape also enforces the limits of the decode mode): the result's
 // byte slices alias one private copy of data.
 func ParseDeviceResponse(data []byte) (*DeviceResponse, error) {
+	return parseDeviceResponse(data, true)
+}
+
+// ParseDeviceResponseNoCopy is [ParseDeviceResponse] without the private
+// copy: the result aliases data, which must not change while the result is
+// in use. It is for a buffer the caller hands over, such as the plaintext
+// just decrypted from a SessionData.
+func ParseDeviceResponseNoCopy(data []byte) (*DeviceResponse, error) {
+	return parseDeviceResponse(data, false)
+}
+
+func parseDeviceResponse(data []byte, private bool) (*DeviceResponse, error) {
 	if err := checkShape(data, deviceResponseShape, "DeviceResponse"); err != nil {
 		return nil, fmt.Errorf("decoding DeviceResponse: %w", err)
 	}
-	c := cursor(bytes.Clone(data))
+	if private {
+		data = bytes.Clone(data)
+	}
+	c := cursor(data)
 	r := &DeviceResponse{}
 	for n, _ := c.head(majorMap); n > 0; n-- {
 		switch string(c.text()) {

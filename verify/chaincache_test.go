@@ -186,10 +186,16 @@ func BenchmarkVerifyAnnexDColdCache(b *testing.B) {
 // the floor (its cryptography: warm, without the DS certificate signature
 // and with the DS key prepared as the warm cache has it; cold, with the
 // signature and the plain key): figures a busy machine does not distort.
+// The "nocopy" cases verify with VerifyNoCopy, as the terminal does with
+// the plaintext it has decrypted; the others with Verify, which copies.
 func BenchmarkVerifyAnnexDCPU(b *testing.B) {
-	for _, warm := range []bool{true, false} {
-		name := map[bool]string{true: "warm", false: "cold"}[warm]
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		warm   bool
+		verify func([]byte, Options) (*Result, error)
+	}{{"warm", true, Verify}, {"cold", false, Verify}, {"warm/nocopy", true, VerifyNoCopy}, {"cold/nocopy", false, VerifyNoCopy}} {
+		warm := tc.warm
+		b.Run(tc.name, func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			resp := vec(b, "device_response")
@@ -202,7 +208,7 @@ func BenchmarkVerifyAnnexDCPU(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				t0 := cputime.Thread()
-				if _, err := Verify(resp, opts); err != nil {
+				if _, err := tc.verify(resp, opts); err != nil {
 					b.Fatal(err)
 				}
 				t1 := cputime.Thread()

@@ -220,10 +220,23 @@ func (r *Result) fail(err error, format string, args ...any) {
 }
 
 // Verify parses and verifies a DeviceResponse (ISO/IEC 18013-5 clause 9.3.1).
-// It always returns a non-nil Result; the error is Result.Err().
+// It always returns a non-nil Result; the error is Result.Err(). The Result
+// keeps a private copy of the response's bytes.
 func Verify(response []byte, opts Options) (*Result, error) {
+	return verifyBytes(response, opts, mdoc.ParseDeviceResponse)
+}
+
+// VerifyNoCopy is [Verify] for a response the caller hands over: the Result
+// aliases response instead of a copy of it, so response must not change
+// while the Result is in use. The terminal hands over the plaintext it has
+// just decrypted; the command line, the file it has just read.
+func VerifyNoCopy(response []byte, opts Options) (*Result, error) {
+	return verifyBytes(response, opts, mdoc.ParseDeviceResponseNoCopy)
+}
+
+func verifyBytes(response []byte, opts Options, parse func([]byte) (*mdoc.DeviceResponse, error)) (*Result, error) {
 	res := &Result{}
-	r, err := mdoc.ParseDeviceResponse(response)
+	r, err := parse(response)
 	if err != nil {
 		res.fail(fmt.Errorf("%w: %w", ErrMalformed, err), "%v", err)
 		return res, res.Err()

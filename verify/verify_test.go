@@ -1,10 +1,12 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,24 @@ func annexDOptions(tb testing.TB) Options {
 // TestVerifyAnnexD verifies the D.4.1.2 DeviceResponse end to end: DS → IACA,
 // issuerAuth (D.5.2), all six digests, MSO validity, deviceMac with EMacKey
 // from the Annex D EReaderKey and SessionTranscript (D.5.1, D.5.3).
+// TestVerifyNoCopy: VerifyNoCopy gives Verify's report, and its Result
+// aliases the response it was handed.
+func TestVerifyNoCopy(t *testing.T) {
+	resp := vec(t, "device_response")
+	want, wantErr := Verify(resp, annexDOptions(t))
+	got, gotErr := VerifyNoCopy(resp, annexDOptions(t))
+	if (wantErr == nil) != (gotErr == nil) || !reflect.DeepEqual(got.Report(), want.Report()) {
+		t.Fatalf("VerifyNoCopy: %v, %+v; Verify: %v, %+v", gotErr, got.Report(), wantErr, want.Report())
+	}
+	auth := got.Response.Documents[0].IssuerSigned.IssuerAuth
+	if i := bytes.Index(resp, auth); i < 0 || &resp[i] != &auth[0] {
+		t.Error("the NoCopy Result does not alias the response")
+	}
+	if res, err := VerifyNoCopy(resp[:10], annexDOptions(t)); err == nil || CodeOf(err) != CodeMalformed || res.Accepted() {
+		t.Errorf("a truncated response: %v", err)
+	}
+}
+
 func TestVerifyAnnexD(t *testing.T) {
 	res, err := Verify(vec(t, "device_response"), annexDOptions(t))
 	if err != nil {
