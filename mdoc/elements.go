@@ -40,14 +40,59 @@ type FullDate struct {
 
 // ParseFullDate parses "YYYY-MM-DD" strictly (RFC 3339 full-date).
 func ParseFullDate(s string) (FullDate, error) {
+	if d, ok := readFullDate(s); ok {
+		return d, nil
+	}
 	if len(s) != 10 {
 		return FullDate{}, fmt.Errorf("%w: full-date %q is not YYYY-MM-DD", ErrMalformed, s)
 	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return FullDate{}, fmt.Errorf("%w: full-date %q: %v", ErrMalformed, s, err)
+	// Refused: time.Parse says why, in its words.
+	_, err := time.Parse(time.DateOnly, s)
+	if err == nil {
+		err = errors.New("not a date")
 	}
-	return FullDateOf(t), nil
+	return FullDate{}, fmt.Errorf("%w: full-date %q: %v", ErrMalformed, s, err)
+}
+
+// readFullDate reads "YYYY-MM-DD" as time.Parse with time.DateOnly does
+// (four-digit year, month 01–12, a day that exists in that month of that
+// year), without converting bytes to a string or building a time.Time.
+func readFullDate[T string | []byte](s T) (FullDate, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return FullDate{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n, true
+	}
+	y, okY := num(0, 4)
+	m, okM := num(5, 7)
+	d, okD := num(8, 10)
+	if !okY || !okM || !okD || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
+		return FullDate{}, false
+	}
+	return FullDate{Year: y, Month: time.Month(m), Day: d}, true
+}
+
+// daysIn is the number of days of month m in year y of the proleptic
+// Gregorian calendar.
+func daysIn(m time.Month, y int) int {
+	switch m {
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
 }
 
 // FullDateOf returns the calendar date of t in t's location.
@@ -302,12 +347,11 @@ func directElementValue(raw []byte) (v any, ok bool) {
 		n, ok := c.int64()
 		return n, ok && len(c) == 0
 	case majorTag:
-		s, ok := fullDateText(raw)
-		if !ok {
+		text, ok := c.fullDateBytes()
+		if !ok || len(c) != 0 {
 			return nil, false
 		}
-		d, err := ParseFullDate(s)
-		return d, err == nil
+		return readFullDate(text)
 	}
 	return nil, false
 }
@@ -439,8 +483,8 @@ func (c *cursor) fullDate() (*FullDate, bool) {
 	if !ok {
 		return nil, false
 	}
-	d, err := ParseFullDate(string(text))
-	if err != nil {
+	d, ok := readFullDate(text)
+	if !ok {
 		return nil, false
 	}
 	return &d, true

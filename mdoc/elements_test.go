@@ -3,6 +3,7 @@ package mdoc
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"reflect"
 	"testing"
@@ -211,4 +212,53 @@ func TestHasUnwritableTDate(t *testing.T) {
 			t.Errorf("hasUnwritableTDate(%v) = %v, want %v", c.v, got, c.want)
 		}
 	}
+}
+
+// checkFullDate holds readFullDate to time.Parse with time.DateOnly: the
+// same dates, except that a year written with a sign ("+123", "-001"),
+// which time.Parse takes and RFC 3339's 4DIGIT does not, is refused.
+func checkFullDate(t *testing.T, s string) {
+	got, ok := readFullDate(s)
+	if gotB, okB := readFullDate([]byte(s)); gotB != got || okB != ok {
+		t.Fatalf("%q: the string and the bytes are read differently", s)
+	}
+	ref, err := time.Parse(time.DateOnly, s)
+	signed := len(s) > 0 && (s[0] == '+' || s[0] == '-')
+	switch {
+	case ok && err != nil:
+		t.Fatalf("%q: read as %v, time.Parse refuses it: %v", s, got, err)
+	case ok && got != FullDateOf(ref):
+		t.Fatalf("%q: read as %v, time.Parse gives %v", s, got, FullDateOf(ref))
+	case !ok && err == nil && len(s) == 10 && !signed:
+		t.Fatalf("%q: refused, time.Parse gives %v", s, ref)
+	}
+	if _, perr := ParseFullDate(s); (perr == nil) != ok {
+		t.Fatalf("%q: ParseFullDate error %v, readFullDate %v", s, perr, ok)
+	}
+}
+
+func fullDateSeeds() []string {
+	return []string{"2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29", "0000-02-29", "9999-12-31",
+		"2024-04-31", "2024-13-01", "2024-00-10", "2024-01-00", "2024-1-010", "+123-01-01", "-001-01-01",
+		"2024/01/01", "2024-01-01Z", "", "20240101", "２０２４-01-01", "2024-01-1a"}
+}
+
+func TestReadFullDateMatchesTimeParse(t *testing.T) {
+	for _, s := range fullDateSeeds() {
+		checkFullDate(t, s)
+	}
+	for y := 1896; y <= 2004; y += 4 {
+		for m := 1; m <= 12; m++ {
+			for d := 27; d <= 32; d++ {
+				checkFullDate(t, fmt.Sprintf("%04d-%02d-%02d", y, m, d))
+			}
+		}
+	}
+}
+
+func FuzzReadFullDate(f *testing.F) {
+	for _, s := range fullDateSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(checkFullDate)
 }
