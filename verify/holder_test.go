@@ -46,6 +46,7 @@ type issueTweak struct {
 	ds                  *x509.Certificate
 	dsKey               *ecdsa.PrivateKey
 	country             string
+	digest              string // MSO digest algorithm; SHA-256 when empty
 	signed, from, until time.Time
 }
 
@@ -70,6 +71,7 @@ func (f *fixture) issue(t testing.TB, tw issueTweak) *credential.Credential {
 	c, err := credential.Issue(credential.IssueOptions{
 		Rand: seeded(4), DocType: mdoc.DocTypeMDL, Elements: els, DeviceKey: devKey,
 		DSCert: ds, DSKey: dsKey, Signed: signed, ValidFrom: tw.from, ValidUntil: tw.until, Decoys: 2,
+		DigestAlgorithm: tw.digest,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +123,23 @@ func TestVerifyWalletSignatureAndMac(t *testing.T) {
 		want := map[bool]string{false: DeviceAuthSignature, true: DeviceAuthMAC}[mac]
 		if d.DeviceAuth != want || len(d.Elements) != len(requestAll[mdoc.NameSpaceMDL]) {
 			t.Errorf("mac=%v: %s, %d elements", mac, d.DeviceAuth, len(d.Elements))
+		}
+	}
+}
+
+// TestVerifyDigestAlgorithms: value digests of every MSO digest algorithm
+// (clause 9.1.2.5) are checked, and a changed value fails under each.
+func TestVerifyDigestAlgorithms(t *testing.T) {
+	f := newFixture(t)
+	for _, alg := range []string{mdoc.DigestSHA256, mdoc.DigestSHA384, mdoc.DigestSHA512} {
+		c := f.issue(t, issueTweak{digest: alg})
+		res, err := Verify(f.present(t, c, credential.PresentOptions{}), f.options())
+		if err != nil || res.Documents[0].MSO.DigestAlgorithm != alg {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		tampered := f.present(t, c, credential.PresentOptions{Faults: credential.Faults{TamperValue: "family_name"}})
+		if _, err := Verify(tampered, f.options()); CodeOf(err) != CodeValueDigest {
+			t.Errorf("%s: a changed family_name gives %v, want %s", alg, err, CodeValueDigest)
 		}
 	}
 }

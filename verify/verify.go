@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"hash"
 	"slices"
 	"time"
 
@@ -345,7 +344,7 @@ type docVerifier struct {
 	dsKey   crypto.PublicKey  // verifies the MSO signature: ds's key, maybe prepared
 	iaca    *x509.Certificate // nil when untrusted
 	mso     *mdoc.MSO
-	msoHash func() hash.Hash
+	msoHash digestAlg
 	country *string // issuing_country when disclosed and proven
 	devNS   map[string]map[string]cbor.RawMessage
 }
@@ -396,29 +395,54 @@ func dsCertificate(m *cose.Message, store *TrustStore) (cachedDS, error) {
 
 // parseMSO decodes the issuerAuth payload and checks version and digest
 // algorithm (clause 9.1.2.4).
-func parseMSO(m *cose.Message) (*mdoc.MSO, func() hash.Hash, error) {
+func parseMSO(m *cose.Message) (*mdoc.MSO, digestAlg, error) {
 	if m.Detached {
-		return nil, nil, fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed)
+		return nil, 0, fmt.Errorf("%w: issuerAuth has no payload", ErrMalformed)
 	}
 	mso, err := mdoc.ParseMobileSecurityObjectBytes(m.Payload)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if mso.Version != mdoc.MSOVersion {
-		return nil, nil, fmt.Errorf("%w: MSO version %q", ErrUnsupported, mso.Version)
+		return nil, 0, fmt.Errorf("%w: MSO version %q", ErrUnsupported, mso.Version)
 	}
-	var h func() hash.Hash
+	var alg digestAlg
 	switch mso.DigestAlgorithm {
 	case mdoc.DigestSHA256:
-		h = sha256.New
+		alg = digestSHA256
 	case mdoc.DigestSHA384:
-		h = sha512.New384
+		alg = digestSHA384
 	case mdoc.DigestSHA512:
-		h = sha512.New
+		alg = digestSHA512
 	default:
-		return nil, nil, fmt.Errorf("%w: MSO digest algorithm %q", ErrUnsupported, mso.DigestAlgorithm)
+		return nil, 0, fmt.Errorf("%w: MSO digest algorithm %q", ErrUnsupported, mso.DigestAlgorithm)
 	}
-	return mso, h, nil
+	return mso, alg, nil
+}
+
+// digestAlg is one of the MSO digest algorithms of clause 9.1.2.5.
+type digestAlg uint8
+
+const (
+	digestSHA256 digestAlg = iota + 1
+	digestSHA384
+	digestSHA512
+)
+
+// sum returns the digest of data in the first n bytes of out: computed
+// with the one-shot functions, it needs no hash.Hash on the heap.
+func (a digestAlg) sum(data []byte) (out [sha512.Size]byte, n int) {
+	switch a {
+	case digestSHA256:
+		s := sha256.Sum256(data)
+		n = copy(out[:], s[:])
+	case digestSHA384:
+		s := sha512.Sum384(data)
+		n = copy(out[:], s[:])
+	default:
+		out, n = sha512.Sum512(data), sha512.Size
+	}
+	return out, n
 }
 
 // checkMSOValidity: clause 9.3.1 — the MSO was signed no later than now and
@@ -444,11 +468,9 @@ func checkMSOValidity(vi *mdoc.ValidityInfo, ds *x509.Certificate, now time.Time
 // a repeated element identifier within a namespace fails. Elements that pass
 // are added to the result. It returns the issuing_country value when that
 // element was disclosed and proven.
-func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*string, error) {
+func (v *docVerifier) valueDigests(mso *mdoc.MSO, alg digestAlg) (*string, error) {
 	var errs []error
 	var countryVal *string
-	h := newHash()
-	var sum [64]byte
 	v.out.Elements = slices.Grow(v.out.Elements, v.issuerElementCount())
 	for ns, items := range v.doc.IssuerSigned.NameSpaces {
 		digests := mso.ValueDigests.NameSpace(ns)
@@ -469,9 +491,7 @@ func (v *docVerifier) valueDigests(mso *mdoc.MSO, newHash func() hash.Hash) (*st
 				errs = append(errs, fmt.Errorf("%s/%s: digestID %d not in the MSO", ns, it.ElementIdentifier, it.DigestID))
 				continue
 			}
-			h.Reset()
-			h.Write(items[i].Bytes.Raw)
-			if !bytes.Equal(h.Sum(sum[:0]), want) {
+			if sum, n := alg.sum(items[i].Bytes.Raw); !bytes.Equal(sum[:n], want) {
 				errs = append(errs, fmt.Errorf("%s/%s: digest differs from the MSO", ns, it.ElementIdentifier))
 				continue
 			}
