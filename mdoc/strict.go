@@ -426,8 +426,16 @@ func (ks *keySet) add(before, after cursor) bool {
 // sameKey compares two encoded keys (integers or strings) by value: the
 // same major type, argument and content, whatever the head's length.
 func sameKey(a, b cursor) bool {
-	if len(a) == len(b) && string(a) == string(b) {
-		return true
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	if a[0] == b[0] {
+		// The same major type and the same head length: the bytes decide.
+		return string(a) == string(b)
+	}
+	if a[0]>>5 != b[0]>>5 || (a[0]&0x1f < 24 && b[0]&0x1f < 24) {
+		// Another major type, or two different short arguments.
+		return false
 	}
 	ma, na, ha, _ := parseHead(a)
 	mb, nb, hb, _ := parseHead(b)

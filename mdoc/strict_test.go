@@ -320,3 +320,53 @@ func TestReadBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSameKeyByValue: sameKey compares keys by major type and value, in
+// any head length, as the decoder's duplicate check does.
+func TestSameKeyByValue(t *testing.T) {
+	type key struct {
+		major byte
+		value uint64
+		enc   []byte
+	}
+	var keys []key
+	for _, major := range []byte{majorUint, majorNint, majorBytes, majorText} {
+		for _, v := range []uint64{0, 1, 23, 24, 30, 255, 256} {
+			for _, width := range []int{0, 1, 2, 4, 8} {
+				var head []byte
+				switch {
+				case width == 0 && v < 24:
+					head = []byte{major<<5 | byte(v)}
+				case width == 0:
+					continue
+				case width == 1 && v > 0xff:
+					continue
+				default:
+					ai := map[int]byte{1: 24, 2: 25, 4: 26, 8: 27}[width]
+					head = []byte{major<<5 | ai}
+					for i := width - 1; i >= 0; i-- {
+						head = append(head, byte(v>>(8*i)))
+					}
+				}
+				enc := head
+				if major == majorBytes || major == majorText {
+					enc = append(bytes.Clone(head), bytes.Repeat([]byte{'k'}, int(v))...)
+				}
+				keys = append(keys, key{major, v, enc})
+				if (major == majorBytes || major == majorText) && v > 0 {
+					other := bytes.Clone(enc)
+					other[len(other)-1] = 'x' // same length, other content
+					keys = append(keys, key{major, v + 1000, other})
+				}
+			}
+		}
+	}
+	for _, a := range keys {
+		for _, b := range keys {
+			want := a.major == b.major && a.value == b.value
+			if got := sameKey(a.enc, b.enc); got != want {
+				t.Fatalf("sameKey(%x, %x) = %v, want %v", a.enc, b.enc, got, want)
+			}
+		}
+	}
+}
