@@ -174,11 +174,40 @@ type TDate struct {
 
 // ParseTDate parses an RFC 3339 date-time, allowing fractions and offsets.
 func ParseTDate(s string) (TDate, error) {
+	if t, ok := readUTCDateTime(s); ok {
+		return TDate{t}, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return TDate{}, fmt.Errorf("%w: tdate %q: %v", ErrMalformed, s, err)
 	}
 	return TDate{t}, nil
+}
+
+// readUTCDateTime reads the form issuers write, "YYYY-MM-DDThh:mm:ssZ"
+// (clause 9.1.2.4 asks for no fraction and UTC), as time.Parse with
+// time.RFC3339Nano reads it, without a string conversion. Any other form,
+// and any string it refuses, is left to time.Parse.
+func readUTCDateTime[T string | []byte](s T) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05Z") || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	d, ok := readFullDate(s[:10])
+	if !ok {
+		return time.Time{}, false
+	}
+	clock := [3]int{}
+	for i := range clock {
+		hi, lo := s[11+3*i], s[12+3*i]
+		if hi < '0' || hi > '9' || lo < '0' || lo > '9' {
+			return time.Time{}, false
+		}
+		clock[i] = int(hi-'0')*10 + int(lo-'0')
+	}
+	if clock[0] > 23 || clock[1] > 59 || clock[2] > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(d.Year, d.Month, d.Day, clock[0], clock[1], clock[2], 0, time.UTC), true
 }
 
 // String returns the RFC 3339 form written by MarshalCBOR.

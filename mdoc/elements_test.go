@@ -262,3 +262,45 @@ func FuzzReadFullDate(f *testing.F) {
 	}
 	f.Fuzz(checkFullDate)
 }
+
+// checkUTCDateTime holds readUTCDateTime to time.Parse with
+// time.RFC3339Nano: what it reads, time.Parse reads to the same instant and
+// location; the plain UTC form that time.Parse reads, it reads too.
+func checkUTCDateTime(t *testing.T, s string) {
+	got, ok := readUTCDateTime(s)
+	if gotB, okB := readUTCDateTime([]byte(s)); !gotB.Equal(got) || okB != ok {
+		t.Fatalf("%q: the string and the bytes are read differently", s)
+	}
+	ref, err := time.Parse(time.RFC3339Nano, s)
+	plain := len(s) == 20 && s[19] == 'Z' && s[0] != '+' && s[0] != '-'
+	switch {
+	case ok && err != nil:
+		t.Fatalf("%q: read as %v, time.Parse refuses it: %v", s, got, err)
+	case ok && (got != ref):
+		t.Fatalf("%q: read as %#v, time.Parse gives %#v", s, got, ref)
+	case !ok && err == nil && plain:
+		t.Fatalf("%q: refused, time.Parse gives %v", s, ref)
+	}
+	if d, err := ParseTDate(s); err == nil && (ok && d.Time != got) {
+		t.Fatalf("%q: ParseTDate gives %v", s, d)
+	}
+}
+
+func utcDateTimeSeeds() []string {
+	return []string{"2020-10-01T13:30:02Z", "2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z",
+		"2024-01-01T23:60:00Z", "2024-01-01T23:59:60Z", "2024-01-01t23:59:59Z", "2024-01-01T23:59:59z",
+		"2024-01-01T23:59:59.5Z", "2024-01-01T23:59:59+01:00", "+024-01-01T23:59:59Z", "2024-01-01T2a:59:59Z", ""}
+}
+
+func TestReadUTCDateTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range utcDateTimeSeeds() {
+		checkUTCDateTime(t, s)
+	}
+}
+
+func FuzzReadUTCDateTime(f *testing.F) {
+	for _, s := range utcDateTimeSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(checkUTCDateTime)
+}

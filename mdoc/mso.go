@@ -320,7 +320,12 @@ func (v *ValidityInfo) read(c *cursor) error {
 			continue
 		}
 		c.head(majorTag) // tag 0, proved by the shape
-		t, err := ParseTDate(string(c.text()))
+		text := c.text()
+		if t, ok := readUTCDateTime(text); ok {
+			*dst = TDate{t}
+			continue
+		}
+		t, err := ParseTDate(string(text))
 		if err != nil {
 			return fmt.Errorf("decoding MobileSecurityObject validityInfo: %w", err)
 		}
