@@ -83,40 +83,42 @@ func ScanCOSEHeaderMap(data []byte, visit func(label int64, value []byte)) error
 		return err
 	}
 	c := cursor(data)
+	return scanHeaderMap(&c, "protected", visit)
+}
+
+// readHeaderMap reads a header map whose well-formedness was proven into a
+// map, as scanHeaderMap checks it. An empty header map gives a nil map.
+func readHeaderMap(c *cursor, which string) (map[int64]cbor.RawMessage, error) {
+	_, n, _, _ := parseHead(*c) // the pairs are there: the shape was proven
+	if n == 0 {
+		c.head(majorMap)
+		return nil, nil // an empty bucket, as in most COSE_Mac0: no map to allocate
+	}
+	m := make(map[int64]cbor.RawMessage, n)
+	err := scanHeaderMap(c, which, func(label int64, value []byte) { m[label] = value })
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// scanHeaderMap reads a header map whose well-formedness was proven and
+// calls visit with each label and value: every label must be an untagged
+// integer that fits an int64 and appear once (compared by value, as the
+// decode mode does).
+func scanHeaderMap(c *cursor, which string, visit func(label int64, value []byte)) error {
 	var seen smallset.Set[int64]
 	for n, _ := c.head(majorMap); n > 0; n-- {
 		label, ok := c.int64()
 		if !ok {
-			return fmt.Errorf("%w: COSE protected header label is not an integer of the int64 range", ErrMalformed)
+			return fmt.Errorf("%w: COSE %s header label is not an integer of the int64 range", ErrMalformed, which)
 		}
 		if seen.Add(label) {
-			return fmt.Errorf("%w: COSE protected header label %d twice", ErrMalformed, label)
+			return fmt.Errorf("%w: COSE %s header label %d twice", ErrMalformed, which, label)
 		}
 		visit(label, c.item())
 	}
 	return nil
-}
-
-// readHeaderMap reads a header map whose well-formedness was proven: it
-// checks that every label is an untagged integer that fits an int64 and
-// appears once. An empty header map gives a nil map.
-func readHeaderMap(c *cursor, which string) (map[int64]cbor.RawMessage, error) {
-	n, _ := c.head(majorMap)
-	if n == 0 {
-		return nil, nil // an empty bucket, as in most COSE_Mac0: no map to allocate
-	}
-	m := make(map[int64]cbor.RawMessage, n)
-	for ; n > 0; n-- {
-		label, ok := c.int64()
-		if !ok {
-			return nil, fmt.Errorf("%w: COSE %s header label is not an integer of the int64 range", ErrMalformed, which)
-		}
-		if _, dup := m[label]; dup {
-			return nil, fmt.Errorf("%w: COSE %s header label %d twice", ErrMalformed, which, label)
-		}
-		m[label] = c.item()
-	}
-	return m, nil
 }
 
 // bytes reads a byte string the shape check proved there and returns its

@@ -46,10 +46,11 @@ func ParseFullDate(s string) (FullDate, error) {
 	if len(s) != 10 {
 		return FullDate{}, fmt.Errorf("%w: full-date %q is not YYYY-MM-DD", ErrMalformed, s)
 	}
-	// Refused: time.Parse says why, in its words.
+	// Refused: time.Parse says why, in its words; what it takes and
+	// readFullDate does not is a year with a sign.
 	_, err := time.Parse(time.DateOnly, s)
 	if err == nil {
-		err = errors.New("not a date")
+		err = errors.New("the year is not four digits")
 	}
 	return FullDate{}, fmt.Errorf("%w: full-date %q: %v", ErrMalformed, s, err)
 }

@@ -246,7 +246,7 @@ func (v *docVerifier) parseMSO() outcome {
 	if err != nil {
 		return failed(err)
 	}
-	v.mso, v.msoHash = mso, h
+	v.mso, v.msoDigest = mso, h
 	v.out.MSO = mso
 	return passed("MSO " + mso.Version + ", " + mso.DigestAlgorithm)
 }
@@ -267,7 +267,7 @@ func (v *docVerifier) msoValidity() outcome {
 }
 
 func (v *docVerifier) valueDigestsStep() outcome {
-	c, err := v.valueDigests(v.mso, v.msoHash)
+	c, err := v.valueDigests(v.mso, v.msoDigest)
 	v.country = c
 	if err != nil {
 		return failed(err)

@@ -35,8 +35,9 @@ func categorize(err error) error {
 
 // parseSign1 and parseMac0 decode a COSE message (tagged or not) with
 // errors in this package's categories. data is part of the document being
-// verified, which the Result holds and which mdoc.ParseDeviceResponse has
-// copied: the message aliases it instead of copying it again.
+// verified, which the Result holds (a private copy, or the bytes handed
+// over to VerifyNoCopy or VerifyResponse): the message aliases it instead
+// of copying it again.
 func parseSign1(data []byte) (*cose.Message, error) {
 	m, err := cose.ParseSign1NoCopy(data)
 	return m, coseErr(err)

@@ -228,7 +228,7 @@ func Verify(response []byte, opts Options) (*Result, error) {
 // VerifyNoCopy is [Verify] for a response the caller hands over: the Result
 // aliases response instead of a copy of it, so response must not change
 // while the Result is in use. The terminal hands over the plaintext it has
-// just decrypted; the command line, the file it has just read.
+// just decrypted.
 func VerifyNoCopy(response []byte, opts Options) (*Result, error) {
 	return verifyBytes(response, opts, mdoc.ParseDeviceResponseNoCopy)
 }
@@ -339,14 +339,14 @@ type docVerifier struct {
 	tr    *transcript
 	trErr error
 
-	sign1   *cose.Message // issuerAuth
-	ds      *x509.Certificate
-	dsKey   crypto.PublicKey  // verifies the MSO signature: ds's key, maybe prepared
-	iaca    *x509.Certificate // nil when untrusted
-	mso     *mdoc.MSO
-	msoHash digestAlg
-	country *string // issuing_country when disclosed and proven
-	devNS   map[string]map[string]cbor.RawMessage
+	sign1     *cose.Message // issuerAuth
+	ds        *x509.Certificate
+	dsKey     crypto.PublicKey  // verifies the MSO signature: ds's key, maybe prepared
+	iaca      *x509.Certificate // nil when untrusted
+	mso       *mdoc.MSO
+	msoDigest digestAlg
+	country   *string // issuing_country when disclosed and proven
+	devNS     map[string]map[string]cbor.RawMessage
 }
 
 func (v *docVerifier) pass(name, detail string) {
