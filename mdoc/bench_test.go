@@ -34,3 +34,14 @@ func BenchmarkParseDeviceResponse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseDeviceResponseNoCopy reads it without the private copy.
+func BenchmarkParseDeviceResponseNoCopy(b *testing.B) {
+	resp := annexDHex(b, "device_response")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseDeviceResponseNoCopy(resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
