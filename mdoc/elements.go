@@ -62,23 +62,25 @@ func readFullDate[T string | []byte](s T) (FullDate, bool) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return FullDate{}, false
 	}
-	num := func(from, to int) (int, bool) {
-		n := 0
-		for i := from; i < to; i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return 0, false
-			}
-			n = n*10 + int(s[i]-'0')
-		}
-		return n, true
-	}
-	y, okY := num(0, 4)
-	m, okM := num(5, 7)
-	d, okD := num(8, 10)
+	y, okY := decimal(s[0:4])
+	m, okM := decimal(s[5:7])
+	d, okD := decimal(s[8:10])
 	if !okY || !okM || !okD || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
 		return FullDate{}, false
 	}
 	return FullDate{Year: y, Month: time.Month(m), Day: d}, true
+}
+
+// decimal reads s, ASCII digits only, as a non-negative number.
+func decimal[T string | []byte](s T) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
 }
 
 // daysIn is the number of days of month m in year y of the proleptic
@@ -199,11 +201,9 @@ func readUTCDateTime[T string | []byte](s T) (time.Time, bool) {
 	}
 	clock := [3]int{}
 	for i := range clock {
-		hi, lo := s[11+3*i], s[12+3*i]
-		if hi < '0' || hi > '9' || lo < '0' || lo > '9' {
+		if clock[i], ok = decimal(s[11+3*i : 13+3*i]); !ok {
 			return time.Time{}, false
 		}
-		clock[i] = int(hi-'0')*10 + int(lo-'0')
 	}
 	if clock[0] > 23 || clock[1] > 59 || clock[2] > 59 {
 		return time.Time{}, false
